@@ -1,0 +1,123 @@
+"""Courseware: an e-learning platform for internal customer service awareness."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template, session
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+
+from . import cli
+from .config import PROJECT_ROOT, from_environment
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+LANGUAGES = ("zh", "en")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: config → database → accounts → i18n → security → pages → commands."""
+    instance_path = Path(os.environ.get("INSTANCE_PATH", PROJECT_ROOT / "instance"))
+    instance_path.mkdir(parents=True, exist_ok=True)
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_mapping(from_environment(instance_path))
+    app.config.update(config or {})
+
+    _init_database(app)
+    _init_accounts(app)
+    _init_i18n(app)
+    _init_security(app)
+    _register_blueprints(app)
+    _register_error_pages(app)
+    cli.register(app)
+    return app
+
+
+def _init_database(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Use WAL (readers never block the writer), wait for locks, and enforce foreign keys."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _init_accounts(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to continue.")
+    login_manager.login_message_category = "info"
+
+
+def _select_locale() -> str:
+    if current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return current_user.locale
+    if session.get("locale") in LANGUAGES:
+        return session["locale"]
+    return "zh"
+
+
+def _init_i18n(app: Flask) -> None:
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PACKAGE_DIR / "translations")
+    babel.init_app(app, locale_selector=_select_locale)
+
+    @app.context_processor
+    def language() -> dict[str, Any]:
+        locale = str(get_locale())
+        return {"html_lang": "zh-CN" if locale == "zh" else locale, "locale": locale}
+
+
+def _init_security(app: Flask) -> None:
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+
+def _register_blueprints(app: Flask) -> None:
+    from . import admin, auth, learn, system
+
+    for module in (auth, learn, system, admin):
+        app.register_blueprint(module.bp)
+
+
+def _register_error_pages(app: Flask) -> None:
+    def error_page(code: int):
+        return lambda error: (render_template("errors/error.html", code=code), code)
+
+    for code in (400, 403, 404, 405, 429, 500):
+        app.register_error_handler(code, error_page(code))
+
+    @app.errorhandler(CSRFError)
+    def csrf_expired(error: CSRFError):
+        message = _l("The form had expired or was sent from another page. Go back, reload and try again.")
+        return render_template("errors/error.html", code=400, message=message), 400

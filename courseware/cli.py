@@ -1,0 +1,159 @@
+"""`flask` commands: content, users, and one-step setup."""
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from flask_migrate import upgrade
+
+from .content import CourseInvalid, compile_sources, read_sources
+from .extensions import db
+from .models import Department, Role, User
+from .publishing import publish
+
+content_cli = AppGroup("content", help="Check and publish course files.")
+users_cli = AppGroup("users", help="Manage user accounts.")
+
+DEMO_ACCOUNTS = [
+    ("trainee@example.com", "演示学员", Role.TRAINEE, "销售部"),
+    ("trainer@example.com", "演示讲师", Role.TRAINER, "人力资源部"),
+    ("hr@example.com", "演示HR", Role.HR, "人力资源部"),
+    ("admin@example.com", "演示管理员", Role.ADMIN, "信息技术部"),
+]
+DEMO_DEPARTMENTS = ["销售部", "生产部", "质量部", "人力资源部", "财务部", "信息技术部"]
+
+
+def _course_dir(directory: str | None) -> Path:
+    return Path(directory or current_app.config["COURSE_DIR"])
+
+
+def _print_errors(error: CourseInvalid) -> None:
+    for item in error.errors:
+        click.echo(str(item), err=True)
+    click.echo(f"{len(error.errors)} error(s); nothing was published.", err=True)
+
+
+@content_cli.command("check")
+@click.argument("directory", required=False)
+def check(directory: str | None) -> None:
+    """Validate a course folder; print each error as file:line: reason."""
+    course_dir = _course_dir(directory)
+    try:
+        course = compile_sources(read_sources(course_dir))
+    except CourseInvalid as error:
+        _print_errors(error)
+        sys.exit(1)
+    click.echo(
+        f"{course_dir}: OK — {len(course.modules)} modules, {len(course.lessons)} lessons, "
+        f"about {course.minutes} minutes."
+    )
+
+
+@content_cli.command("import")
+@click.argument("directory", required=False)
+@click.option("--note", default="", help="Why this revision was published.")
+def import_(directory: str | None, note: str) -> None:
+    """Publish a course folder as a new revision, all-or-nothing."""
+    sys.exit(_import(_course_dir(directory), note))
+
+
+def _import(course_dir: Path, note: str = "") -> int:
+    try:
+        result = publish(read_sources(course_dir), note=note or f"import {course_dir.name}")
+    except CourseInvalid as error:
+        _print_errors(error)
+        return 1
+    if result.created:
+        click.echo(f"Published revision {result.revision.id} from {course_dir}.")
+    else:
+        click.echo(f"Revision {result.revision.id} already has these files; nothing changed.")
+    return 0
+
+
+def create_user(email: str, name: str, roles: set[Role], department: str, password: str) -> User:
+    """Create and commit a user in the top-level department called `department`."""
+    user = User(
+        email=User.normalise_email(email),
+        name=name,
+        department=Department.named(department),
+    )
+    user.set_password(password)
+    user.roles = roles
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option(
+    "--role", "roles", multiple=True, default=["trainee"],
+    type=click.Choice([r.value for r in Role]), help="Repeat for several roles.",
+)
+@click.option("--department", required=True, help="Department name; created if it does not exist.")
+@click.password_option(help="Asked for when not given.")
+def users_create(email: str, name: str, roles: tuple[str, ...], department: str, password: str) -> None:
+    """Create a user account."""
+    if User.by_email(email) is not None:
+        raise click.ClickException(f"a user with email {email} already exists")
+    if len(password) < 8:
+        raise click.ClickException("the password must have at least 8 characters")
+    user = create_user(email, name, {Role(r) for r in roles}, department, password)
+    click.echo(f"Created {user.email} ({', '.join(sorted(roles))}) in {department}.")
+
+
+@click.command("setup")
+@click.option("--demo", is_flag=True, help="Also create one demo account per role.")
+def setup(demo: bool) -> None:
+    """Create or upgrade the database and publish the course; safe to run again."""
+    upgrade()
+    if _import(_course_dir(None), "setup") != 0:
+        sys.exit(1)
+    if demo:
+        _create_demo_accounts()
+
+
+def _create_demo_accounts() -> None:
+    for name in DEMO_DEPARTMENTS:
+        Department.named(name)
+    db.session.commit()
+    created = []
+    for email, name, role, department in DEMO_ACCOUNTS:
+        if User.by_email(email) is None:
+            password = secrets.token_urlsafe(9)
+            create_user(email, name, {role}, department, password)
+            created.append((role.value, email, password))
+    if created:
+        click.echo("\nDemo accounts (shown once; keep them):")
+        for role, email, password in created:
+            click.echo(f"  {role:<8} {email:<22} {password}")
+    else:
+        click.echo(
+            "Demo accounts exist already (passwords were printed on first start); "
+            "reset one with: flask --app app users password EMAIL"
+        )
+    click.echo("")
+
+
+@users_cli.command("password")
+@click.argument("email")
+@click.password_option(help="Asked for when not given.")
+def users_password(email: str, password: str) -> None:
+    """Set a user's password."""
+    user = User.by_email(email)
+    if user is None:
+        raise click.ClickException(f"no user with email {email}")
+    user.set_password(password)
+    db.session.commit()
+    click.echo(f"Password set for {user.email}.")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(content_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(setup)

@@ -1,0 +1,113 @@
+"""Split a Markdown file into YAML front matter and body, keeping line numbers for errors."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import yaml
+
+from .errors import ContentError
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+@dataclass
+class Document:
+    path: str
+    meta: dict[str, Any]
+    lines: dict[str, int]
+    body: str
+    body_line: int
+    errors: list[ContentError] = field(default_factory=list)
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get(key, 1)
+
+    def error(self, key: str | None, reason: str) -> None:
+        self.errors.append(ContentError(self.path, self.line_of(key) if key else 1, reason))
+
+
+def parse(path: str, text: str) -> Document:
+    """Parse `text`; problems are collected in `Document.errors`, never raised."""
+    lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    doc = Document(path=path, meta={}, lines={}, body="", body_line=1)
+    if not lines or lines[0].strip() != "---":
+        doc.error(None, "missing front matter: the file must start with a line '---'")
+        return doc
+    end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() in {"---", "..."}), None)
+    if end is None:
+        doc.error(None, "front matter is not closed: add a line '---' after the fields")
+        return doc
+    doc.body = "\n".join(lines[end + 1 :])
+    doc.body_line = end + 2
+    source = "\n".join(lines[1:end])
+    try:
+        node = yaml.compose(source, Loader=yaml.SafeLoader)
+        meta = yaml.load(source, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 2 if mark else 1
+        doc.errors.append(ContentError(path, line, f"invalid YAML in front matter: {exc.problem}"))
+        return doc
+    except yaml.YAMLError as exc:
+        doc.error(None, f"invalid YAML in front matter: {exc}")
+        return doc
+    if node is None:
+        return doc
+    if not isinstance(node, yaml.MappingNode) or not isinstance(meta, dict):
+        doc.errors.append(
+            ContentError(path, node.start_mark.line + 2, "front matter must be fields written as 'name: value'")
+        )
+        return doc
+    for key_node, _ in node.value:
+        key = str(key_node.value)
+        line = key_node.start_mark.line + 2
+        if key in doc.lines:
+            doc.errors.append(ContentError(path, line, f"field '{key}' is given twice"))
+        doc.lines[key] = line
+    doc.meta = {str(key): value for key, value in meta.items()}
+    return doc
+
+
+Check = Callable[[Any], str | None]
+
+
+def slug(value: Any) -> str | None:
+    if not isinstance(value, str) or not SLUG.match(value):
+        return "must be lowercase letters, digits and hyphens (e.g. 'core-elements')"
+    return None
+
+
+def text(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return "must be non-empty text"
+    return None
+
+
+def positive_int(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return "must be a whole number of at least 1"
+    return None
+
+
+def mapping(value: Any) -> str | None:
+    return None if isinstance(value, dict) else "must be fields written as 'name: value'"
+
+
+def check_fields(doc: Document, required: dict[str, Check], optional: dict[str, Check]) -> bool:
+    """Check the front matter against the allowed fields; return True when all are valid."""
+    before = len(doc.errors)
+    allowed = {**required, **optional}
+    for key in doc.meta:
+        if key not in allowed:
+            names = ", ".join(sorted(allowed))
+            doc.error(key, f"unknown field '{key}' (allowed: {names})")
+    for key, check in allowed.items():
+        if key not in doc.meta:
+            if key in required:
+                doc.error(None, f"missing required field '{key}'")
+            continue
+        if problem := check(doc.meta[key]):
+            doc.error(key, f"'{key}' {problem}")
+    return len(doc.errors) == before

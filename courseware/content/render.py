@@ -1,0 +1,39 @@
+"""Render trainer Markdown to sanitised HTML, once, at publish time."""
+from __future__ import annotations
+
+import re
+
+import markdown
+import nh3
+from markdown.extensions.toc import slugify_unicode
+
+EXTENSIONS = ["tables", "fenced_code", "footnotes", "admonition", "toc", "sane_lists"]
+EXTENSION_CONFIGS = {"toc": {"slugify": slugify_unicode, "toc_depth": "2-3"}}
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em",
+    "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol",
+    "p", "pre", "q", "s", "small", "span", "strong", "sub", "sup", "table", "tbody", "td",
+    "tfoot", "th", "thead", "tr", "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "*": {"id", "class", "title"},
+    "a": {"href"},
+    "img": {"src", "alt"},
+    "ol": {"start"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+EXTERNAL_SOURCE = re.compile(r"""<img[^>]+src=["']?(?:https?:)?//""", re.IGNORECASE)
+
+
+def render(source: str) -> str:
+    """Return sanitised HTML for a Markdown `source`."""
+    html = markdown.markdown(source, extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
+    return nh3.clean(
+        html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES
+    )
+
+
+def loads_external_resource(html: str) -> bool:
+    """Tell whether rendered HTML would make the browser fetch from another host (no intranet can)."""
+    return bool(EXTERNAL_SOURCE.search(html))

@@ -1,0 +1,57 @@
+"""Forms shared by the blueprints. Flask-WTF's FlaskForm owns CSRF for every one of them."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from .models import User
+
+MIN_PASSWORD = 8
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for button-only POSTs."""
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    remember = BooleanField(_l("Remember me"))
+
+
+class SignupForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    department = SelectField(_l("Department"), coerce=int, validators=[DataRequired()])
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD, message=_l("Use at least %(n)s characters.", n=MIN_PASSWORD)),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Repeat password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+    )
+
+    def validate_email(self, field: EmailField) -> None:
+        if User.by_email(field.data) is not None:
+            raise ValidationError(_l("An account with this email already exists."))
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD, message=_l("Use at least %(n)s characters.", n=MIN_PASSWORD)),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Repeat new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+    )

@@ -1,0 +1,96 @@
+"""The trainee's journey: course home, modules, lessons and their progress."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from . import records
+from .content import Lesson, Module
+from .forms import EmptyForm
+from .models import Status
+from .progress import learner_progress
+from .publishing import LiveCourse, live_course
+
+bp = Blueprint("learn", __name__)
+
+
+
+def _module_or_404(live: LiveCourse | None, module_id: str) -> Module:
+    module = live.course.module(module_id) if live else None
+    if module is None:
+        abort(404)
+    return module
+
+
+def _lesson_or_404(live: LiveCourse | None, lesson_id: str) -> Lesson:
+    lesson = live.course.lesson(lesson_id) if live else None
+    if lesson is None:
+        abort(404)
+    return lesson
+
+
+@bp.route("/")
+@login_required
+def home():
+    live = live_course()
+    if live is None:
+        return render_template("learn/empty.html")
+    progress = learner_progress(current_user.id, live.course)
+    return render_template("learn/home.html", course=live.course, progress=progress)
+
+
+@bp.route("/modules/<module_id>")
+@login_required
+def module(module_id: str):
+    live = live_course()
+    module = _module_or_404(live, module_id)
+    progress = learner_progress(current_user.id, live.course)
+    return render_template(
+        "learn/module.html", course=live.course, module=module, progress=progress
+    )
+
+
+@bp.route("/lessons/<lesson_id>")
+@login_required
+def lesson(lesson_id: str):
+    live = live_course()
+    lesson = _lesson_or_404(live, lesson_id)
+    progress = learner_progress(current_user.id, live.course)
+    if progress.state(lesson.id).status is Status.NOT_STARTED:
+        records.open_lesson(current_user, live, lesson)
+    module = live.course.module(lesson.module_id)
+    before, after = live.course.neighbours(lesson.id)
+    return render_template(
+        "learn/lesson.html",
+        course=live.course,
+        module=module,
+        lesson=lesson,
+        position=module.lessons.index(lesson) + 1,
+        before=before,
+        after=after,
+        progress=progress,
+        form=EmptyForm(),
+    )
+
+
+@bp.route("/lessons/<lesson_id>/complete", methods=["POST"])
+@login_required
+def complete(lesson_id: str):
+    live = live_course()
+    lesson = _lesson_or_404(live, lesson_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if records.complete_lesson(current_user, live, lesson):
+        flash(_("Lesson completed."), "success")
+    return redirect(url_for("learn.lesson", lesson_id=lesson.id))
+
+
+@bp.route("/progress")
+@login_required
+def my_progress():
+    live = live_course()
+    if live is None:
+        return render_template("learn/empty.html")
+    progress = learner_progress(current_user.id, live.course)
+    return render_template("learn/progress.html", course=live.course, progress=progress)

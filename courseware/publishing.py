@@ -1,0 +1,74 @@
+"""Publish compiled courses as database revisions, and serve the live one from a per-worker cache."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from threading import Lock
+
+from flask import current_app, g
+from sqlalchemy import select
+
+from .content import Course, compile_sources, decode_sources, source_hash
+from .content.compiler import Sources
+from .extensions import db
+from .models import ContentRevision, RevisionFile, User, utcnow
+
+
+@dataclass(frozen=True)
+class LiveCourse:
+    revision_id: int
+    course: Course
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    revision: ContentRevision
+    created: bool
+
+
+def publish(files: Sources, *, by: User | None = None, note: str = "") -> PublishResult:
+    """Compile `files` and make them the live course, all-or-nothing.
+
+    Raises `CourseInvalid` (nothing written) when any file has an error. Publishing the same
+    files as the live revision writes nothing.
+    """
+    course = compile_sources(files)
+    texts, _ = decode_sources(files)
+    digest = source_hash(texts)
+    live = db.session.scalar(ContentRevision.live())
+    if live is not None and live.source_hash == digest:
+        return PublishResult(live, created=False)
+    revision = ContentRevision(
+        course_id=course.id,
+        source_hash=digest,
+        compiled=course.to_dict(),
+        note=note,
+        created_by_id=by.id if by else None,
+        published_at=utcnow(),
+        files=[RevisionFile(path=path, text=text) for path, text in sorted(texts.items())],
+    )
+    db.session.add(revision)
+    db.session.commit()
+    return PublishResult(revision, created=True)
+
+
+_cache_lock = Lock()
+
+
+def live_course() -> LiveCourse | None:
+    """Return the published course, rebuilding this worker's copy only when the revision changed."""
+    if "live_course" in g:
+        return g.live_course
+    revision_id = db.session.scalar(ContentRevision.live(ContentRevision.id))
+    cache: dict = current_app.extensions.setdefault("courseware.live_course", {})
+    live = cache.get("live")
+    if revision_id is None:
+        live = None
+    elif live is None or live.revision_id != revision_id:
+        with _cache_lock:
+            compiled = db.session.scalar(
+                select(ContentRevision.compiled).where(ContentRevision.id == revision_id)
+            )
+            live = LiveCourse(revision_id, Course.from_dict(compiled))
+            cache["live"] = live
+    g.live_course = live
+    return live
