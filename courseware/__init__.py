@@ -26,7 +26,10 @@ CONTENT_SECURITY_POLICY = (
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config → database → accounts → i18n → security → pages → commands."""
-    instance_path = Path(os.environ.get("INSTANCE_PATH", PROJECT_ROOT / "instance"))
+    config = config or {}
+    instance_path = Path(
+        config.get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH") or PROJECT_ROOT / "instance"
+    )
     instance_path.mkdir(parents=True, exist_ok=True)
     app = Flask(
         __name__,
@@ -35,7 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder="../static",
     )
     app.config.from_mapping(from_environment(instance_path))
-    app.config.update(config or {})
+    app.config.update(config)
 
     _init_database(app)
     _init_accounts(app)

@@ -20,6 +20,7 @@ class Document:
     body: str
     body_line: int
     errors: list[ContentError] = field(default_factory=list)
+    parsed: bool = False
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, 1)
@@ -54,6 +55,7 @@ def parse(path: str, text: str) -> Document:
         doc.error(None, f"invalid YAML in front matter: {exc}")
         return doc
     if node is None:
+        doc.parsed = True
         return doc
     if not isinstance(node, yaml.MappingNode) or not isinstance(meta, dict):
         doc.errors.append(
@@ -67,6 +69,7 @@ def parse(path: str, text: str) -> Document:
             doc.errors.append(ContentError(path, line, f"field '{key}' is given twice"))
         doc.lines[key] = line
     doc.meta = {str(key): value for key, value in meta.items()}
+    doc.parsed = True
     return doc
 
 
@@ -97,6 +100,8 @@ def mapping(value: Any) -> str | None:
 
 def check_fields(doc: Document, required: dict[str, Check], optional: dict[str, Check]) -> bool:
     """Check the front matter against the allowed fields; return True when all are valid."""
+    if not doc.parsed:
+        return False
     before = len(doc.errors)
     allowed = {**required, **optional}
     for key in doc.meta:

@@ -1,0 +1,142 @@
+"""Shared fixtures: an app on each database backend, clients, users and the published course."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from courseware import create_app
+from courseware.cli import create_user
+from courseware.content import read_sources
+from courseware.extensions import db
+from courseware.models import Department, Role
+from courseware.publishing import publish
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS = ROOT / "lessons"
+PASSWORD = "correct horse battery"
+TEST_SCHEMA = "courseware_test"
+DEFAULT_PG_URL = "postgresql+psycopg://127.0.0.1:5432/test"
+
+
+def _postgres_url() -> tuple[str | None, str]:
+    """Return a URL for an isolated schema on the test PostgreSQL server, or why there is none."""
+    url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL)
+    try:
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {TEST_SCHEMA} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {TEST_SCHEMA}"))
+        engine.dispose()
+    except OperationalError as error:
+        reason = str(error).splitlines()[0]
+        return None, f"PostgreSQL not reachable at {url} ({reason}); set TEST_DATABASE_URL to run these"
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{TEST_SCHEMA}", ""
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    url, reason = _postgres_url()
+    if url is None:
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def make_app(database_url: str, instance_path: Path, **overrides):
+    config = {
+        "INSTANCE_PATH": str(instance_path),
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test secret",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "COURSE_DIR": str(LESSONS),
+    }
+    config.update(overrides)
+    app = create_app(config)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Override in a test module to change the app's configuration."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, tmp_path, app_config):
+    app = make_app(database_url, tmp_path / "instance", **app_config)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def course_sources() -> dict[str, bytes]:
+    return read_sources(LESSONS)
+
+
+@pytest.fixture
+def published(app, course_sources):
+    """Publish the real curriculum; return the live revision id."""
+    with app.app_context():
+        return publish(course_sources).revision.id
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user with the given roles (default: trainee); return its id and email."""
+    counter = iter(range(1, 10_000))
+
+    def factory(*roles: Role, department: str = "销售部", email: str | None = None):
+        n = next(counter)
+        email = email or f"user{n}@example.com"
+        with app.app_context():
+            user = create_user(email, f"用户{n}", set(roles) or {Role.TRAINEE}, department, PASSWORD)
+            return user.id, email
+
+    return factory
+
+
+@pytest.fixture
+def login(client):
+    def do_login(email: str, password: str = PASSWORD, **extra):
+        return client.post("/login", data={"email": email, "password": password, **extra})
+
+    return do_login
+
+
+@pytest.fixture
+def trainee(make_user, login):
+    """A logged-in trainee; returns the user id."""
+    user_id, email = make_user(Role.TRAINEE)
+    login(email)
+    return user_id
+
+
+@pytest.fixture
+def department(app):
+    with app.app_context():
+        department = Department.named("生产部")
+        db.session.commit()
+        return department.id

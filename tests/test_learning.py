@@ -1,0 +1,130 @@
+"""The trainee journey and its records: progress moves, survives, and is written exactly once."""
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import func, select
+
+from courseware import records
+from courseware.extensions import db
+from courseware.models import LearningRecord, Progress, User
+from courseware.publishing import live_course, publish
+
+
+def count_records(app, user_id, verb=None, object_id=None) -> int:
+    with app.app_context():
+        query = select(func.count()).select_from(LearningRecord).where(LearningRecord.user_id == user_id)
+        if verb:
+            query = query.where(LearningRecord.verb == verb)
+        if object_id:
+            query = query.where(LearningRecord.object_id == object_id)
+        return db.session.scalar(query)
+
+
+def complete(client, lesson_id):
+    return client.post(f"/lessons/{lesson_id}/complete")
+
+
+def test_home_asks_anonymous_visitors_to_log_in(client, published):
+    response = client.get("/")
+    assert response.status_code == 302 and "/login" in response.location
+
+
+def test_home_without_a_course_explains_how_to_publish(client, trainee):
+    assert "flask --app app content import" in client.get("/").get_data(as_text=True)
+
+
+def test_reading_and_completing_a_lesson_moves_the_bars(client, trainee, published, app):
+    home = client.get("/").get_data(as_text=True)
+    assert 'value="0" max="100"' in home and "/lessons/ic-definition" in home
+
+    page = client.get("/lessons/ic-definition").get_data(as_text=True)
+    assert "内部客户" in page and "/lessons/ic-three-kinds" in page  # next lesson
+    assert count_records(app, trainee, "experienced", "ic-definition") == 1
+
+    response = complete(client, "ic-definition")
+    assert response.status_code == 302
+    module_page = client.get("/modules/what-is-internal-customer").get_data(as_text=True)
+    assert 'value="33" max="100"' in module_page
+    home = client.get("/").get_data(as_text=True)
+    assert 'value="4" max="100"' in home  # 1 of 23 lessons
+    assert 'href="/lessons/ic-three-kinds"' in home  # continue where you left off
+
+
+def test_double_completion_records_once(client, trainee, published, app):
+    assert complete(client, "ic-definition").status_code == 302
+    assert complete(client, "ic-definition").status_code == 302
+    assert count_records(app, trainee, "completed", "ic-definition") == 1
+
+
+def test_concurrent_completions_record_once(app, make_user, published):
+    user_id, _ = make_user()
+    errors = []
+
+    def worker():
+        try:
+            with app.test_request_context():
+                live = live_course()
+                user = db.session.get(User, user_id)
+                records.complete_lesson(user, live, live.course.lesson("ic-definition"))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert count_records(app, user_id, "completed", "ic-definition") == 1
+    assert count_records(app, user_id, "experienced", "ic-definition") == 1
+
+
+def test_module_and_course_complete_when_their_rules_hold(client, trainee, published, app):
+    with app.test_request_context():
+        course = live_course().course
+    module = course.modules[0]
+    for lesson in module.lessons[:-1]:
+        complete(client, lesson.id)
+    assert count_records(app, trainee, "completed", module.id) == 0
+    complete(client, module.lessons[-1].id)
+    assert count_records(app, trainee, "completed", module.id) == 1
+
+    for lesson in course.lessons:
+        complete(client, lesson.id)
+    assert count_records(app, trainee, "completed", course.id) == 1
+    progress = client.get("/progress").get_data(as_text=True)
+    assert progress.count('value="100" max="100"') == len(course.modules) + 1
+    assert "<time datetime=" in progress
+    assert "/lessons/" not in client.get("/").get_data(as_text=True).split("Modules")[0]
+
+
+def test_progress_survives_logging_out_and_in(client, make_user, login, published):
+    _, email = make_user()
+    login(email)
+    complete(client, "ic-definition")
+    client.post("/logout")
+    assert client.get("/").status_code == 302
+    login(email)
+    assert 'value="33" max="100"' in client.get("/modules/what-is-internal-customer").get_data(as_text=True)
+
+
+def test_editing_content_keeps_every_learner_record(client, trainee, published, app, course_sources):
+    complete(client, "ic-definition")
+    key = "lessons/01-what-is-internal-customer/01-definition.md"
+    edited = {**course_sources, key: course_sources[key] + "\n\n新增的一段说明。\n".encode()}
+    with app.app_context():
+        new_revision = publish(edited).revision.id
+    assert new_revision != published
+    page = client.get("/lessons/ic-definition").get_data(as_text=True)
+    assert "新增的一段说明" in page
+    assert 'value="33" max="100"' in page
+    with app.app_context():
+        row = db.session.scalar(select(Progress).where(Progress.activity_id == "ic-definition"))
+        assert row.status == "completed" and row.revision_id == published
+
+
+def test_unknown_lesson_and_module_are_404(client, trainee, published):
+    assert client.get("/lessons/nope").status_code == 404
+    assert client.get("/modules/nope").status_code == 404
+    assert complete(client, "nope").status_code == 404

@@ -1,0 +1,76 @@
+"""Publishing: `content check` and `content import` on the command line, all-or-nothing."""
+from __future__ import annotations
+
+import shutil
+
+from sqlalchemy import func, select
+
+from conftest import LESSONS
+from courseware.extensions import db
+from courseware.models import ContentRevision
+from courseware import create_app
+from courseware.publishing import live_course, publish
+
+
+def copy_course(tmp_path):
+    target = tmp_path / "lessons"
+    shutil.copytree(LESSONS, target)
+    return target
+
+
+def test_check_prints_file_line_reason_and_fails(app, tmp_path):
+    course_dir = copy_course(tmp_path)
+    lesson = course_dir / "03-core-elements" / "01-communication.md"
+    lesson.write_text(lesson.read_text(encoding="utf-8").replace("title: ", "title: a: ", 1), encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["content", "check", str(course_dir)])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0].startswith("lessons/03-core-elements/01-communication.md:3: invalid YAML")
+
+
+def test_check_passes_the_real_course(app):
+    result = app.test_cli_runner().invoke(args=["content", "check"])
+    assert result.exit_code == 0, result.output
+    assert "8 modules, 23 lessons" in result.output
+
+
+def test_broken_import_leaves_the_live_course_unchanged(app, tmp_path):
+    runner = app.test_cli_runner()
+    course_dir = copy_course(tmp_path)
+    assert runner.invoke(args=["content", "import", str(course_dir)]).exit_code == 0
+
+    lesson = course_dir / "01-what-is-internal-customer" / "01-definition.md"
+    lesson.write_text(lesson.read_text(encoding="utf-8").replace("---\nid:", "id:", 1), encoding="utf-8")
+    (course_dir / "08-summary" / "01-summary-and-action.md").write_text(
+        "---\nid: summary-action-plan\ntitle: 新标题\norder: 1\nminutes: 5\n---\n改过的正文\n", encoding="utf-8"
+    )
+    result = runner.invoke(args=["content", "import", str(course_dir)])
+    assert result.exit_code == 1
+    assert "lessons/01-what-is-internal-customer/01-definition.md:1: missing front matter" in result.output
+    with app.test_request_context():
+        assert db.session.scalar(select(func.count()).select_from(ContentRevision)) == 1
+        assert live_course().course.lesson("summary-action-plan").title != "新标题"
+
+
+def test_reimporting_unchanged_files_makes_no_revision(app):
+    runner = app.test_cli_runner()
+    assert "Published revision" in runner.invoke(args=["content", "import"]).output
+    assert "nothing changed" in runner.invoke(args=["content", "import"]).output
+
+
+def test_a_publish_reaches_every_worker(app, course_sources):
+    """Two app instances (two workers) share a database; a publish through one reaches the other."""
+    other = create_app({**app.config, "INSTANCE_PATH": app.instance_path})
+    with app.app_context():
+        publish(course_sources)
+    with other.test_request_context():
+        first = live_course()
+        assert first.course.lesson("summary-action-plan") is not None
+    key = "lessons/08-summary/01-summary-and-action.md"
+    edited = {**course_sources, key: course_sources[key].replace(b"title:", "title: 全课总结 #".encode(), 1)}
+    with app.app_context():
+        publish(edited)
+    with other.test_request_context():
+        assert live_course().revision_id != first.revision_id
+        assert live_course().course.lesson("summary-action-plan").title.startswith("全课总结")
+    with other.app_context():
+        db.engine.dispose()
