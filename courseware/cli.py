@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
 from .content import CourseInvalid, compile_sources, read_sources
@@ -108,6 +108,7 @@ def users_create(email: str, name: str, roles: tuple[str, ...], department: str,
 
 
 @click.command("setup")
+@with_appcontext
 @click.option("--demo", is_flag=True, help="Also create one demo account per role.")
 def setup(demo: bool) -> None:
     """Create or upgrade the database and publish the course; safe to run again."""

@@ -1,0 +1,89 @@
+"""A trainee in a real browser (Debian's Chromium driven by Playwright)."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from conftest import PASSWORD, make_app
+from courseware.cli import create_user
+from courseware.models import Role
+from courseware.publishing import publish
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+if CHROMIUM is None and os.environ.get("CI"):
+    raise RuntimeError("CI must run the browser tests: .ci/run installs Debian's chromium")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed (apt-get install chromium)"),
+]
+
+
+@pytest.fixture
+def live_server(tmp_path, course_sources):
+    app = make_app(f"sqlite:///{tmp_path / 'browser.db'}", tmp_path / "instance", WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        publish(course_sources)
+        create_user("learner@example.com", "王小明", {Role.TRAINEE}, "销售部", PASSWORD)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def page():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"],
+        )
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+        yield page
+        browser.close()
+        assert errors == [], errors
+
+
+def bar(page, label: str) -> int:
+    return int(page.get_by_label(label).first.get_attribute("value"))
+
+
+def test_trainee_reads_a_lesson_marks_it_complete_and_sees_the_bar_move(live_server, page):
+    page.goto(live_server + "/")
+    page.get_by_label("邮箱").fill("learner@example.com")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+
+    assert bar(page, "课程进度") == 0
+    page.get_by_role("link", name="开始学习").click()
+    page.get_by_role("heading", level=1, name="内部客户的定义").wait_for()
+    assert page.get_by_role("heading", name="职场示例").is_visible()
+    assert bar(page, "模块进度") == 0
+
+    page.get_by_role("button", name="标记为已完成").click()
+    page.get_by_text("本课已完成。").wait_for()
+    assert bar(page, "模块进度") == 33
+
+    page.get_by_role("link", name="下一课").click()
+    page.get_by_role("heading", level=1, name="三类内部客户").wait_for()
+    page.get_by_role("link", name="课程", exact=True).click()
+    assert bar(page, "课程进度") == 4
+    assert page.get_by_role("link", name="继续学习").is_visible()
+
+    page.get_by_role("button", name="退出").click()
+    page.get_by_label("邮箱").fill("learner@example.com")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    assert bar(page, "课程进度") == 4
