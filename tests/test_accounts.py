@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import PASSWORD, make_app
+
 from courseware.models import Role
 
 

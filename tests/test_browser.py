@@ -6,9 +6,9 @@ import shutil
 import threading
 
 import pytest
+from conftest import PASSWORD, make_app
 from werkzeug.serving import make_server
 
-from conftest import PASSWORD, make_app
 from courseware.cli import create_user
 from courseware.models import Role
 from courseware.publishing import publish

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import shutil
 
+from conftest import LESSONS
 from sqlalchemy import func, select
 
-from conftest import LESSONS
+from courseware import create_app
 from courseware.extensions import db
 from courseware.models import ContentRevision
-from courseware import create_app
 from courseware.publishing import live_course, publish
 
 

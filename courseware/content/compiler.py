@@ -158,10 +158,10 @@ def _compile_module(
                 lessons.append(lesson)
         errors += lesson_doc.errors
     lesson_by_path = {d.path: d for d in lesson_docs}
-    errors += _check_unique_order([(l.order, lesson_by_path[l.path]) for l in lessons], "lesson")
+    errors += _check_unique_order([(lesson.order, lesson_by_path[lesson.path]) for lesson in lessons], "lesson")
     if not lesson_docs:
         doc.error(None, "the module has no lessons: add a lesson file to its folder")
-    rule = _completion_rule(doc, {l.id for l in lessons}) if valid else None
+    rule = _completion_rule(doc, {lesson.id for lesson in lessons}) if valid else None
     errors += doc.errors
     if errors or not valid or rule is None:
         return None, errors
@@ -173,7 +173,7 @@ def _compile_module(
             order=doc.meta["order"],
             summary=str(doc.meta.get("summary", "")).strip(),
             intro_html=intro_html,
-            lessons=tuple(sorted(lessons, key=lambda l: l.order)),
+            lessons=tuple(sorted(lessons, key=lambda lesson: lesson.order)),
             completion=rule,
             path=doc.path,
         ),

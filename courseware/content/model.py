@@ -13,7 +13,7 @@ class CompletionRule:
     lessons: tuple[str, ...] | None = None
 
     def required_lessons(self, module: Module) -> tuple[str, ...]:
-        return self.lessons if self.lessons is not None else tuple(l.id for l in module.lessons)
+        return self.lessons if self.lessons is not None else tuple(lesson.id for lesson in module.lessons)
 
     def is_met(self, module: Module, completed: set[str] | frozenset[str]) -> bool:
         return all(lesson_id in completed for lesson_id in self.required_lessons(module))
@@ -57,7 +57,7 @@ class Course:
 
     def __post_init__(self) -> None:
         object.__setattr__(
-            self, "_lessons", MappingProxyType({l.id: l for m in self.modules for l in m.lessons})
+            self, "_lessons", MappingProxyType({lesson.id: lesson for m in self.modules for lesson in m.lessons})
         )
         object.__setattr__(self, "_modules", MappingProxyType({m.id: m for m in self.modules}))
 
