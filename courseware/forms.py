@@ -11,6 +11,22 @@ from .models import User
 MIN_PASSWORD = 8
 
 
+def _new_password(label: str, repeat_label: str) -> tuple[PasswordField, PasswordField]:
+    """Return a new-password field and its confirmation, validated together."""
+    password = PasswordField(
+        label,
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD, message=_l("Use at least %(n)s characters.", n=MIN_PASSWORD)),
+        ],
+    )
+    confirm = PasswordField(
+        repeat_label,
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+    )
+    return password, confirm
+
+
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for button-only POSTs."""
 
@@ -25,17 +41,7 @@ class SignupForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     department = SelectField(_l("Department"), coerce=int, validators=[DataRequired()])
-    password = PasswordField(
-        _l("Password"),
-        validators=[
-            DataRequired(),
-            Length(min=MIN_PASSWORD, message=_l("Use at least %(n)s characters.", n=MIN_PASSWORD)),
-        ],
-    )
-    confirm = PasswordField(
-        _l("Repeat password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
-    )
+    password, confirm = _new_password(_l("Password"), _l("Repeat password"))
 
     def validate_email(self, field: EmailField) -> None:
         if User.by_email(field.data) is not None:
@@ -44,14 +50,4 @@ class SignupForm(FlaskForm):
 
 class PasswordChangeForm(FlaskForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
-    password = PasswordField(
-        _l("New password"),
-        validators=[
-            DataRequired(),
-            Length(min=MIN_PASSWORD, message=_l("Use at least %(n)s characters.", n=MIN_PASSWORD)),
-        ],
-    )
-    confirm = PasswordField(
-        _l("Repeat new password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
-    )
+    password, confirm = _new_password(_l("New password"), _l("Repeat new password"))

@@ -30,14 +30,19 @@ def _lesson_or_404(live: LiveCourse | None, lesson_id: str) -> Lesson:
     return lesson
 
 
-@bp.route("/")
-@login_required
-def home():
+def _course_page(template: str):
+    """Render a whole-course page with the learner's progress, or explain that none is published."""
     live = live_course()
     if live is None:
         return render_template("learn/empty.html")
     progress = learner_progress(current_user.id, live.course)
-    return render_template("learn/home.html", course=live.course, progress=progress)
+    return render_template(template, course=live.course, progress=progress)
+
+
+@bp.route("/")
+@login_required
+def home():
+    return _course_page("learn/home.html")
 
 
 @bp.route("/modules/<module_id>")
@@ -89,8 +94,4 @@ def complete(lesson_id: str):
 @bp.route("/progress")
 @login_required
 def my_progress():
-    live = live_course()
-    if live is None:
-        return render_template("learn/empty.html")
-    progress = learner_progress(current_user.id, live.course)
-    return render_template("learn/progress.html", course=live.course, progress=progress)
+    return _course_page("learn/progress.html")
