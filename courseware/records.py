@@ -55,8 +55,9 @@ def _append_record(
             timestamp=now,
         )
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(LearningRecord.id)
     )
-    return db.session.execute(statement).rowcount == 1
+    return db.session.execute(statement).scalar() is not None
 
 
 def _mark(
