@@ -49,7 +49,8 @@ def check(directory: str | None) -> None:
         sys.exit(1)
     click.echo(
         f"{course_dir}: OK — {len(course.modules)} modules, {len(course.lessons)} lessons, "
-        f"about {course.minutes} minutes."
+        f"{len(course.quizzes)} quizzes ({sum(len(q.questions) for q in course.quizzes)} questions), "
+        f"{len(course.scenarios)} role-play scenarios; about {course.minutes} minutes of reading."
     )
 
 

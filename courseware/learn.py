@@ -6,13 +6,42 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from . import records
-from .content import Lesson, Module
+from .content import Activity, Lesson, Module
 from .forms import EmptyForm
 from .models import Status
 from .progress import learner_progress
 from .publishing import LiveCourse, live_course
 
 bp = Blueprint("learn", __name__)
+
+ACTIVITY_VIEWS = {
+    "lesson": ("learn.lesson", "lesson_id"),
+    "quiz": ("quizzes.overview", "quiz_id"),
+    "scenario": ("scenarios.overview", "scenario_id"),
+}
+
+
+@bp.app_template_global()
+def activity_url(activity: Activity) -> str:
+    endpoint, argument = ACTIVITY_VIEWS[activity.kind]
+    return url_for(endpoint, **{argument: activity.id})
+
+
+@bp.app_template_global()
+def activity_kind_label(kind: str) -> str:
+    return {"lesson": _("Lesson"), "quiz": _("Quiz"), "scenario": _("Role-play")}[kind]
+
+
+@bp.app_template_global()
+def completion_text(module: Module) -> str:
+    """Say in words what completes `module`."""
+    rule = module.completion
+    parts = [_("read every lesson") if rule.lessons is None else _("read the required lessons")]
+    if rule.scenarios:
+        parts.append(_("play every role-play to an ending"))
+    if rule.quiz and module.quiz_id:
+        parts.append(_("pass the quiz"))
+    return _("To complete this module: %(steps)s.", steps=_(", ").join(parts))
 
 
 

@@ -219,3 +219,81 @@ class Status(enum.StrEnum):
     NOT_STARTED = "not_started"
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
+
+
+class QuizAttempt(db.Model):
+    """One attempt at a quiz, pinned to the content revision the learner saw."""
+
+    __table_args__ = (UniqueConstraint("user_id", "quiz_id", "number"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    quiz_id: Mapped[str] = mapped_column(String(128), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("content_revision.id"))
+    status: Mapped[str] = mapped_column(String(16), default="in_progress")
+    score: Mapped[float | None] = mapped_column()
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    answers: Mapped[list[QuizAnswer]] = relationship(lazy="selectin", order_by="QuizAnswer.id")
+
+    @property
+    def submitted(self) -> bool:
+        return self.status == "submitted"
+
+    def answer_map(self) -> dict[str, Any]:
+        return {row.question_id: row.answer for row in self.answers}
+
+
+class QuizAnswer(db.Model):
+    """A learner's answer to one question of an attempt, saved as they go."""
+
+    __table_args__ = (UniqueConstraint("attempt_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[str] = mapped_column(ForeignKey("quiz_attempt.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(String(128))
+    answer: Mapped[Any] = mapped_column(JSON)
+    fraction: Mapped[float | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ScenarioRun(db.Model):
+    """One play-through of a role-play scenario."""
+
+    __table_args__ = (UniqueConstraint("user_id", "scenario_id", "number"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    scenario_id: Mapped[str] = mapped_column(String(128), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("content_revision.id"))
+    status: Mapped[str] = mapped_column(String(16), default="in_progress")
+    ending_id: Mapped[str | None] = mapped_column(String(128))
+    profile: Mapped[dict | None] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    steps: Mapped[list[ScenarioStep]] = relationship(lazy="selectin", order_by="ScenarioStep.step")
+
+    @property
+    def choice_ids(self) -> list[str]:
+        return [step.choice_id for step in self.steps]
+
+
+class ScenarioStep(db.Model):
+    """A choice made in a run: which node, which choice, in which order."""
+
+    __table_args__ = (
+        UniqueConstraint("run_id", "step"),
+        Index("ix_scenario_step_node_choice", "node_id", "choice_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("scenario_run.id", ondelete="CASCADE"))
+    step: Mapped[int] = mapped_column(Integer)
+    node_id: Mapped[str] = mapped_column(String(128))
+    choice_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

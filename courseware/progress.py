@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from .content import Course, Lesson, Module
+from .content import Activity, Course, Module
 from .extensions import db
 from .models import Progress, Status
 
@@ -16,24 +16,35 @@ class ActivityState:
     status: Status
     started_at: datetime | None = None
     completed_at: datetime | None = None
+    score: float | None = None
+    attempts: int = 0
 
     @property
     def last_touched(self) -> datetime | None:
         return self.completed_at or self.started_at
 
+    @property
+    def percent(self) -> int | None:
+        return None if self.score is None else int(self.score * 100 + 1e-9)
+
 
 NOT_STARTED = ActivityState(Status.NOT_STARTED)
+
+
+def _done(states: dict[str, ActivityState], activity_id: str) -> bool:
+    return states.get(activity_id, NOT_STARTED).status is Status.COMPLETED
 
 
 @dataclass(frozen=True)
 class ModuleProgress:
     module: Module
+    activities: tuple[Activity, ...]
     done: int
     state: ActivityState
 
     @property
     def total(self) -> int:
-        return len(self.module.lessons)
+        return len(self.activities)
 
     @property
     def percent(self) -> int:
@@ -45,7 +56,7 @@ class CourseProgress:
     course: Course
     states: dict[str, ActivityState]
     modules: tuple[ModuleProgress, ...]
-    next_lesson: Lesson | None
+    next_activity: Activity | None
 
     def state(self, activity_id: str) -> ActivityState:
         return self.states.get(activity_id, NOT_STARTED)
@@ -55,11 +66,11 @@ class CourseProgress:
 
     @property
     def done(self) -> int:
-        return sum(m.done for m in self.modules)
+        return sum(1 for a in self.course.activities if _done(self.states, a.id))
 
     @property
     def total(self) -> int:
-        return sum(m.total for m in self.modules)
+        return len(self.course.activities)
 
     @property
     def percent(self) -> int:
@@ -73,49 +84,41 @@ class CourseProgress:
 def learner_progress(user_id: int, course: Course) -> CourseProgress:
     """Load one learner's progress on `course` with a single query."""
     rows = db.session.execute(
-        select(Progress.activity_id, Progress.status, Progress.started_at, Progress.completed_at)
-        .where(Progress.user_id == user_id)
+        select(
+            Progress.activity_id, Progress.status, Progress.started_at, Progress.completed_at,
+            Progress.score, Progress.attempts,
+        ).where(Progress.user_id == user_id)
     )
     states = {
-        activity_id: ActivityState(Status(status), started_at, completed_at)
-        for activity_id, status, started_at, completed_at in rows
+        activity_id: ActivityState(Status(status), started, completed, score, attempts)
+        for activity_id, status, started, completed, score, attempts in rows
     }
     return summarise(course, states)
 
 
 def summarise(course: Course, states: dict[str, ActivityState]) -> CourseProgress:
     """Combine a course with a learner's activity states into per-module and overall progress."""
-    modules = tuple(
-        ModuleProgress(
-            module=module,
-            done=sum(
-                1
-                for lesson in module.lessons
-                if states.get(lesson.id, NOT_STARTED).status is Status.COMPLETED
-            ),
-            state=states.get(module.id, NOT_STARTED),
-        )
-        for module in course.modules
-    )
-    return CourseProgress(course, states, modules, _next_lesson(course, states))
+    modules = []
+    for module in course.modules:
+        activities = course.activities_of(module)
+        done = sum(1 for a in activities if _done(states, a.id))
+        modules.append(ModuleProgress(module, activities, done, states.get(module.id, NOT_STARTED)))
+    return CourseProgress(course, states, tuple(modules), _next_activity(course, states))
 
 
-def _next_lesson(course: Course, states: dict[str, ActivityState]) -> Lesson | None:
-    """Pick where to continue: the lesson last opened if unfinished, else the next unfinished one."""
-    lessons = course.lessons
-    unfinished = [
-        i for i, lesson in enumerate(lessons)
-        if states.get(lesson.id, NOT_STARTED).status is not Status.COMPLETED
-    ]
+def _next_activity(course: Course, states: dict[str, ActivityState]) -> Activity | None:
+    """Pick where to continue: the activity last touched if unfinished, else the next unfinished one."""
+    activities = course.activities
+    unfinished = [i for i, a in enumerate(activities) if not _done(states, a.id)]
     if not unfinished:
         return None
     touched = [
         (state.last_touched, i)
-        for i, lesson in enumerate(lessons)
-        if (state := states.get(lesson.id)) and state.last_touched
+        for i, a in enumerate(activities)
+        if (state := states.get(a.id)) and state.last_touched
     ]
     if not touched:
-        return lessons[unfinished[0]]
+        return activities[unfinished[0]]
     _, last = max(touched)
     after = next((i for i in unfinished if i >= last), unfinished[0])
-    return lessons[after]
+    return activities[after]

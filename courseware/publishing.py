@@ -72,3 +72,19 @@ def live_course() -> LiveCourse | None:
             cache["live"] = live
     g.live_course = live
     return live
+
+
+def course_at(revision_id: int) -> Course:
+    """Return the course as it was in `revision_id` (for attempts made against an older revision)."""
+    live = live_course()
+    if live is not None and live.revision_id == revision_id:
+        return live.course
+    cache: dict = current_app.extensions.setdefault("courseware.old_courses", {})
+    if revision_id not in cache:
+        compiled = db.session.scalar(
+            select(ContentRevision.compiled).where(ContentRevision.id == revision_id)
+        )
+        if len(cache) >= 8:
+            cache.pop(next(iter(cache)))
+        cache[revision_id] = Course.from_dict(compiled)
+    return cache[revision_id]

@@ -1,8 +1,8 @@
 """The one door for writing learner activity.
 
-Every action writes, in one transaction, an append-only `LearningRecord` and updates the
-learner's `Progress` rows. Each record carries an idempotency key, so a double click, a retry or
-two workers racing write it once.
+Every action writes, in one transaction, append-only `LearningRecord`s and the learner's
+`Progress` rows. Each record carries an idempotency key, so a double click, a retry or two
+workers racing write it once. Quiz attempts and scenario runs are written here too.
 """
 from __future__ import annotations
 
@@ -10,18 +10,39 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .content import Lesson, Module
+from . import grading, roleplay
+from .content import Lesson, Quiz, Scenario
+from .content.model import Module
 from .extensions import db
-from .models import LearningRecord, Progress, Status, User, utcnow
+from .models import (
+    LearningRecord,
+    Progress,
+    QuizAnswer,
+    QuizAttempt,
+    ScenarioRun,
+    ScenarioStep,
+    Status,
+    User,
+    utcnow,
+)
 from .publishing import LiveCourse
 
 EXPERIENCED = "experienced"
+ATTEMPTED = "attempted"
+ANSWERED = "answered"
+RESPONDED = "responded"
+PASSED = "passed"
+FAILED = "failed"
 COMPLETED = "completed"
 
 _DIALECT_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+class NoAttemptsLeft(Exception):
+    """The learner has used every attempt the quiz allows."""
 
 
 def _insert(model: type):
@@ -68,49 +89,88 @@ def _mark(
     revision_id: int,
     status: Status,
     now: datetime,
+    score: float | None = None,
+    attempts: int | None = None,
 ) -> None:
-    """Move a Progress row forward to `status`; never backwards (completed stays completed)."""
-    values = dict(
+    """Move a Progress row forward to `status` (completed stays completed); update score and attempts."""
+    completed = status is Status.COMPLETED
+    statement = _insert(Progress).values(
         user_id=user.id,
         activity_id=activity_id,
         kind=kind,
         module_id=module_id,
         status=status.value,
         revision_id=revision_id,
-        attempts=0,
+        score=score,
+        attempts=attempts or 0,
         started_at=now,
-        completed_at=now if status is Status.COMPLETED else None,
+        completed_at=now if completed else None,
         updated_at=now,
     )
-    statement = _insert(Progress).values(**values)
-    if status is Status.COMPLETED:
+    if not completed and score is None and attempts is None:
+        statement = statement.on_conflict_do_nothing(index_elements=["user_id", "activity_id"])
+    else:
+        excluded = statement.excluded
+        done = Progress.status == Status.COMPLETED.value
         statement = statement.on_conflict_do_update(
             index_elements=["user_id", "activity_id"],
-            set_=dict(status=status.value, completed_at=now, updated_at=now, revision_id=revision_id),
-            where=Progress.status != Status.COMPLETED.value,
+            set_=dict(
+                status=case((done, Progress.status), else_=excluded.status),
+                completed_at=func.coalesce(Progress.completed_at, excluded.completed_at),
+                revision_id=case((done, Progress.revision_id), else_=excluded.revision_id),
+                score=func.coalesce(excluded.score, Progress.score),
+                attempts=case((excluded.attempts > 0, excluded.attempts), else_=Progress.attempts),
+                updated_at=now,
+            ),
         )
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=["user_id", "activity_id"])
     db.session.execute(statement)
 
 
-def _start(user: User, live: LiveCourse, module: Module, lesson: Lesson, now: datetime) -> bool:
-    created = _append_record(
-        user, EXPERIENCED, lesson.id, "lesson", live.revision_id, f"experienced:{user.id}:{lesson.id}", now
+def _start(user: User, live: LiveCourse, module: Module | None, activity_id: str, kind: str, now: datetime) -> None:
+    """Mark the course, the module and the activity as in progress (never moving them back)."""
+    marks = [(live.course.id, "course", None)]
+    if module is not None:
+        marks.append((module.id, "module", None))
+    marks.append((activity_id, kind, module.id if module else None))
+    for mark_id, mark_kind, module_id in marks:
+        _mark(user, mark_id, mark_kind, module_id, live.revision_id, Status.IN_PROGRESS, now)
+
+
+def _finish(user: User, live: LiveCourse, activity_id: str, kind: str, now: datetime, module_id: str | None = None) -> None:
+    _append_record(
+        user, COMPLETED, activity_id, kind, live.revision_id, f"completed:{user.id}:{activity_id}", now
     )
-    for activity_id, kind, module_id in (
-        (live.course.id, "course", None),
-        (module.id, "module", None),
-        (lesson.id, "lesson", module.id),
-    ):
-        _mark(user, activity_id, kind, module_id, live.revision_id, Status.IN_PROGRESS, now)
-    return created
+    _mark(user, activity_id, kind, module_id, live.revision_id, Status.COMPLETED, now)
+
+
+def _complete_rollups(user: User, live: LiveCourse, module: Module | None, now: datetime) -> None:
+    """Complete the module and the course when their rules now hold."""
+    completed = set(
+        db.session.scalars(
+            select(Progress.activity_id).where(
+                Progress.user_id == user.id, Progress.status == Status.COMPLETED.value
+            )
+        )
+    )
+    if module is not None and module.id not in completed and module.completion.is_met(module, completed):
+        _finish(user, live, module.id, "module", now)
+        completed.add(module.id)
+    course = live.course
+    if course.id not in completed and course.is_complete(completed):
+        _finish(user, live, course.id, "course", now)
+
+
+# --- lessons ------------------------------------------------------------------------------
 
 
 def open_lesson(user: User, live: LiveCourse, lesson: Lesson) -> bool:
     """Record that the learner opened a lesson (the first time only)."""
+    now = utcnow()
     module = live.course.module(lesson.module_id)
-    created = _start(user, live, module, lesson, utcnow())
+    _start(user, live, module, lesson.id, "lesson", now)
+    created = _append_record(
+        user, EXPERIENCED, lesson.id, "lesson", live.revision_id, f"experienced:{user.id}:{lesson.id}", now
+    )
     db.session.commit()
     return created
 
@@ -121,9 +181,11 @@ def complete_lesson(user: User, live: LiveCourse, lesson: Lesson) -> bool:
     Returns whether the lesson's completion was new.
     """
     now = utcnow()
-    course = live.course
-    module = course.module(lesson.module_id)
-    _start(user, live, module, lesson, now)
+    module = live.course.module(lesson.module_id)
+    _start(user, live, module, lesson.id, "lesson", now)
+    _append_record(
+        user, EXPERIENCED, lesson.id, "lesson", live.revision_id, f"experienced:{user.id}:{lesson.id}", now
+    )
     created = _append_record(
         user, COMPLETED, lesson.id, "lesson", live.revision_id, f"completed:{user.id}:{lesson.id}", now
     )
@@ -133,25 +195,252 @@ def complete_lesson(user: User, live: LiveCourse, lesson: Lesson) -> bool:
     return created
 
 
-def _complete_rollups(user: User, live: LiveCourse, module: Module, now: datetime) -> None:
-    completed = set(
-        db.session.scalars(
-            select(Progress.activity_id).where(
-                Progress.user_id == user.id, Progress.status == Status.COMPLETED.value
-            )
+# --- quizzes ------------------------------------------------------------------------------
+
+
+def current_attempt(user: User, quiz_id: str) -> QuizAttempt | None:
+    return db.session.scalar(
+        select(QuizAttempt).where(
+            QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz_id, QuizAttempt.status == "in_progress"
         )
     )
-    if not module.completion.is_met(module, completed):
-        return
-    _finish(user, live, module.id, "module", now)
-    completed.add(module.id)
-    course = live.course
-    if all(m.id in completed for m in course.modules):
-        _finish(user, live, course.id, "course", now)
 
 
-def _finish(user: User, live: LiveCourse, activity_id: str, kind: str, now: datetime) -> None:
-    _append_record(
-        user, COMPLETED, activity_id, kind, live.revision_id, f"completed:{user.id}:{activity_id}", now
+def attempts_of(user: User, quiz_id: str) -> list[QuizAttempt]:
+    return list(
+        db.session.scalars(
+            select(QuizAttempt)
+            .where(QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz_id)
+            .order_by(QuizAttempt.number)
+        )
     )
-    _mark(user, activity_id, kind, None, live.revision_id, Status.COMPLETED, now)
+
+
+def start_attempt(user: User, live: LiveCourse, quiz: Quiz) -> QuizAttempt:
+    """Resume the attempt in progress, or start the next one if the quiz allows it."""
+    for _ in range(3):
+        attempt = current_attempt(user, quiz.id)
+        if attempt is not None:
+            return attempt
+        used = db.session.scalar(
+            select(func.coalesce(func.max(QuizAttempt.number), 0)).where(
+                QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz.id
+            )
+        )
+        if quiz.attempts and used >= quiz.attempts:
+            raise NoAttemptsLeft(quiz.id)
+        attempt_id, now = str(uuid.uuid4()), utcnow()
+        inserted = db.session.execute(
+            _insert(QuizAttempt)
+            .values(
+                id=attempt_id, user_id=user.id, quiz_id=quiz.id, number=used + 1,
+                revision_id=live.revision_id, status="in_progress", started_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(QuizAttempt.id)
+        ).scalar()
+        if inserted is None:  # another tab started the same attempt first: resume it
+            db.session.rollback()
+            continue
+        module = live.course.module(quiz.module_id) if quiz.module_id else None
+        _start(user, live, module, quiz.id, "quiz", now)
+        _append_record(
+            user, ATTEMPTED, quiz.id, "quiz", live.revision_id, f"attempted:{attempt_id}", now,
+            attempt_id=attempt_id,
+        )
+        db.session.commit()
+        return db.session.get(QuizAttempt, attempt_id)
+    raise RuntimeError("could not start an attempt")  # pragma: no cover - three lost races
+
+
+def save_answers(attempt: QuizAttempt, answers: dict[str, Any]) -> bool:
+    """Keep the learner's answers so far; tell whether the attempt was still open to changes."""
+    if not _save(attempt, answers):
+        return False
+    db.session.commit()
+    return True
+
+
+def _save(attempt: QuizAttempt, answers: dict[str, Any]) -> bool:
+    if attempt.status != "in_progress":
+        return False
+    now = utcnow()
+    for question_id, answer in answers.items():
+        statement = _insert(QuizAnswer).values(
+            attempt_id=attempt.id, question_id=question_id, answer=answer, updated_at=now
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["attempt_id", "question_id"],
+            set_=dict(answer=statement.excluded.answer, updated_at=now),
+        )
+        db.session.execute(statement)
+    return True
+
+
+def submit_attempt(user: User, live: LiveCourse, attempt: QuizAttempt, quiz: Quiz, answers: dict[str, Any]) -> QuizAttempt:
+    """Grade and close an attempt exactly once; a second submit returns the first result."""
+    _save(attempt, answers)
+    now = utcnow()
+    claimed = db.session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.status == "in_progress")
+        .values(status="submitted", submitted_at=now)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        return db.session.get(QuizAttempt, attempt.id, populate_existing=True)
+    db.session.expire(attempt)
+    result = grading.grade(quiz, attempt.answer_map())
+    attempt.score, attempt.passed = result.scaled, result.passed
+    for row in attempt.answers:
+        question_result = next((q for q in result.questions if q.question.id == row.question_id), None)
+        row.fraction = question_result.fraction if question_result else None
+    for item in result.questions:
+        _append_record(
+            user, ANSWERED, f"{quiz.id}/{item.question.id}", "question", attempt.revision_id,
+            f"answered:{attempt.id}:{item.question.id}", now,
+            result={"response": item.answer, "success": item.correct, "score": {"scaled": item.fraction}},
+            attempt_id=attempt.id,
+        )
+    _append_record(
+        user, PASSED if result.passed else FAILED, quiz.id, "quiz", attempt.revision_id,
+        f"result:{attempt.id}", now,
+        result={
+            "success": result.passed,
+            "completion": True,
+            "score": {"scaled": round(result.scaled, 4), "raw": result.earned, "min": 0, "max": result.possible},
+        },
+        attempt_id=attempt.id,
+    )
+    db.session.flush()
+    _record_quiz_progress(user, live, quiz, now)
+    db.session.commit()
+    return attempt
+
+
+def _record_quiz_progress(user: User, live: LiveCourse, quiz: Quiz, now: datetime) -> None:
+    submitted = [a for a in attempts_of(user, quiz.id) if a.submitted]
+    kept = max(submitted, key=lambda a: a.score or 0) if quiz.keep == "best" else submitted[-1]
+    module = live.course.module(quiz.module_id) if quiz.module_id else None
+    passed = bool(kept.passed) or any(a.passed for a in submitted)
+    _mark(
+        user, quiz.id, "quiz", quiz.module_id, kept.revision_id,
+        Status.COMPLETED if passed else Status.IN_PROGRESS, now,
+        score=kept.score, attempts=len(submitted),
+    )
+    if passed:
+        _append_record(
+            user, COMPLETED, quiz.id, "quiz", kept.revision_id, f"completed:{user.id}:{quiz.id}", now,
+            result={"success": True, "score": {"scaled": round(kept.score or 0, 4)}},
+            attempt_id=kept.id,
+        )
+        _complete_rollups(user, live, module, now)
+
+
+# --- role-play scenarios ------------------------------------------------------------------
+
+
+def current_run(user: User, scenario_id: str) -> ScenarioRun | None:
+    return db.session.scalar(
+        select(ScenarioRun).where(
+            ScenarioRun.user_id == user.id,
+            ScenarioRun.scenario_id == scenario_id,
+            ScenarioRun.status == "in_progress",
+        )
+    )
+
+
+def runs_of(user: User, scenario_id: str) -> list[ScenarioRun]:
+    return list(
+        db.session.scalars(
+            select(ScenarioRun)
+            .where(ScenarioRun.user_id == user.id, ScenarioRun.scenario_id == scenario_id)
+            .order_by(ScenarioRun.number)
+        )
+    )
+
+
+def start_run(user: User, live: LiveCourse, scenario: Scenario, *, fresh: bool = False) -> ScenarioRun:
+    """Resume the run in progress, or start a new one; `fresh` abandons an unfinished run (replay)."""
+    for _ in range(3):
+        run = current_run(user, scenario.id)
+        if run is not None and not fresh:
+            return run
+        now = utcnow()
+        if run is not None:
+            db.session.execute(
+                update(ScenarioRun).where(ScenarioRun.id == run.id, ScenarioRun.status == "in_progress")
+                .values(status="abandoned", finished_at=now)
+            )
+            fresh = False
+        number = db.session.scalar(
+            select(func.coalesce(func.max(ScenarioRun.number), 0)).where(
+                ScenarioRun.user_id == user.id, ScenarioRun.scenario_id == scenario.id
+            )
+        ) + 1
+        run_id = str(uuid.uuid4())
+        inserted = db.session.execute(
+            _insert(ScenarioRun)
+            .values(
+                id=run_id, user_id=user.id, scenario_id=scenario.id, number=number,
+                revision_id=live.revision_id, status="in_progress", started_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(ScenarioRun.id)
+        ).scalar()
+        if inserted is None:
+            db.session.rollback()
+            continue
+        module = live.course.module(scenario.module_id) if scenario.module_id else None
+        _start(user, live, module, scenario.id, "scenario", now)
+        _append_record(
+            user, ATTEMPTED, scenario.id, "scenario", live.revision_id, f"attempted:{run_id}", now,
+            attempt_id=run_id,
+        )
+        db.session.commit()
+        return db.session.get(ScenarioRun, run_id)
+    raise RuntimeError("could not start a run")  # pragma: no cover - three lost races
+
+
+def choose(user: User, live: LiveCourse, run: ScenarioRun, scenario: Scenario, step: int, choice_id: str) -> roleplay.Play:
+    """Record the learner's choice at `step`; a repeated or stale submit changes nothing.
+
+    Raises `roleplay.InvalidChoice` when the choice is not offered at the current node.
+    """
+    choices = run.choice_ids
+    if run.status != "in_progress" or step != len(choices):
+        return roleplay.play(scenario, choices)
+    state = roleplay.play(scenario, [*choices, choice_id])
+    now = utcnow()
+    taken = state.steps[-1]
+    inserted = db.session.execute(
+        _insert(ScenarioStep)
+        .values(run_id=run.id, step=step, node_id=taken.node.id, choice_id=choice_id, created_at=now)
+        .on_conflict_do_nothing(index_elements=["run_id", "step"])
+        .returning(ScenarioStep.id)
+    ).scalar()
+    if inserted is None:
+        db.session.rollback()
+        db.session.expire(run)
+        return roleplay.play(scenario, run.choice_ids)
+    _append_record(
+        user, RESPONDED, f"{scenario.id}/{taken.node.id}", "interaction", run.revision_id,
+        f"responded:{run.id}:{step}", now, result={"response": choice_id}, attempt_id=run.id,
+    )
+    if state.finished:
+        profile = state.profile
+        db.session.execute(
+            update(ScenarioRun).where(ScenarioRun.id == run.id)
+            .values(status="finished", finished_at=now, ending_id=state.node.id, profile=profile)
+        )
+        _append_record(
+            user, COMPLETED, scenario.id, "scenario", run.revision_id, f"finished:{run.id}", now,
+            result={"completion": True, "response": state.node.id, "extensions": {"profile": profile}},
+            attempt_id=run.id,
+        )
+        module = live.course.module(scenario.module_id) if scenario.module_id else None
+        _mark(user, scenario.id, "scenario", scenario.module_id, run.revision_id, Status.COMPLETED, now)
+        _complete_rollups(user, live, module, now)
+    db.session.commit()
+    db.session.expire(run)
+    return state

@@ -140,3 +140,43 @@ def department(app):
         department = Department.named("生产部")
         db.session.commit()
         return department.id
+
+
+def answer_form(question, answer) -> dict[str, list[str]]:
+    """Return the form fields a learner fills in to give `answer` to `question`."""
+    kind = question.kind
+    if kind in ("single", "short_answer"):
+        return {question.field(): [answer]}
+    if kind == "multiple":
+        return {question.field(): list(answer)}
+    if kind == "true_false":
+        return {question.field(): ["true" if answer else "false"]}
+    if kind == "ordering":
+        return {question.field(item_id): [str(position)] for position, item_id in enumerate(answer, 1)}
+    if kind == "matching":
+        return {question.field(left_id): [right_id] for left_id, right_id in answer.items()}
+    raise AssertionError(f"no form for {kind}")
+
+
+def correct_form(quiz) -> dict[str, list[str]]:
+    form: dict[str, list[str]] = {}
+    for question in quiz.questions:
+        form.update(answer_form(question, question.correct_answer()))
+    return form
+
+
+def pass_quiz(client, quiz):
+    """Start an attempt and submit the right answers; return the result page response."""
+    started = client.post(f"/quizzes/{quiz.id}/start")
+    attempt_url = started.location
+    return client.post(f"{attempt_url}/submit", data=correct_form(quiz), follow_redirects=True)
+
+
+def play_model_path(client, scenario):
+    """Play a scenario along its model path to its ending; return the debrief response."""
+    from courseware.roleplay import model_path
+
+    run_url = client.post(f"/scenarios/{scenario.id}/start").location
+    for step, taken in enumerate(model_path(scenario).steps):
+        client.post(f"{run_url}/choose", data={"step": step, "choice": taken.choice.id})
+    return client.get(run_url)

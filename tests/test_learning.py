@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from courseware import records
 from courseware.extensions import db
 from courseware.models import LearningRecord, Progress, User
+from conftest import pass_quiz, play_model_path
 from courseware.publishing import live_course, publish
 
 
@@ -34,9 +35,16 @@ def test_home_without_a_course_explains_how_to_publish(client, trainee):
     assert "flask --app app content import" in client.get("/").get_data(as_text=True)
 
 
+def bar(percent: int) -> str:
+    return f'value="{percent}" max="100"'
+
+
 def test_reading_and_completing_a_lesson_moves_the_bars(client, trainee, published, app):
+    with app.test_request_context():
+        course = live_course().course
+    module = course.module("what-is-internal-customer")
     home = client.get("/").get_data(as_text=True)
-    assert 'value="0" max="100"' in home and "/lessons/ic-definition" in home
+    assert bar(0) in home and "/lessons/ic-definition" in home
 
     page = client.get("/lessons/ic-definition").get_data(as_text=True)
     assert "内部客户" in page and "/lessons/ic-three-kinds" in page  # next lesson
@@ -45,9 +53,9 @@ def test_reading_and_completing_a_lesson_moves_the_bars(client, trainee, publish
     response = complete(client, "ic-definition")
     assert response.status_code == 302
     module_page = client.get("/modules/what-is-internal-customer").get_data(as_text=True)
-    assert 'value="33" max="100"' in module_page
+    assert bar(round(100 / len(course.activities_of(module)))) in module_page
     home = client.get("/").get_data(as_text=True)
-    assert 'value="4" max="100"' in home  # 1 of 23 lessons
+    assert bar(round(100 / len(course.activities))) in home
     assert 'href="/lessons/ic-three-kinds"' in home  # continue where you left off
 
 
@@ -82,23 +90,31 @@ def test_concurrent_completions_record_once(app, make_user, published):
     assert count_records(app, user_id, "experienced", "ic-definition") == 1
 
 
-def test_module_and_course_complete_when_their_rules_hold(client, trainee, published, app):
+def test_module_and_course_complete_only_when_their_rules_hold(client, trainee, published, app):
     with app.test_request_context():
         course = live_course().course
     module = course.modules[0]
-    for lesson in module.lessons[:-1]:
+    for lesson in module.lessons:
         complete(client, lesson.id)
-    assert count_records(app, trainee, "completed", module.id) == 0
-    complete(client, module.lessons[-1].id)
+    play_model_path(client, course.scenario(module.scenario_ids[0]))
+    assert count_records(app, trainee, "completed", module.id) == 0  # the quiz is still to pass
+    assert "已通过" in pass_quiz(client, course.quiz(module.quiz_id)).get_data(as_text=True)
     assert count_records(app, trainee, "completed", module.id) == 1
 
     for lesson in course.lessons:
         complete(client, lesson.id)
+    for scenario in course.scenarios:
+        play_model_path(client, scenario)
+    for quiz in course.quizzes:
+        if quiz.id != course.final_quiz_id:
+            pass_quiz(client, quiz)
+    assert count_records(app, trainee, "completed", course.id) == 0  # the final assessment is left
+    pass_quiz(client, course.final_quiz)
     assert count_records(app, trainee, "completed", course.id) == 1
     progress = client.get("/progress").get_data(as_text=True)
-    assert progress.count('value="100" max="100"') == len(course.modules) + 1
+    assert progress.count(bar(100)) == len(course.modules) + 1
     assert "<time datetime=" in progress
-    assert "/lessons/" not in client.get("/").get_data(as_text=True).split("Modules")[0]
+    assert "你已完成本课程" in client.get("/").get_data(as_text=True)
 
 
 def test_progress_survives_logging_out_and_in(client, make_user, login, published):
@@ -108,7 +124,7 @@ def test_progress_survives_logging_out_and_in(client, make_user, login, publishe
     client.post("/logout")
     assert client.get("/").status_code == 302
     login(email)
-    assert 'value="33" max="100"' in client.get("/modules/what-is-internal-customer").get_data(as_text=True)
+    assert bar(20) in client.get("/modules/what-is-internal-customer").get_data(as_text=True)
 
 
 def test_editing_content_keeps_every_learner_record(client, trainee, published, app, course_sources):
@@ -120,7 +136,7 @@ def test_editing_content_keeps_every_learner_record(client, trainee, published, 
     assert new_revision != published
     page = client.get("/lessons/ic-definition").get_data(as_text=True)
     assert "新增的一段说明" in page
-    assert 'value="33" max="100"' in page
+    assert bar(20) in page
     with app.app_context():
         row = db.session.scalar(select(Progress).where(Progress.activity_id == "ic-definition"))
         assert row.status == "completed" and row.revision_id == published

@@ -15,6 +15,7 @@ from courseware.publishing import live_course, publish
 def copy_course(tmp_path):
     target = tmp_path / "lessons"
     shutil.copytree(LESSONS, target)
+    shutil.copytree(LESSONS.parent / "quizzes", tmp_path / "quizzes")
     return target
 
 
@@ -30,7 +31,7 @@ def test_check_prints_file_line_reason_and_fails(app, tmp_path):
 def test_check_passes_the_real_course(app):
     result = app.test_cli_runner().invoke(args=["content", "check"])
     assert result.exit_code == 0, result.output
-    assert "8 modules, 23 lessons" in result.output
+    assert "8 modules, 23 lessons, 9 quizzes" in result.output
 
 
 def test_broken_import_leaves_the_live_course_unchanged(app, tmp_path):

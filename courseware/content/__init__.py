@@ -1,9 +1,18 @@
 """Pure content compiler: course files in, a validated immutable `Course` out. No Flask here."""
 from .compiler import compile_sources, decode_sources, read_sources, source_hash
 from .errors import ContentError, CourseInvalid
-from .model import CompletionRule, Course, Lesson, Module
+from .model import Activity, CompletionRule, Course, Lesson, Module
+from .quiz import QUESTION_TYPES, Question, Quiz
+from .scenario import ELEMENTS, Node, Scenario
 
 __all__ = [
+    "Activity",
+    "ELEMENTS",
+    "Node",
+    "QUESTION_TYPES",
+    "Question",
+    "Quiz",
+    "Scenario",
     "CompletionRule",
     "ContentError",
     "Course",

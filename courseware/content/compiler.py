@@ -1,38 +1,57 @@
-"""Compile course source files into a validated, immutable `Course`, or report every error."""
+"""Compile course source files into a validated, immutable `Course`, or report every error.
+
+Sources are a mapping of path → text: `lessons/course.md`, `lessons/<module>/module.md`,
+`lessons/<module>/<lesson>.md`, and `quizzes/<name>.yaml` (quizzes and role-play scenarios).
+"""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import posixpath
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import frontmatter as fm
+from . import yamlfile
 from .errors import ContentError, CourseInvalid
 from .model import CompletionRule, Course, Lesson, Module
+from .quiz import Quiz, compile_quiz
 from .render import loads_external_resource, render
+from .scenario import Scenario, compile_scenario
 
 COURSE_FILE = "course.md"
 MODULE_FILE = "module.md"
+QUIZ_FOLDER = "quizzes"
+YAML_SUFFIXES = (".yaml", ".yml")
 EXTERNAL_IMAGE_LINE = re.compile(r"!\[[^\]]*\]\(\s*<?(?:https?:)?//|<img[^>]+src=[\"']?(?:https?:)?//", re.I)
 
+
+def slug_list(value: Any) -> str | None:
+    if not isinstance(value, list) or not all(isinstance(v, str) and fm.SLUG.match(v) for v in value):
+        return "must be a list of ids, e.g. [scenario-rush-order]"
+    return None
+
+
 COURSE_FIELDS = {"id": fm.slug, "title": fm.text}
+COURSE_OPTIONAL = {"final_quiz": fm.slug}
 MODULE_FIELDS = {"id": fm.slug, "title": fm.text, "order": fm.positive_int}
-MODULE_OPTIONAL = {"summary": fm.text, "completion": fm.mapping}
+MODULE_OPTIONAL = {"summary": fm.text, "completion": fm.mapping, "quiz": fm.slug, "scenarios": slug_list}
 LESSON_FIELDS = {"id": fm.slug, "title": fm.text, "order": fm.positive_int, "minutes": fm.positive_int}
 
 Sources = Mapping[str, str | bytes]
 
 
 def read_sources(course_dir: Path) -> dict[str, bytes]:
-    """Read a course folder's Markdown files, keyed by their path from the folder's parent."""
+    """Read a course folder's Markdown and its sibling `quizzes/` YAML, keyed by path from the parent."""
     course_dir = Path(course_dir)
-    return {
-        path.relative_to(course_dir.parent).as_posix(): path.read_bytes()
-        for path in sorted(course_dir.rglob("*.md"))
-        if path.is_file()
-    }
+    root = course_dir.parent
+    files = sorted(course_dir.rglob("*.md"))
+    quiz_dir = root / QUIZ_FOLDER
+    if quiz_dir.is_dir():
+        files += sorted(p for p in quiz_dir.rglob("*") if p.suffix in YAML_SUFFIXES)
+    return {path.relative_to(root).as_posix(): path.read_bytes() for path in files if path.is_file()}
 
 
 def source_hash(files: Mapping[str, str]) -> str:
@@ -58,26 +77,85 @@ def decode_sources(files: Sources) -> tuple[dict[str, str], list[ContentError]]:
     return texts, errors
 
 
+class IdRegistry:
+    """Ids are shared by every activity in a course: each may be used once."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, tuple[str, int]] = {}
+        self.errors: list[ContentError] = []
+
+    def claim(self, activity_id: str, path: str, line: int) -> None:
+        if activity_id in self.seen:
+            other_path, other_line = self.seen[activity_id]
+            self.errors.append(
+                ContentError(path, line, f"id '{activity_id}' is already used by {other_path}:{other_line}")
+            )
+        else:
+            self.seen[activity_id] = (path, line)
+
+    def claim_doc(self, doc: fm.Document) -> None:
+        self.claim(doc.meta["id"], doc.path, doc.line_of("id"))
+
+
 def compile_sources(files: Sources) -> Course:
     """Compile course files into a `Course`; raise `CourseInvalid` listing every error."""
     texts, errors = decode_sources(files)
+    yaml_paths = sorted(p for p in texts if p.split("/")[0] == QUIZ_FOLDER and p.endswith(YAML_SUFFIXES))
+    markdown = {p: t for p, t in texts.items() if p not in yaml_paths}
     course_paths = sorted(
-        (p for p in texts if posixpath.basename(p) == COURSE_FILE), key=lambda p: (p.count("/"), p)
+        (p for p in markdown if posixpath.basename(p) == COURSE_FILE), key=lambda p: (p.count("/"), p)
     )
     if not course_paths:
         raise CourseInvalid(errors + [ContentError(COURSE_FILE, 1, "no course.md found in the course folder")])
-    root = posixpath.dirname(course_paths[0])
-    prefix = f"{root}/" if root else ""
-
-    course_doc = fm.parse(course_paths[0], texts[course_paths[0]])
-    fm.check_fields(course_doc, COURSE_FIELDS, {})
+    ids = IdRegistry()
+    course_doc = fm.parse(course_paths[0], markdown.pop(course_paths[0]))
+    if fm.check_fields(course_doc, COURSE_FIELDS, COURSE_OPTIONAL):
+        ids.claim_doc(course_doc)
     errors += course_doc.errors
 
+    module_docs, lesson_docs = _group_by_module(posixpath.dirname(course_paths[0]), markdown, errors)
+    modules: list[tuple[Module, fm.Document]] = []
+    for folder in sorted(set(module_docs) | set(lesson_docs)):
+        if folder not in module_docs:
+            docs = lesson_docs[folder]
+            errors.append(ContentError(docs[0].path, 1, f"folder '{folder}' has no {MODULE_FILE}"))
+            errors += [error for doc in docs for error in doc.errors]
+            continue
+        module, module_errors = _compile_module(module_docs[folder], lesson_docs.get(folder, []), ids)
+        errors += module_errors
+        if module is not None:
+            modules.append((module, module_docs[folder]))
+    errors += _check_unique_order([(m.order, doc) for m, doc in modules], "module")
+
+    # When a lesson file cannot be read at all, its id is unknown: skip checking links to lessons.
+    unreadable = any(not doc.parsed for docs in lesson_docs.values() for doc in docs)
+    lesson_ids = None if unreadable else frozenset(x.id for m, _ in modules for x in m.lessons)
+    quizzes, scenarios, failed = _compile_activities(texts, yaml_paths, lesson_ids, ids, errors)
+    errors += ids.errors
+    if not modules and not errors:
+        errors.append(ContentError(course_doc.path, 1, "the course has no modules"))
+    final_quiz = course_doc.meta.get("final_quiz")
+    quizzes, scenarios = _attach(course_doc, final_quiz, modules, quizzes, scenarios, failed, errors)
+    if errors:
+        raise CourseInvalid(errors)
+    return Course(
+        id=course_doc.meta["id"],
+        title=course_doc.meta["title"].strip(),
+        intro_html=render(course_doc.body),
+        modules=tuple(sorted((m for m, _ in modules), key=lambda m: m.order)),
+        quizzes=tuple(quizzes.values()),
+        scenarios=tuple(scenarios.values()),
+        final_quiz_id=final_quiz,
+    )
+
+
+def _group_by_module(
+    root: str, markdown: dict[str, str], errors: list[ContentError]
+) -> tuple[dict[str, fm.Document], dict[str, list[fm.Document]]]:
+    prefix = f"{root}/" if root else ""
     module_docs: dict[str, fm.Document] = {}
     lesson_docs: dict[str, list[fm.Document]] = {}
-    for path in sorted(texts):
-        if path == course_paths[0]:
-            continue
+    for path in sorted(markdown):
         if not path.startswith(prefix):
             errors.append(ContentError(path, 1, f"file is outside the course folder '{root}'"))
             continue
@@ -86,60 +164,84 @@ def compile_sources(files: Sources) -> Course:
             errors.append(ContentError(path, 1, "put each file in a module folder directly under the course folder"))
             continue
         folder, name = parts
-        doc = fm.parse(path, texts[path])
+        doc = fm.parse(path, markdown[path])
         if name == MODULE_FILE:
             module_docs[folder] = doc
         else:
             lesson_docs.setdefault(folder, []).append(doc)
+    return module_docs, lesson_docs
 
-    ids = IdRegistry()
-    if not course_doc.errors:
-        ids.claim(course_doc)
 
-    modules: list[Module] = []
-    for folder in sorted(set(module_docs) | set(lesson_docs)):
-        module_doc = module_docs.get(folder)
-        lessons_here = lesson_docs.get(folder, [])
-        if module_doc is None:
-            errors.append(ContentError(lessons_here[0].path, 1, f"folder '{folder}' has no {MODULE_FILE}"))
-            errors += [error for doc in lessons_here for error in doc.errors]
+ActivityCompiler = Callable[[str, yamlfile.LineDict, list[ContentError], frozenset[str] | None], Any]
+
+ACTIVITY_KINDS: dict[str, ActivityCompiler] = {
+    "quiz": lambda path, data, errors, lesson_ids: compile_quiz(path, data, errors),
+    "scenario": compile_scenario,
+}
+
+
+def _compile_activities(
+    texts: dict[str, str], paths: list[str], lesson_ids: frozenset[str] | None, ids: IdRegistry,
+    errors: list[ContentError],
+) -> tuple[dict[str, Quiz], dict[str, Scenario], set[str]]:
+    """Compile quiz and scenario files; also return the ids of those that failed."""
+    quizzes: dict[str, Quiz] = {}
+    scenarios: dict[str, Scenario] = {}
+    failed: set[str] = set()
+    for path in paths:
+        data = yamlfile.load(path, texts[path], errors)
+        if data is None and not any(e.path == path for e in errors):
+            errors.append(ContentError(path, 1, "the file is empty"))
+        if not isinstance(data, yamlfile.LineDict):
+            if data is not None:
+                errors.append(ContentError(path, 1, "the file must be fields written as 'name: value'"))
             continue
-        module, module_errors = _compile_module(module_doc, lessons_here, ids)
-        errors += module_errors
-        if module is not None:
-            modules.append(module)
-
-    errors += ids.errors
-    module_by_path = {doc.path: doc for doc in module_docs.values()}
-    errors += _check_unique_order([(m.order, module_by_path[m.path]) for m in modules], "module")
-    if not modules and not errors:
-        errors.append(ContentError(course_doc.path, 1, "the course has no modules"))
-    if errors:
-        raise CourseInvalid(errors)
-    return Course(
-        id=course_doc.meta["id"],
-        title=course_doc.meta["title"].strip(),
-        intro_html=render(course_doc.body),
-        modules=tuple(sorted(modules, key=lambda m: m.order)),
-    )
+        kind = data.get("kind")
+        if kind not in ACTIVITY_KINDS:
+            line = data.line_of("kind")
+            reason = f"'kind' must be one of: {', '.join(ACTIVITY_KINDS)}" if "kind" in data else "missing required field 'kind' (quiz or scenario)"
+            errors.append(ContentError(path, line, reason))
+            continue
+        activity = ACTIVITY_KINDS[kind](path, data, errors, lesson_ids)
+        if activity is None:
+            failed.add(str(data.get("id")))
+            continue
+        ids.claim(activity.id, path, data.line_of("id"))
+        (quizzes if isinstance(activity, Quiz) else scenarios)[activity.id] = activity
+    return quizzes, scenarios, failed
 
 
-class IdRegistry:
-    """Ids are shared by every activity in a course: each may be used once."""
+def _attach(
+    course_doc: fm.Document, final_quiz: str | None, modules: list[tuple[Module, fm.Document]],
+    quizzes: dict[str, Quiz], scenarios: dict[str, Scenario], failed: set[str],
+    errors: list[ContentError],
+) -> tuple[dict[str, Quiz], dict[str, Scenario]]:
+    """Check that modules name existing quizzes and scenarios, each used once; record the owner."""
+    owner: dict[str, str] = {}
 
-    def __init__(self) -> None:
-        self.seen: dict[str, tuple[str, int]] = {}
-        self.errors: list[ContentError] = []
+    def use(activity_id: str, module_id: str | None, doc: fm.Document, key: str, table: dict, kind: str) -> None:
+        if activity_id in failed:
+            return  # its own errors are reported
+        if activity_id not in table:
+            errors.append(ContentError(doc.path, doc.line_of(key), f"{kind} '{activity_id}' does not exist in {QUIZ_FOLDER}/"))
+            return
+        if activity_id in owner:
+            errors.append(ContentError(doc.path, doc.line_of(key), f"{kind} '{activity_id}' is already used by {owner[activity_id]}"))
+            return
+        owner[activity_id] = doc.path
+        table[activity_id] = dataclasses.replace(table[activity_id], module_id=module_id)
 
-    def claim(self, doc: fm.Document) -> None:
-        activity_id, line = doc.meta["id"], doc.line_of("id")
-        if activity_id in self.seen:
-            other_path, other_line = self.seen[activity_id]
-            self.errors.append(
-                ContentError(doc.path, line, f"id '{activity_id}' is already used by {other_path}:{other_line}")
-            )
-        else:
-            self.seen[activity_id] = (doc.path, line)
+    if final_quiz:
+        use(final_quiz, None, course_doc, "final_quiz", quizzes, "quiz")
+    for module, doc in modules:
+        if module.quiz_id:
+            use(module.quiz_id, module.id, doc, "quiz", quizzes, "quiz")
+        for scenario_id in module.scenario_ids:
+            use(scenario_id, module.id, doc, "scenarios", scenarios, "scenario")
+    for activity in [*quizzes.values(), *scenarios.values()]:
+        if activity.id not in owner:
+            errors.append(ContentError(activity.path, 1, f"'{activity.id}' is not used: name it in a module.md (quiz: / scenarios:) or as the course's final_quiz"))
+    return quizzes, scenarios
 
 
 def _compile_module(
@@ -147,12 +249,12 @@ def _compile_module(
 ) -> tuple[Module | None, list[ContentError]]:
     valid = fm.check_fields(doc, MODULE_FIELDS, MODULE_OPTIONAL)
     if valid:
-        ids.claim(doc)
+        ids.claim_doc(doc)
     lessons: list[Lesson] = []
     errors: list[ContentError] = []
     for lesson_doc in lesson_docs:
         if fm.check_fields(lesson_doc, LESSON_FIELDS, {}):
-            ids.claim(lesson_doc)
+            ids.claim_doc(lesson_doc)
             lesson = _compile_lesson(lesson_doc, doc.meta.get("id", ""))
             if lesson is not None:
                 lessons.append(lesson)
@@ -165,17 +267,18 @@ def _compile_module(
     errors += doc.errors
     if errors or not valid or rule is None:
         return None, errors
-    intro_html = render(doc.body)
     return (
         Module(
             id=doc.meta["id"],
             title=doc.meta["title"].strip(),
             order=doc.meta["order"],
             summary=str(doc.meta.get("summary", "")).strip(),
-            intro_html=intro_html,
+            intro_html=render(doc.body),
             lessons=tuple(sorted(lessons, key=lambda lesson: lesson.order)),
             completion=rule,
             path=doc.path,
+            quiz_id=doc.meta.get("quiz"),
+            scenario_ids=tuple(doc.meta.get("scenarios") or ()),
         ),
         [],
     )
@@ -205,23 +308,42 @@ def _compile_lesson(doc: fm.Document, module_id: str) -> Lesson | None:
     )
 
 
+COMPLETION_CONDITIONS = ("lessons", "quiz", "scenarios")
+
+
 def _completion_rule(doc: fm.Document, lesson_ids: set[str]) -> CompletionRule | None:
     spec: dict[str, Any] = doc.meta.get("completion") or {"lessons": "all"}
-    unknown = set(spec) - {"lessons"}
+    unknown = set(spec) - set(COMPLETION_CONDITIONS)
     if unknown:
-        doc.error("completion", f"unknown completion condition '{sorted(unknown)[0]}' (allowed: lessons)")
+        doc.error("completion", f"unknown completion condition '{sorted(unknown)[0]}' (allowed: {', '.join(COMPLETION_CONDITIONS)})")
+        return None
+    quiz = spec.get("quiz")
+    if quiz not in (None, "passed"):
+        doc.error("completion", "completion 'quiz' can only be 'passed'")
+        return None
+    if quiz and not doc.meta.get("quiz"):
+        doc.error("completion", "completion requires the quiz to be passed, but the module names no 'quiz'")
+        return None
+    scenarios = spec.get("scenarios")
+    if scenarios not in (None, "finished"):
+        doc.error("completion", "completion 'scenarios' can only be 'finished'")
+        return None
+    if scenarios and not doc.meta.get("scenarios"):
+        doc.error("completion", "completion requires scenarios to be finished, but the module names no 'scenarios'")
         return None
     lessons = spec.get("lessons", "all")
     if lessons == "all":
-        return CompletionRule(None)
-    if not isinstance(lessons, list) or not all(isinstance(x, str) for x in lessons) or not lessons:
+        lesson_rule = None
+    elif isinstance(lessons, list) and lessons and all(isinstance(x, str) for x in lessons):
+        missing = [x for x in lessons if x not in lesson_ids]
+        if missing:
+            doc.error("completion", f"completion names lesson '{missing[0]}', which is not in this module")
+            return None
+        lesson_rule = tuple(lessons)
+    else:
         doc.error("completion", "completion 'lessons' must be 'all' or a list of lesson ids")
         return None
-    missing = [x for x in lessons if x not in lesson_ids]
-    if missing:
-        doc.error("completion", f"completion names lesson '{missing[0]}', which is not in this module")
-        return None
-    return CompletionRule(tuple(lessons))
+    return CompletionRule(lesson_rule, quiz=bool(quiz), scenarios=bool(scenarios))
 
 
 def _check_unique_order(items: list[tuple[int, fm.Document]], kind: str) -> list[ContentError]:

@@ -5,18 +5,40 @@ from dataclasses import asdict, dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from .quiz import Quiz
+from .scenario import Scenario
+
 
 @dataclass(frozen=True)
 class CompletionRule:
-    """When a module counts as completed. `lessons=None` means every lesson in the module."""
+    """When a module counts as completed: its lessons (None = all), its quiz passed, its scenarios finished."""
 
     lessons: tuple[str, ...] | None = None
+    quiz: bool = False
+    scenarios: bool = False
 
-    def required_lessons(self, module: Module) -> tuple[str, ...]:
-        return self.lessons if self.lessons is not None else tuple(lesson.id for lesson in module.lessons)
+    def required(self, module: Module) -> tuple[str, ...]:
+        """Return the activity ids that must be completed for `module` to be complete."""
+        ids = self.lessons if self.lessons is not None else tuple(lesson.id for lesson in module.lessons)
+        if self.scenarios:
+            ids += module.scenario_ids
+        if self.quiz and module.quiz_id:
+            ids += (module.quiz_id,)
+        return ids
 
     def is_met(self, module: Module, completed: set[str] | frozenset[str]) -> bool:
-        return all(lesson_id in completed for lesson_id in self.required_lessons(module))
+        return all(activity_id in completed for activity_id in self.required(module))
+
+
+@dataclass(frozen=True)
+class Activity:
+    """Anything a learner does, in course order: a lesson, a role-play scenario or a quiz."""
+
+    kind: str
+    id: str
+    title: str
+    module_id: str | None
+    minutes: int = 0
 
 
 @dataclass(frozen=True)
@@ -40,10 +62,18 @@ class Module:
     lessons: tuple[Lesson, ...]
     completion: CompletionRule
     path: str
+    quiz_id: str | None = None
+    scenario_ids: tuple[str, ...] = ()
 
     @property
     def minutes(self) -> int:
         return sum(lesson.minutes for lesson in self.lessons)
+
+    @property
+    def activity_ids(self) -> tuple[str, ...]:
+        """Every activity of the module in the order a learner meets them."""
+        quiz = (self.quiz_id,) if self.quiz_id else ()
+        return tuple(lesson.id for lesson in self.lessons) + self.scenario_ids + quiz
 
 
 @dataclass(frozen=True)
@@ -52,14 +82,41 @@ class Course:
     title: str
     intro_html: str
     modules: tuple[Module, ...]
+    quizzes: tuple[Quiz, ...] = ()
+    scenarios: tuple[Scenario, ...] = ()
+    final_quiz_id: str | None = None
     _lessons: Mapping[str, Lesson] = field(init=False, repr=False, compare=False)
     _modules: Mapping[str, Module] = field(init=False, repr=False, compare=False)
+    _quizzes: Mapping[str, Quiz] = field(init=False, repr=False, compare=False)
+    _scenarios: Mapping[str, Scenario] = field(init=False, repr=False, compare=False)
+    _activities: tuple[Activity, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "_lessons", MappingProxyType({lesson.id: lesson for m in self.modules for lesson in m.lessons})
-        )
+        lessons = {lesson.id: lesson for m in self.modules for lesson in m.lessons}
+        object.__setattr__(self, "_lessons", MappingProxyType(lessons))
         object.__setattr__(self, "_modules", MappingProxyType({m.id: m for m in self.modules}))
+        object.__setattr__(self, "_quizzes", MappingProxyType({q.id: q for q in self.quizzes}))
+        object.__setattr__(self, "_scenarios", MappingProxyType({s.id: s for s in self.scenarios}))
+        object.__setattr__(self, "_activities", self._in_order())
+
+    def _in_order(self) -> tuple[Activity, ...]:
+        activities = []
+        for module in self.modules:
+            activities += [Activity("lesson", x.id, x.title, module.id, x.minutes) for x in module.lessons]
+            for scenario_id in module.scenario_ids:
+                activities.append(Activity("scenario", scenario_id, self._scenarios[scenario_id].title, module.id))
+            if module.quiz_id:
+                activities.append(Activity("quiz", module.quiz_id, self._quizzes[module.quiz_id].title, module.id))
+        if self.final_quiz_id:
+            activities.append(Activity("quiz", self.final_quiz_id, self._quizzes[self.final_quiz_id].title, None))
+        return tuple(activities)
+
+    @property
+    def activities(self) -> tuple[Activity, ...]:
+        return self._activities
+
+    def activities_of(self, module: Module) -> tuple[Activity, ...]:
+        return tuple(a for a in self._activities if a.module_id == module.id)
 
     @property
     def lessons(self) -> tuple[Lesson, ...]:
@@ -69,11 +126,26 @@ class Course:
     def minutes(self) -> int:
         return sum(module.minutes for module in self.modules)
 
+    @property
+    def final_quiz(self) -> Quiz | None:
+        return self.quiz(self.final_quiz_id) if self.final_quiz_id else None
+
+    def is_complete(self, completed: set[str] | frozenset[str]) -> bool:
+        """The course is complete when every module is, and the final quiz (if any) is passed."""
+        final = (self.final_quiz_id,) if self.final_quiz_id else ()
+        return all(activity_id in completed for activity_id in (*(m.id for m in self.modules), *final))
+
     def lesson(self, lesson_id: str) -> Lesson | None:
         return self._lessons.get(lesson_id)
 
     def module(self, module_id: str) -> Module | None:
         return self._modules.get(module_id)
+
+    def quiz(self, quiz_id: str) -> Quiz | None:
+        return self._quizzes.get(quiz_id)
+
+    def scenario(self, scenario_id: str) -> Scenario | None:
+        return self._scenarios.get(scenario_id)
 
     def neighbours(self, lesson_id: str) -> tuple[Lesson | None, Lesson | None]:
         """Return the lessons before and after `lesson_id` in course order."""
@@ -89,25 +161,36 @@ class Course:
             "title": self.title,
             "intro_html": self.intro_html,
             "modules": [asdict(module) for module in self.modules],
+            "quizzes": [quiz.to_dict() for quiz in self.quizzes],
+            "scenarios": [scenario.to_dict() for scenario in self.scenarios],
+            "final_quiz_id": self.final_quiz_id,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Course:
         modules = []
         for m in data["modules"]:
-            rule = m["completion"]["lessons"]
+            rule = m["completion"]
             modules.append(
                 Module(
-                    id=m["id"],
-                    title=m["title"],
-                    order=m["order"],
-                    summary=m["summary"],
-                    intro_html=m["intro_html"],
-                    lessons=tuple(Lesson(**lesson) for lesson in m["lessons"]),
-                    completion=CompletionRule(tuple(rule) if rule is not None else None),
-                    path=m["path"],
+                    **{
+                        **m,
+                        "lessons": tuple(Lesson(**lesson) for lesson in m["lessons"]),
+                        "completion": CompletionRule(
+                            tuple(rule["lessons"]) if rule["lessons"] is not None else None,
+                            rule.get("quiz", False),
+                            rule.get("scenarios", False),
+                        ),
+                        "scenario_ids": tuple(m.get("scenario_ids", ())),
+                    }
                 )
             )
         return cls(
-            id=data["id"], title=data["title"], intro_html=data["intro_html"], modules=tuple(modules)
+            id=data["id"],
+            title=data["title"],
+            intro_html=data["intro_html"],
+            modules=tuple(modules),
+            quizzes=tuple(Quiz.from_dict(q) for q in data.get("quizzes", ())),
+            scenarios=tuple(Scenario.from_dict(s) for s in data.get("scenarios", ())),
+            final_quiz_id=data.get("final_quiz_id"),
         )

@@ -37,3 +37,11 @@ def render(source: str) -> str:
 def loads_external_resource(html: str) -> bool:
     """Tell whether rendered HTML would make the browser fetch from another host (no intranet can)."""
     return bool(EXTERNAL_SOURCE.search(html))
+
+
+def render_inline(source: str) -> str:
+    """Render a short Markdown snippet (an option, a label) without its wrapping paragraph."""
+    html = render(source).strip()
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return html
