@@ -87,3 +87,60 @@ def test_trainee_reads_a_lesson_marks_it_complete_and_sees_the_bar_move(live_ser
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     assert bar(page, "课程进度") == 3
+
+
+def log_in(page, base):
+    page.goto(base + "/")
+    page.get_by_label("邮箱").fill("learner@example.com")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+
+
+def answer_in_browser(page, question):
+    """Fill in the right answer the way a learner would: click, pick, type."""
+    answer = question.correct_answer()
+    fieldset = page.locator(f"fieldset#{question.field()}")
+    if question.kind == "single":
+        fieldset.locator(f"input[value='{answer}']").check()
+    elif question.kind == "multiple":
+        for option_id in answer:
+            fieldset.locator(f"input[value='{option_id}']").check()
+    elif question.kind == "true_false":
+        fieldset.get_by_label("正确" if answer else "错误").check()
+    elif question.kind == "ordering":
+        for position, item_id in enumerate(answer, 1):
+            page.locator(f"#{question.field(item_id)}").select_option(str(position))
+    elif question.kind == "matching":
+        for left_id, right_id in answer.items():
+            page.locator(f"#{question.field(left_id)}").select_option(right_id)
+    else:
+        fieldset.get_by_role("textbox").fill(answer)
+
+
+def test_trainee_passes_a_quiz_and_plays_a_scenario_to_its_ending(live_server, page, course_sources):
+    from courseware.content import compile_sources
+    from courseware.roleplay import model_path
+
+    course = compile_sources(course_sources)
+    quiz = course.quiz("quiz-why-it-matters")
+    log_in(page, live_server)
+
+    page.goto(live_server + f"/quizzes/{quiz.id}")
+    page.get_by_role("button", name="开始测验").click()
+    for question in quiz.questions:
+        answer_in_browser(page, question)
+    page.get_by_text("已保存").wait_for()  # saved on the server as the learner went
+    page.reload()
+    page.get_by_role("button", name="提交答案").click()
+    page.get_by_role("heading", name="已通过 · 100%").wait_for()
+
+    scenario = course.scenario("scenario-defect-handoff")
+    page.goto(live_server + f"/scenarios/{scenario.id}")
+    page.get_by_role("button", name="开始对话").click()
+    for step in model_path(scenario).steps:
+        page.locator(f"button.choice-button[value='{step.choice.id}']").click()
+    ending = model_path(scenario).node.ending
+    page.get_by_role("heading", level=1, name=ending.title).wait_for()
+    assert page.locator("svg.profile-chart").is_visible()
+    page.get_by_role("button", name="重新演练").click()
+    assert page.locator("button.choice-button").count() >= 2

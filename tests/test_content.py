@@ -55,6 +55,35 @@ def test_real_curriculum_covers_every_module_with_complete_lessons(course_source
         assert 'class="admonition question"' in item.html, item.path
 
 
+def test_every_module_has_a_quiz_and_the_course_has_role_plays(course_sources):
+    from courseware.content import QUESTION_TYPES
+    from courseware.roleplay import play
+
+    course = compile_sources(course_sources)
+    module_quizzes = [course.quiz(m.quiz_id) for m in course.modules]
+    assert all(quiz is not None and len(quiz.questions) >= 6 for quiz in module_quizzes)
+    assert sum(len(q.questions) for q in course.quizzes) >= 50
+    assert {q.kind for quiz in course.quizzes for q in quiz.questions} == set(QUESTION_TYPES)
+    assert course.final_quiz is not None and course.final_quiz.module_id is None
+    assert all(q.explanation_html for quiz in course.quizzes for q in quiz.questions)
+
+    assert {s.customer_type for s in course.scenarios} == {"层级客户", "职能客户", "工序客户"}
+    assert len(course.scenarios) >= 5
+    for scenario in course.scenarios:
+        assert len({n.ending.outcome for n in scenario.endings}) >= 2 and len(scenario.endings) >= 3
+        # every way through the conversation passes at least three decisions
+        paths = [[]]
+        finished = []
+        while paths:
+            path = paths.pop()
+            state = play(scenario, path)
+            if state.finished:
+                finished.append(path)
+            elif len(path) < 30:
+                paths += [path + [c.id] for c in state.node.choices]
+        assert finished and min(len(p) for p in finished) >= 3, scenario.id
+
+
 def test_case_figures_are_taught_as_in_the_sources(course_sources):
     course = compile_sources(course_sources)
     case = course.lesson("case-manufacturing-platform").html

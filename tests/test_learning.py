@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import threading
 
+from conftest import pass_quiz, play_model_path
 from sqlalchemy import func, select
 
 from courseware import records
 from courseware.extensions import db
 from courseware.models import LearningRecord, Progress, User
-from conftest import pass_quiz, play_model_path
 from courseware.publishing import live_course, publish
 
 

@@ -28,6 +28,24 @@ def test_check_prints_file_line_reason_and_fails(app, tmp_path):
     assert result.output.splitlines()[0].startswith("lessons/03-core-elements/01-communication.md:3: invalid YAML")
 
 
+def test_check_reports_broken_quizzes_and_scenarios(app, tmp_path):
+    course_dir = copy_course(tmp_path)
+    quiz = tmp_path / "quizzes" / "quiz-core-elements.yaml"
+    text = quiz.read_text(encoding="utf-8")
+    quiz.write_text(text.replace("type: true_false", "type: essay", 1), encoding="utf-8")
+    scenario = tmp_path / "quizzes" / "scenario-rush-order.yaml"
+    lines = scenario.read_text(encoding="utf-8").split("\n")
+    lines.insert(lines.index("nodes:") + 1, "  - id: island\n    ending: {title: 孤岛, outcome: poor, debrief: 没有人能走到这里。}")
+    scenario.write_text("\n".join(lines), encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["content", "check", str(course_dir)])
+    assert result.exit_code == 1
+    type_line = text.split("\n").index(next(x for x in text.split("\n") if "type: true_false" in x)) + 1
+    assert f"quizzes/quiz-core-elements.yaml:{type_line}: question" in result.output
+    assert "'type' must be one of: single, multiple, true_false, ordering, matching, short_answer" in result.output
+    island_line = lines.index("nodes:") + 2
+    assert f"quizzes/scenario-rush-order.yaml:{island_line}: node 'island' cannot be reached from the start node" in result.output
+
+
 def test_check_passes_the_real_course(app):
     result = app.test_cli_runner().invoke(args=["content", "check"])
     assert result.exit_code == 0, result.output

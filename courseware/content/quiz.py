@@ -11,7 +11,14 @@ from markupsafe import escape
 from . import frontmatter as fm
 from .errors import ContentError
 from .render import render, render_inline
-from .yamlfile import Fields, LineDict, LineList, int_between, is_bool, is_list, is_mapping, one_of
+from .yamlfile import (
+    Fields,
+    LineDict,
+    int_between,
+    is_bool,
+    is_list,
+    one_of,
+)
 
 FormData = Mapping[str, list[str]]
 REVIEW_LEVELS = ("score", "responses", "full")
@@ -284,7 +291,7 @@ class Ordering(Question):
         right = self.correct_answer()
         if not isinstance(answer, list) or sorted(map(str, answer)) != sorted(right):
             return 0.0
-        in_place = sum(1 for a, b in zip(answer, right) if a == b)
+        in_place = sum(1 for a, b in zip(answer, right, strict=True) if a == b)
         if self.partial_credit:
             return in_place / len(right)
         return 1.0 if in_place == len(right) else 0.0
@@ -329,7 +336,7 @@ class Matching(Question):
         return 1.0 if hits == len(right) else 0.0
 
     def correct_answer(self) -> dict[str, str]:
-        return {left.id: right_id for left, right_id in zip(self.lefts, self.answers)}
+        return {left.id: right_id for left, right_id in zip(self.lefts, self.answers, strict=True)}
 
     def describe(self, answer: Any) -> list[str]:
         if not isinstance(answer, dict):
@@ -338,7 +345,7 @@ class Matching(Question):
         return [f"{left.html} → {rights.get(answer.get(left.id), '—')}" for left in self.lefts]
 
     def layout(self, seed: str, shuffle: bool) -> dict[str, list[str]]:
-        lefts, rights = [l.id for l in self.lefts], [r.id for r in self.rights]
+        lefts, rights = [left.id for left in self.lefts], [r.id for r in self.rights]
         if shuffle:
             return {"lefts": _shuffled(lefts, seed), "rights": _shuffled(rights, seed + ":r")}
         return {"lefts": lefts, "rights": rights}
