@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from functools import wraps
-from typing import Callable
+from typing import Any, Callable
 
 from flask import abort
 from flask_login import current_user, login_required
 
+from .extensions import db
 from .models import Role
+from .publishing import LiveCourse, live_course
 
 
 def roles_required(*roles: Role) -> Callable:
@@ -30,3 +32,22 @@ trainee_required = roles_required(Role.TRAINEE)
 trainer_required = roles_required(Role.TRAINER)
 hr_required = roles_required(Role.HR)
 admin_required = roles_required(Role.ADMIN)
+
+
+def live_activity_or_404(kind: str, activity_id: str) -> tuple[LiveCourse, Any]:
+    """Return the live course and its quiz or scenario `activity_id` (`kind` is 'quiz' or 'scenario')."""
+    live = live_course()
+    activity = getattr(live.course, kind)(activity_id) if live else None
+    if activity is None:
+        abort(404)
+    return live, activity
+
+
+def own_or_404(model: type, row_id: str, **belongs_to: str) -> Any:
+    """Return the current learner's own attempt or run; anyone else's is simply not found."""
+    row = db.session.get(model, row_id)
+    if row is None or row.user_id != current_user.id:
+        abort(404)
+    if any(getattr(row, column) != value for column, value in belongs_to.items()):
+        abort(404)
+    return row

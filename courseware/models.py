@@ -221,20 +221,25 @@ class Status(enum.StrEnum):
     COMPLETED = "completed"
 
 
-class QuizAttempt(db.Model):
+class NumberedTry:
+    """Columns shared by quiz attempts and scenario runs: the learner's n-th go, on one revision."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("content_revision.id"))
+    status: Mapped[str] = mapped_column(String(16), default="in_progress")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QuizAttempt(NumberedTry, db.Model):
     """One attempt at a quiz, pinned to the content revision the learner saw."""
 
     __table_args__ = (UniqueConstraint("user_id", "quiz_id", "number"),)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     quiz_id: Mapped[str] = mapped_column(String(128), index=True)
-    number: Mapped[int] = mapped_column(Integer)
-    revision_id: Mapped[int] = mapped_column(ForeignKey("content_revision.id"))
-    status: Mapped[str] = mapped_column(String(16), default="in_progress")
     score: Mapped[float | None] = mapped_column()
     passed: Mapped[bool | None] = mapped_column(Boolean)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     answers: Mapped[list[QuizAnswer]] = relationship(lazy="selectin", order_by="QuizAnswer.id")
@@ -260,20 +265,14 @@ class QuizAnswer(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ScenarioRun(db.Model):
+class ScenarioRun(NumberedTry, db.Model):
     """One play-through of a role-play scenario."""
 
     __table_args__ = (UniqueConstraint("user_id", "scenario_id", "number"),)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     scenario_id: Mapped[str] = mapped_column(String(128), index=True)
-    number: Mapped[int] = mapped_column(Integer)
-    revision_id: Mapped[int] = mapped_column(ForeignKey("content_revision.id"))
-    status: Mapped[str] = mapped_column(String(16), default="in_progress")
     ending_id: Mapped[str | None] = mapped_column(String(128))
     profile: Mapped[dict | None] = mapped_column(JSON)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     steps: Mapped[list[ScenarioStep]] = relationship(lazy="selectin", order_by="ScenarioStep.step")

@@ -15,30 +15,19 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from . import grading, records
+from .access import live_activity_or_404, own_or_404
 from .content import Quiz
 from .forms import EmptyForm
 from .models import QuizAttempt
 from .progress import learner_progress
-from .publishing import LiveCourse, course_at, live_course
+from .publishing import course_at, live_course
 
 bp = Blueprint("quizzes", __name__, url_prefix="/quizzes")
 
 
-def _quiz_or_404(quiz_id: str) -> tuple[LiveCourse, Quiz]:
-    live = live_course()
-    quiz = live.course.quiz(quiz_id) if live else None
-    if quiz is None:
-        abort(404)
-    return live, quiz
-
-
 def _attempt_or_404(quiz_id: str, attempt_id: str) -> tuple[QuizAttempt, Quiz]:
     """Return the learner's own attempt and the quiz as it was when the attempt started."""
-    from .extensions import db
-
-    attempt = db.session.get(QuizAttempt, attempt_id)
-    if attempt is None or attempt.user_id != current_user.id or attempt.quiz_id != quiz_id:
-        abort(404)
+    attempt = own_or_404(QuizAttempt, attempt_id, quiz_id=quiz_id)
     quiz = course_at(attempt.revision_id).quiz(quiz_id)
     if quiz is None:
         abort(404)
@@ -58,7 +47,7 @@ def _answers_from(quiz: Quiz) -> dict:
 @bp.route("/<quiz_id>")
 @login_required
 def overview(quiz_id: str):
-    live, quiz = _quiz_or_404(quiz_id)
+    live, quiz = live_activity_or_404("quiz", quiz_id)
     attempts = records.attempts_of(current_user, quiz.id)
     used = len(attempts)
     return render_template(
@@ -77,7 +66,7 @@ def overview(quiz_id: str):
 @bp.route("/<quiz_id>/start", methods=["POST"])
 @login_required
 def start(quiz_id: str):
-    live, quiz = _quiz_or_404(quiz_id)
+    live, quiz = live_activity_or_404("quiz", quiz_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:

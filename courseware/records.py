@@ -216,40 +216,48 @@ def attempts_of(user: User, quiz_id: str) -> list[QuizAttempt]:
     )
 
 
+def _used(model: type, column: str, user: User, activity_id: str) -> int:
+    return db.session.scalar(
+        select(func.coalesce(func.max(model.number), 0)).where(
+            model.user_id == user.id, getattr(model, column) == activity_id
+        )
+    )
+
+
+def _begin(model: type, column: str, user: User, live: LiveCourse, activity: Quiz | Scenario, kind: str) -> str | None:
+    """Open the learner's next attempt or run; return its id, or None if a parallel request won."""
+    row_id, now = str(uuid.uuid4()), utcnow()
+    inserted = db.session.execute(
+        _insert(model)
+        .values(
+            id=row_id, user_id=user.id, number=_used(model, column, user, activity.id) + 1,
+            revision_id=live.revision_id, status="in_progress", started_at=now, **{column: activity.id},
+        )
+        .on_conflict_do_nothing()
+        .returning(model.id)
+    ).scalar()
+    if inserted is None:
+        db.session.rollback()
+        return None
+    module = live.course.module(activity.module_id) if activity.module_id else None
+    _start(user, live, module, activity.id, kind, now)
+    _append_record(
+        user, ATTEMPTED, activity.id, kind, live.revision_id, f"attempted:{row_id}", now, attempt_id=row_id
+    )
+    db.session.commit()
+    return row_id
+
+
 def start_attempt(user: User, live: LiveCourse, quiz: Quiz) -> QuizAttempt:
     """Resume the attempt in progress, or start the next one if the quiz allows it."""
-    for _ in range(3):
+    for _ in range(3):  # a lost race with another tab means: resume what that tab started
         attempt = current_attempt(user, quiz.id)
         if attempt is not None:
             return attempt
-        used = db.session.scalar(
-            select(func.coalesce(func.max(QuizAttempt.number), 0)).where(
-                QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz.id
-            )
-        )
-        if quiz.attempts and used >= quiz.attempts:
+        if quiz.attempts and _used(QuizAttempt, "quiz_id", user, quiz.id) >= quiz.attempts:
             raise NoAttemptsLeft(quiz.id)
-        attempt_id, now = str(uuid.uuid4()), utcnow()
-        inserted = db.session.execute(
-            _insert(QuizAttempt)
-            .values(
-                id=attempt_id, user_id=user.id, quiz_id=quiz.id, number=used + 1,
-                revision_id=live.revision_id, status="in_progress", started_at=now,
-            )
-            .on_conflict_do_nothing()
-            .returning(QuizAttempt.id)
-        ).scalar()
-        if inserted is None:  # another tab started the same attempt first: resume it
-            db.session.rollback()
-            continue
-        module = live.course.module(quiz.module_id) if quiz.module_id else None
-        _start(user, live, module, quiz.id, "quiz", now)
-        _append_record(
-            user, ATTEMPTED, quiz.id, "quiz", live.revision_id, f"attempted:{attempt_id}", now,
-            attempt_id=attempt_id,
-        )
-        db.session.commit()
-        return db.session.get(QuizAttempt, attempt_id)
+        if attempt_id := _begin(QuizAttempt, "quiz_id", user, live, quiz, "quiz"):
+            return db.session.get(QuizAttempt, attempt_id)
     raise RuntimeError("could not start an attempt")  # pragma: no cover - three lost races
 
 
@@ -366,39 +374,14 @@ def start_run(user: User, live: LiveCourse, scenario: Scenario, *, fresh: bool =
         run = current_run(user, scenario.id)
         if run is not None and not fresh:
             return run
-        now = utcnow()
         if run is not None:
             db.session.execute(
                 update(ScenarioRun).where(ScenarioRun.id == run.id, ScenarioRun.status == "in_progress")
-                .values(status="abandoned", finished_at=now)
+                .values(status="abandoned", finished_at=utcnow())
             )
             fresh = False
-        number = db.session.scalar(
-            select(func.coalesce(func.max(ScenarioRun.number), 0)).where(
-                ScenarioRun.user_id == user.id, ScenarioRun.scenario_id == scenario.id
-            )
-        ) + 1
-        run_id = str(uuid.uuid4())
-        inserted = db.session.execute(
-            _insert(ScenarioRun)
-            .values(
-                id=run_id, user_id=user.id, scenario_id=scenario.id, number=number,
-                revision_id=live.revision_id, status="in_progress", started_at=now,
-            )
-            .on_conflict_do_nothing()
-            .returning(ScenarioRun.id)
-        ).scalar()
-        if inserted is None:
-            db.session.rollback()
-            continue
-        module = live.course.module(scenario.module_id) if scenario.module_id else None
-        _start(user, live, module, scenario.id, "scenario", now)
-        _append_record(
-            user, ATTEMPTED, scenario.id, "scenario", live.revision_id, f"attempted:{run_id}", now,
-            attempt_id=run_id,
-        )
-        db.session.commit()
-        return db.session.get(ScenarioRun, run_id)
+        if run_id := _begin(ScenarioRun, "scenario_id", user, live, scenario, "scenario"):
+            return db.session.get(ScenarioRun, run_id)
     raise RuntimeError("could not start a run")  # pragma: no cover - three lost races
 
 

@@ -6,28 +6,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from . import records, reports, roleplay
+from .access import live_activity_or_404, own_or_404
 from .content import Scenario
-from .extensions import db
 from .forms import EmptyForm
 from .models import ScenarioRun
-from .publishing import LiveCourse, course_at, live_course
+from .publishing import course_at, live_course
 
 bp = Blueprint("scenarios", __name__, url_prefix="/scenarios")
 
 
-def _scenario_or_404(scenario_id: str) -> tuple[LiveCourse, Scenario]:
-    live = live_course()
-    scenario = live.course.scenario(scenario_id) if live else None
-    if scenario is None:
-        abort(404)
-    return live, scenario
-
-
 def _run_or_404(scenario_id: str, run_id: str) -> tuple[ScenarioRun, Scenario]:
     """Return the learner's own run and the scenario as it was when the run started."""
-    run = db.session.get(ScenarioRun, run_id)
-    if run is None or run.user_id != current_user.id or run.scenario_id != scenario_id:
-        abort(404)
+    run = own_or_404(ScenarioRun, run_id, scenario_id=scenario_id)
     scenario = course_at(run.revision_id).scenario(scenario_id)
     if scenario is None:
         abort(404)
@@ -37,7 +27,7 @@ def _run_or_404(scenario_id: str, run_id: str) -> tuple[ScenarioRun, Scenario]:
 @bp.route("/<scenario_id>")
 @login_required
 def overview(scenario_id: str):
-    live, scenario = _scenario_or_404(scenario_id)
+    live, scenario = live_activity_or_404("scenario", scenario_id)
     runs = records.runs_of(current_user, scenario.id)
     open_run = next((r for r in runs if r.status == "in_progress"), None)
     if open_run is not None:
@@ -55,7 +45,7 @@ def overview(scenario_id: str):
 @bp.route("/<scenario_id>/start", methods=["POST"])
 @login_required
 def start(scenario_id: str):
-    live, scenario = _scenario_or_404(scenario_id)
+    live, scenario = live_activity_or_404("scenario", scenario_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     run = records.start_run(current_user, live, scenario, fresh=request.form.get("replay") == "1")
