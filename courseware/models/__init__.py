@@ -1,0 +1,33 @@
+"""Typed database models, by area; import them from here."""
+from .base import UTCDateTime, utcnow
+from .content import ContentRevision, RevisionFile
+from .learning import (
+    LearningRecord,
+    NumberedTry,
+    Progress,
+    QuizAnswer,
+    QuizAttempt,
+    ScenarioRun,
+    ScenarioStep,
+    Status,
+)
+from .people import Department, Role, User, UserRole
+
+__all__ = [
+    "ContentRevision",
+    "Department",
+    "LearningRecord",
+    "NumberedTry",
+    "Progress",
+    "QuizAnswer",
+    "QuizAttempt",
+    "RevisionFile",
+    "Role",
+    "ScenarioRun",
+    "ScenarioStep",
+    "Status",
+    "UTCDateTime",
+    "User",
+    "UserRole",
+    "utcnow",
+]

@@ -1,0 +1,94 @@
+"""People: departments, users and their roles."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    TRAINEE = "trainee"
+    TRAINER = "trainer"
+    HR = "hr"
+    ADMIN = "admin"
+
+class Department(db.Model):
+    __table_args__ = (UniqueConstraint("parent_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+
+    parent: Mapped[Department | None] = relationship(remote_side="Department.id")
+
+    @classmethod
+    def named(cls, name: str) -> Department:
+        """Return the top-level department called `name`, creating it if needed (not committed)."""
+        department = db.session.scalar(
+            select(cls).where(cls.name == name, cls.parent_id.is_(None))
+        )
+        if department is None:
+            department = cls(name=name)
+            db.session.add(department)
+            db.session.flush()
+        return department
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    department: Mapped[Department] = relationship(lazy="joined")
+    role_rows: Mapped[list[UserRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def roles(self) -> set[Role]:
+        return {Role(row.role) for row in self.role_rows}
+
+    @roles.setter
+    def roles(self, roles: set[Role] | list[Role]) -> None:
+        wanted = {Role(role) for role in roles}
+        self.role_rows = [row for row in self.role_rows if row.role in wanted]
+        present = {row.role for row in self.role_rows}
+        self.role_rows.extend(UserRole(role=role.value) for role in wanted - present)
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.roles & set(roles))
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @staticmethod
+    def normalise_email(email: str) -> str:
+        return email.strip().lower()
+
+    @classmethod
+    def by_email(cls, email: str) -> User | None:
+        return db.session.scalar(select(cls).where(cls.email == cls.normalise_email(email)))
+
+class UserRole(db.Model):
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
