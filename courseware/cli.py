@@ -12,7 +12,8 @@ from flask_migrate import upgrade
 
 from .content import CourseInvalid, compile_sources, read_sources
 from .extensions import db
-from .models import Department, Role, User
+from .departments import find_or_create
+from .models import Role, User
 from .publishing import publish
 
 content_cli = AppGroup("content", help="Check and publish course files.")
@@ -76,11 +77,11 @@ def _import(course_dir: Path, note: str = "") -> int:
 
 
 def create_user(email: str, name: str, roles: set[Role], department: str, password: str) -> User:
-    """Create and commit a user in the top-level department called `department`."""
+    """Create and commit a user in the department at path `department` (created if missing)."""
     user = User(
         email=User.normalise_email(email),
         name=name,
-        department=Department.named(department),
+        department=find_or_create(department),
     )
     user.set_password(password)
     user.roles = roles
@@ -96,7 +97,7 @@ def create_user(email: str, name: str, roles: set[Role], department: str, passwo
     "--role", "roles", multiple=True, default=["trainee"],
     type=click.Choice([r.value for r in Role]), help="Repeat for several roles.",
 )
-@click.option("--department", required=True, help="Department name; created if it does not exist.")
+@click.option("--department", required=True, help="Department path, e.g. \"销售部/华东区\"; created if missing.")
 @click.password_option(help="Asked for when not given.")
 def users_create(email: str, name: str, roles: tuple[str, ...], department: str, password: str) -> None:
     """Create a user account."""
@@ -122,7 +123,7 @@ def setup(demo: bool) -> None:
 
 def _create_demo_accounts() -> None:
     for name in DEMO_DEPARTMENTS:
-        Department.named(name)
+        find_or_create(name)
     db.session.commit()
     created = []
     for email, name, role, department in DEMO_ACCOUNTS:

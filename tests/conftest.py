@@ -12,7 +12,8 @@ from courseware import create_app
 from courseware.cli import create_user
 from courseware.content import read_sources
 from courseware.extensions import db
-from courseware.models import Department, Role
+from courseware.departments import find_or_create
+from courseware.models import Role
 from courseware.publishing import publish
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,7 +138,7 @@ def trainee(make_user, login):
 @pytest.fixture
 def department(app):
     with app.app_context():
-        department = Department.named("生产部")
+        department = find_or_create("生产部")
         db.session.commit()
         return department.id
 

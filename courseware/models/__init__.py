@@ -1,6 +1,7 @@
 """Typed database models, by area; import them from here."""
 from .base import UTCDateTime, utcnow
 from .content import ContentRevision, RevisionFile
+from .hr import Assignment, AuditEntry, ImportBatch
 from .learning import (
     LearningRecord,
     NumberedTry,
@@ -11,9 +12,13 @@ from .learning import (
     ScenarioStep,
     Status,
 )
-from .people import Department, Role, User, UserRole
+from .people import Department, HRScope, Role, User, UserRole
 
 __all__ = [
+    "Assignment",
+    "AuditEntry",
+    "HRScope",
+    "ImportBatch",
     "ContentRevision",
     "Department",
     "LearningRecord",

@@ -25,20 +25,11 @@ class Department(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    hr_contact_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", use_alter=True))
 
     parent: Mapped[Department | None] = relationship(remote_side="Department.id")
+    hr_contact: Mapped[User | None] = relationship(foreign_keys=[hr_contact_id])
 
-    @classmethod
-    def named(cls, name: str) -> Department:
-        """Return the top-level department called `name`, creating it if needed (not committed)."""
-        department = db.session.scalar(
-            select(cls).where(cls.name == name, cls.parent_id.is_(None))
-        )
-        if department is None:
-            department = cls(name=name)
-            db.session.add(department)
-            db.session.flush()
-        return department
 
 class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,10 +41,16 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    department: Mapped[Department] = relationship(lazy="joined")
+    department: Mapped[Department] = relationship(lazy="joined", foreign_keys=[department_id])
     role_rows: Mapped[list[UserRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
+    scope_rows: Mapped[list[HRScope]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def scope_department_ids(self) -> set[int]:
+        """Departments an HR user is limited to (with their sub-departments); empty means all."""
+        return {row.department_id for row in self.scope_rows}
 
     @property
     def is_active(self) -> bool:
@@ -92,3 +89,12 @@ class UserRole(db.Model):
         ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
     )
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class HRScope(db.Model):
+    """Limits an HR user to some departments and everything below them."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(
+        ForeignKey("department.id", ondelete="CASCADE"), primary_key=True
+    )

@@ -1,0 +1,56 @@
+"""HR's working data: assignments with due dates, staff imports, and the audit log."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+from .people import Department, User
+
+
+class Assignment(db.Model):
+    """The course or one module, assigned to a department (and its sub-departments) or a person."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[str] = mapped_column(String(128))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+
+class ImportBatch(db.Model):
+    """An uploaded staff file between its preview and its import."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    rows: Mapped[Any] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="previewed")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    summary: Mapped[Any | None] = mapped_column(JSON)
+
+
+class AuditEntry(db.Model):
+    """Who looked at or exported whose records, when, with which filter."""
+
+    __table_args__ = (Index("ix_audit_entry_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    detail: Mapped[Any | None] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    subject: Mapped[User | None] = relationship(foreign_keys=[subject_user_id])
