@@ -11,8 +11,8 @@ from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
 from .content import CourseInvalid, compile_sources, read_sources
-from .extensions import db
 from .departments import find_or_create
+from .extensions import db
 from .models import Role, User
 from .publishing import publish
 

@@ -11,8 +11,8 @@ from sqlalchemy.exc import OperationalError
 from courseware import create_app
 from courseware.cli import create_user
 from courseware.content import read_sources
-from courseware.extensions import db
 from courseware.departments import find_or_create
+from courseware.extensions import db
 from courseware.models import Role
 from courseware.publishing import publish
 

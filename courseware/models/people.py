@@ -73,8 +73,13 @@ class User(UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
 
+    @property
+    def has_password(self) -> bool:
+        return "$" in self.password_hash
+
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        """Check a password; people imported without one cannot log in until it is set."""
+        return self.has_password and check_password_hash(self.password_hash, password)
 
     @staticmethod
     def normalise_email(email: str) -> str:

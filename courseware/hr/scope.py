@@ -1,0 +1,23 @@
+"""What part of the organisation an HR user may see and change."""
+from __future__ import annotations
+
+from flask_login import current_user
+
+from ..departments import DepartmentNode, tree, with_descendants
+from ..models import Role
+
+
+def visible_department_ids(nodes: list[DepartmentNode] | None = None) -> set[int] | None:
+    """Return the departments the current user may see, or None for all of them."""
+    if current_user.has_role(Role.ADMIN) or not current_user.scope_department_ids:
+        return None
+    return with_descendants(current_user.scope_department_ids, nodes)
+
+
+def allowed_paths() -> set[str] | None:
+    """Department paths the current HR user may import staff into (None: anywhere)."""
+    nodes = tree()
+    visible = visible_department_ids(nodes)
+    if visible is None:
+        return None
+    return {node.path for node in nodes if node.id in current_user.scope_department_ids}
