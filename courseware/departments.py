@@ -73,9 +73,10 @@ def find_or_create(path: str, cache: dict[tuple[int | None, str], Department] | 
                 )
             )
         if department is None:
-            department = Department(name=name, parent_id=parent.id if parent else None)
+            department = Department(name=name, parent=parent)
             db.session.add(department)
             db.session.flush()
+            department.set_lineage()
         cache[key] = department
         parent = department
     if parent is None:

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from . import records
+from . import assignments, records
 from .content import Activity, Lesson, Module
 from .forms import EmptyForm
 from .models import Status
@@ -59,19 +59,39 @@ def _lesson_or_404(live: LiveCourse | None, lesson_id: str) -> Lesson:
     return lesson
 
 
-def _course_page(template: str):
+def _course_page(template: str, **extra):
     """Render a whole-course page with the learner's progress, or explain that none is published."""
     live = live_course()
     if live is None:
         return render_template("learn/empty.html")
     progress = learner_progress(current_user.id, live.course)
-    return render_template(template, course=live.course, progress=progress)
+    return render_template(template, course=live.course, progress=progress, **extra)
 
 
 @bp.route("/")
 @login_required
 def home():
-    return _course_page("learn/home.html")
+    return _course_page("learn/home.html", assigned=_my_assignments())
+
+
+def _my_assignments() -> list[tuple[str, str, object, str]]:
+    """(title, link, due date, status) for each of the learner's assignments still in the course."""
+    live = live_course()
+    if live is None:
+        return []
+    progress = learner_progress(current_user.id, live.course)
+    on = assignments.today()
+    found = []
+    for assignment in assignments.for_learner(current_user):
+        if assignment.activity_id == live.course.id:
+            title, link = live.course.title, url_for("learn.home")
+        elif module := live.course.module(assignment.activity_id):
+            title, link = module.title, url_for("learn.module", module_id=module.id)
+        else:
+            continue
+        state = progress.state(assignment.activity_id).status
+        found.append((title, link, assignment.due_on, assignments.status(state, assignment.due_on, on)))
+    return found
 
 
 @bp.route("/modules/<module_id>")

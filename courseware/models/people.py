@@ -25,10 +25,15 @@ class Department(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    lineage: Mapped[str] = mapped_column(String(255), default="", index=True)
     hr_contact_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", use_alter=True))
 
     parent: Mapped[Department | None] = relationship(remote_side="Department.id")
     hr_contact: Mapped[User | None] = relationship(foreign_keys=[hr_contact_id])
+
+    def set_lineage(self) -> None:
+        """Record the ids from the top down to this department ('/1/5/'), for subtree queries in SQL."""
+        self.lineage = f"{self.parent.lineage if self.parent else '/'}{self.id}/"
 
 
 class User(UserMixin, db.Model):

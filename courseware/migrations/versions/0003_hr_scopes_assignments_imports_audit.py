@@ -69,7 +69,11 @@ def upgrade():
     )
     with op.batch_alter_table('department', schema=None) as batch_op:
         batch_op.add_column(sa.Column('hr_contact_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('lineage', sa.String(length=255), nullable=False, server_default=''))
+        batch_op.create_index(batch_op.f('ix_department_lineage'), ['lineage'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_department_hr_contact_id_user'), 'user', ['hr_contact_id'], ['id'])
+
+    _fill_lineage()
 
 
 
@@ -78,6 +82,8 @@ def downgrade():
 
     with op.batch_alter_table('department', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_department_hr_contact_id_user'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_department_lineage'))
+        batch_op.drop_column('lineage')
         batch_op.drop_column('hr_contact_id')
 
     op.drop_table('import_batch')
@@ -92,3 +98,20 @@ def downgrade():
 
     op.drop_table('assignment')
 
+
+
+def _fill_lineage():
+    """Give existing departments their '/1/5/' lineage, top down."""
+    bind = op.get_bind()
+    rows = bind.execute(sa.text("SELECT id, parent_id FROM department")).all()
+    parents = {row.id: row.parent_id for row in rows}
+
+    def lineage(department_id):
+        parent = parents[department_id]
+        return (lineage(parent) if parent else "/") + f"{department_id}/"
+
+    for department_id in parents:
+        bind.execute(
+            sa.text("UPDATE department SET lineage = :lineage WHERE id = :id"),
+            {"lineage": lineage(department_id), "id": department_id},
+        )

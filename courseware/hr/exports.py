@@ -1,0 +1,112 @@
+"""Exports of the learner matrix as CSV (UTF-8 with BOM, so Excel shows Chinese) and XLSX, streamed."""
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Response, abort, current_app, render_template, stream_with_context
+from flask_babel import gettext as _
+
+from .. import audit, reports
+from ..access import hr_required
+from ..departments import tree
+from ..extensions import db
+from ..publishing import live_course
+from . import bp
+from .learners import _columns, _filter_form, _query
+from .scope import visible_department_ids
+
+CHUNK = 500
+
+
+def _labels() -> dict[str, str]:
+    """Words used in the file, translated before streaming starts (the stream outlives the request)."""
+    return {
+        "completed": _("Completed"), "in_progress": _("In progress"), "not_started": _("Not started"),
+        "name": _("Name"), "email": _("Email"), "department": _("Department"), "course": _("Course"),
+        "completed_on": _("Completed on"), "sheet": _("Learners"),
+    }
+
+
+def _cell(progress, tz: ZoneInfo, labels: dict[str, str]) -> str:
+    if progress is None:
+        return labels["not_started"]
+    if progress.status == "completed":
+        when = progress.completed_at.astimezone(tz).strftime("%Y-%m-%d")
+        score = f" {round(progress.score * 100)}%" if progress.score is not None else ""
+        return f"{labels['completed']} {when}{score}"
+    return labels["in_progress"]
+
+
+def _rows(statement, columns, tz: ZoneInfo, labels: dict[str, str]) -> Iterator[list[str]]:
+    """Yield the header, then one row per learner, fetching progress a chunk of learners at a time."""
+    yield [labels["name"], labels["email"], labels["department"]] + [title for _id, title in columns] + [
+        labels["course"], labels["completed_on"]
+    ]
+    result = db.session.execute(statement.execution_options(yield_per=CHUNK))
+    for chunk in result.partitions():
+        cells = reports.progress_cells([row.User.id for row in chunk], [c for c, _t in columns])
+        for row in chunk:
+            user = row.User
+            completed = row.course_completed_at.astimezone(tz).strftime("%Y-%m-%d") if row.course_completed_at else ""
+            yield [user.name, user.email, row.department_name] + [
+                _cell(cells.get((user.id, activity_id)), tz, labels) for activity_id, _t in columns
+            ] + [labels[row.course_status or "not_started"], completed]
+
+
+def _csv(rows: Iterator[list[str]]) -> Iterator[str]:
+    yield "\ufeff"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow(row)
+        if buffer.tell() > 64_000:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _xlsx(rows: Iterator[list[str]], sheet_name: str) -> Iterator[bytes]:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(sheet_name)
+    for row in rows:
+        sheet.append(row)
+    with tempfile.TemporaryFile() as spool:
+        workbook.save(spool)
+        spool.seek(0)
+        while chunk := spool.read(256 * 1024):
+            yield chunk
+
+
+@bp.route("/learners.<fmt>")
+@hr_required
+def export_learners(fmt: str):
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    live = live_course()
+    if live is None:
+        return render_template("learn/empty.html")
+    nodes = tree()
+    visible = visible_department_ids(nodes)
+    _form, flt = _filter_form(live.course, nodes, visible)
+    audit.record("export_learners", detail={"format": fmt, "filter": flt.as_dict()})
+    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    labels = _labels()
+    rows = _rows(_query(live.course, flt, visible), _columns(live.course), tz, labels)
+    stamp = datetime.now(tz).strftime("%Y%m%d-%H%M")
+    if fmt == "csv":
+        body, mimetype = _csv(rows), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = _xlsx(rows, labels["sheet"]), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        stream_with_context(body),
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="learners-{stamp}.{fmt}"'},
+    )

@@ -1,0 +1,185 @@
+"""HR completion records: assignments, dashboard, matrix filters, transcripts, exports, scoping."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+import pytest
+from conftest import pass_quiz
+from sqlalchemy import select
+
+from courseware.departments import find_or_create
+from courseware.extensions import db
+from courseware.models import Assignment, AuditEntry, HRScope, Progress, Role, utcnow
+
+
+def complete_course(app, user_id: int, course_id: str = "internal-customer-service") -> None:
+    """Factory: record the course as completed for a learner (as records.py would at the end)."""
+    with app.app_context():
+        now = utcnow()
+        db.session.add(Progress(user_id=user_id, activity_id=course_id, kind="course", status="completed",
+                                revision_id=1, started_at=now, completed_at=now, updated_at=now))
+        db.session.commit()
+
+
+@pytest.fixture
+def staff(app, make_user, published):
+    """Learners in nested departments: 销售部 › 华东区 (2), 销售部 › 华南区 (1), 生产部 (1)."""
+    people = {
+        "east1": make_user(department="销售部/华东区"),
+        "east2": make_user(department="销售部/华东区"),
+        "south": make_user(department="销售部/华南区"),
+        "plant": make_user(department="生产部"),
+    }
+    complete_course(app, people["east1"][0])
+    return people
+
+
+@pytest.fixture
+def hr(make_user, login):
+    user_id, email = make_user(Role.HR, department="人力资源部")
+    login(email)
+    return user_id
+
+
+def org_today(app) -> date:
+    """Today where the organisation is (Asia/Shanghai by default), not where the tests run."""
+    from courseware.assignments import today
+
+    with app.app_context():
+        return today()
+
+
+def department_id(app, path: str) -> int:
+    with app.app_context():
+        return find_or_create(path).id
+
+
+def test_dashboard_shows_completion_by_department(client, staff, hr):
+    page = client.get("/hr/").get_data(as_text=True)
+    assert "销售部 › 华东区" in page and "<svg" in page
+    assert "<td>2</td><td>1</td><td>50%</td>" in page  # 华东区: 2 learners, 1 completed
+    assert "<td>3</td><td>1</td><td>33%</td>" in page  # 销售部 counts its sub-departments
+
+
+def test_assignment_reaches_sub_departments_and_turns_overdue(client, staff, hr, app, login, make_user):
+    sales = department_id(app, "销售部")
+    due = org_today(app) + timedelta(days=10)
+    response = client.post("/hr/assignments", data={
+        "activity": "internal-customer-service", "department": sales, "email": "", "due_on": due.isoformat(),
+    })
+    assert response.status_code == 302
+    page = client.get("/hr/").get_data(as_text=True)
+    assert "3 人中已完成 1 人" in page
+
+    with app.app_context():  # the due date passes
+        assignment = db.session.scalar(select(Assignment))
+        assignment.due_on = org_today(app) - timedelta(days=1)
+        assignment_id = assignment.id
+        db.session.commit()
+    overdue = client.get(f"/hr/learners?assignment={assignment_id}&status=overdue").get_data(as_text=True)
+    assert overdue.count('href="/hr/learners/') == 2  # east2 and south; east1 completed; plant not assigned
+
+    client.post("/logout")
+    login(staff["south"][1])
+    home = client.get("/").get_data(as_text=True)
+    assert "分配给你的学习" in home and "已逾期" in home
+
+
+def test_a_date_in_the_past_gets_a_message_on_the_form(client, staff, hr, app):
+    response = client.post("/hr/assignments", data={
+        "activity": "internal-customer-service", "department": department_id(app, "生产部"),
+        "due_on": "2001-01-01",
+    })
+    assert response.status_code == 200 and "截止日期已过" in response.get_data(as_text=True)
+    bad = client.post("/hr/assignments", data={"activity": "nope", "department": "x", "due_on": "someday"})
+    assert bad.status_code == 200
+
+
+def test_matrix_filters_by_sub_department_search_and_pages(client, staff, hr, app, make_user):
+    for _ in range(55):
+        make_user(department="销售部/华南区")
+    south = department_id(app, "销售部/华南区")
+    page1 = client.get(f"/hr/learners?department={south}").get_data(as_text=True)
+    assert "56" in page1 and "rel=\"next\"" in page1
+    page2 = client.get(f"/hr/learners?department={south}&page=2").get_data(as_text=True)
+    assert page2.count('href="/hr/learners/') == 6
+    sales = department_id(app, "销售部")
+    found = client.get(f"/hr/learners?department={sales}&q={staff['east2'][1]}").get_data(as_text=True)
+    assert found.count('href="/hr/learners/') == 1
+    weird = client.get("/hr/learners?department=abc&from=notadate&page=-4")
+    assert weird.status_code == 200
+
+
+def test_exports_honour_filters_open_in_excel_and_are_audited(client, staff, hr, app):
+    east = department_id(app, "销售部/华东区")
+    response = client.get(f"/hr/learners.csv?department={east}")
+    body = response.get_data()
+    assert body.startswith("\ufeff".encode()) and "华东区".encode() in body
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["姓名", "邮箱", "部门"] and len(rows) == 3
+    finished = [row for row in rows[1:] if row[-2] == "已完成"]
+    assert len(finished) == 1 and finished[0][-1] == org_today(app).isoformat()
+
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(client.get(f"/hr/learners.xlsx?department={east}").get_data()))
+    values = list(workbook.active.values)
+    assert len(values) == 3 and values[1][2] == "华东区"
+    with app.app_context():
+        entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "export_learners")).all()
+        assert [e.detail for e in entries] == [
+            {"format": "csv", "filter": {"department": str(east)}},
+            {"format": "xlsx", "filter": {"department": str(east)}},
+        ]
+
+
+def test_transcript_drills_down_to_a_quiz_answer_and_is_audited(client, make_user, login, published, app):
+    learner_id, learner_email = make_user(department="销售部")
+    login(learner_email)
+    with app.test_request_context():
+        from courseware.publishing import live_course
+
+        quiz = live_course().course.quiz("quiz-why-it-matters")
+    pass_quiz(client, quiz)
+    client.post("/logout")
+    _, hr_email = make_user(Role.HR)
+    login(hr_email)
+    transcript = client.get(f"/hr/learners/{learner_id}").get_data(as_text=True)
+    link = transcript.split(f'href="/hr/learners/{learner_id}/attempts/')[1].split('"')[0]
+    detail = client.get(f"/hr/learners/{learner_id}/attempts/{link}").get_data(as_text=True)
+    first = quiz.questions[0]
+    assert first.describe(first.correct_answer())[0] in detail and "100%" in detail
+    with app.app_context():
+        actions = [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+        assert actions == ["view_transcript", "view_attempt"]
+
+
+def test_hr_limited_to_one_department_sees_only_its_learners(client, staff, make_user, login, app):
+    hr_id, hr_email = make_user(Role.HR, department="销售部")
+    with app.app_context():
+        db.session.add(HRScope(user_id=hr_id, department_id=find_or_create("销售部/华南区").id))
+        db.session.commit()
+    login(hr_email)
+    matrix = client.get("/hr/learners").get_data(as_text=True)
+    assert matrix.count('href="/hr/learners/') == 1  # only 华南区's learner
+    assert client.get(f"/hr/learners/{staff['east1'][0]}").status_code == 404
+    assert client.get(f"/hr/learners/{staff['south'][0]}").status_code == 200
+    rows = list(csv.reader(io.StringIO(client.get("/hr/learners.csv").get_data().decode("utf-8-sig"))))
+    assert [row[1] for row in rows[1:]] == [staff["south"][1]]
+    plant = department_id(app, "生产部")
+    refused = client.post("/hr/assignments", data={
+        "activity": "internal-customer-service", "department": plant, "due_on": (org_today(app) + timedelta(days=3)).isoformat(),
+    })
+    assert refused.status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(Assignment)) is None
+
+
+@pytest.mark.parametrize("role", [Role.TRAINEE, Role.TRAINER])
+def test_hr_pages_are_for_hr_and_admins(client, make_user, login, published, role):
+    _, email = make_user(role)
+    login(email)
+    for path in ("/hr/", "/hr/learners", "/hr/learners.csv", "/hr/assignments", "/hr/learners/1"):
+        assert client.get(path).status_code == 403, path
