@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from . import assignments, records
+from . import assignments, certificates, records
 from .content import Activity, Lesson, Module
 from .forms import EmptyForm
 from .models import Status
@@ -143,4 +143,4 @@ def complete(lesson_id: str):
 @bp.route("/progress")
 @login_required
 def my_progress():
-    return _course_page("learn/progress.html")
+    return _course_page("learn/progress.html", certificates=certificates.of(current_user.id))

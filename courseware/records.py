@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from . import grading, roleplay
+from . import certificates, grading, roleplay
 from .content import Lesson, Quiz, Scenario
 from .content.model import Module
 from .extensions import db
@@ -158,6 +158,7 @@ def _complete_rollups(user: User, live: LiveCourse, module: Module | None, now: 
     course = live.course
     if course.id not in completed and course.is_complete(completed):
         _finish(user, live, course.id, "course", now)
+        certificates.issue(user, live, now)
 
 
 # --- lessons ------------------------------------------------------------------------------

@@ -146,3 +146,27 @@ def test_unknown_lesson_and_module_are_404(client, trainee, published):
     assert client.get("/lessons/nope").status_code == 404
     assert client.get("/modules/nope").status_code == 404
     assert complete(client, "nope").status_code == 404
+
+
+def test_completing_the_course_issues_a_certificate_anyone_can_verify(client, trainee, published, app):
+    with app.test_request_context():
+        course = live_course().course
+    for lesson in course.lessons:
+        complete(client, lesson.id)
+    for scenario in course.scenarios:
+        play_model_path(client, scenario)
+    for quiz in course.quizzes:
+        pass_quiz(client, quiz)
+    page = client.get("/progress").get_data(as_text=True)
+    code = page.split("/verify/")[1].split('"')[0]
+    pdf = client.get(f"/certificates/{code}.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert b"/FontFile2" in pdf.data  # the Chinese font travels inside the PDF
+    client.post("/logout")
+    public = client.get(f"/verify/{code}").get_data(as_text=True)
+    with app.app_context():
+        learner = db.session.get(User, trainee)
+        assert learner.name in public and course.title in public
+        assert learner.email not in public
+    assert client.get("/verify/AAAA-BBBB-CCCC").status_code == 404
+    assert client.get(f"/certificates/{code}.pdf").status_code == 302  # the PDF needs a login

@@ -35,7 +35,7 @@ def slug_list(value: Any) -> str | None:
 
 
 COURSE_FIELDS = {"id": fm.slug, "title": fm.text}
-COURSE_OPTIONAL = {"final_quiz": fm.slug}
+COURSE_OPTIONAL = {"final_quiz": fm.slug, "valid_for_days": fm.positive_int}
 MODULE_FIELDS = {"id": fm.slug, "title": fm.text, "order": fm.positive_int}
 MODULE_OPTIONAL = {"summary": fm.text, "completion": fm.mapping, "quiz": fm.slug, "scenarios": slug_list}
 LESSON_FIELDS = {"id": fm.slug, "title": fm.text, "order": fm.positive_int, "minutes": fm.positive_int}
@@ -146,6 +146,7 @@ def compile_sources(files: Sources) -> Course:
         quizzes=tuple(quizzes.values()),
         scenarios=tuple(scenarios.values()),
         final_quiz_id=final_quiz,
+        valid_for_days=course_doc.meta.get("valid_for_days"),
     )
 
 

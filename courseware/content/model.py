@@ -85,6 +85,7 @@ class Course:
     quizzes: tuple[Quiz, ...] = ()
     scenarios: tuple[Scenario, ...] = ()
     final_quiz_id: str | None = None
+    valid_for_days: int | None = None
     _lessons: Mapping[str, Lesson] = field(init=False, repr=False, compare=False)
     _modules: Mapping[str, Module] = field(init=False, repr=False, compare=False)
     _quizzes: Mapping[str, Quiz] = field(init=False, repr=False, compare=False)
@@ -164,6 +165,7 @@ class Course:
             "quizzes": [quiz.to_dict() for quiz in self.quizzes],
             "scenarios": [scenario.to_dict() for scenario in self.scenarios],
             "final_quiz_id": self.final_quiz_id,
+            "valid_for_days": self.valid_for_days,
         }
 
     @classmethod
@@ -193,4 +195,5 @@ class Course:
             quizzes=tuple(Quiz.from_dict(q) for q in data.get("quizzes", ())),
             scenarios=tuple(Scenario.from_dict(s) for s in data.get("scenarios", ())),
             final_quiz_id=data.get("final_quiz_id"),
+            valid_for_days=data.get("valid_for_days"),
         )

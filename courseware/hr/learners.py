@@ -9,7 +9,7 @@ from sqlalchemy import select
 from wtforms import DateField, SearchField, SelectField
 from wtforms.validators import Optional
 
-from .. import audit, grading, reports, roleplay
+from .. import audit, certificates, grading, reports, roleplay
 from ..access import hr_required
 from ..assignments import COMPLETED, IN_PROGRESS, NOT_STARTED, OVERDUE, today
 from ..departments import tree
@@ -122,7 +122,7 @@ def transcript(user_id: int):
     ).all()
     return render_template(
         "hr/transcript.html", learner=learner, course=live.course if live else None,
-        states=states, attempts=attempts, runs=runs,
+        states=states, attempts=attempts, runs=runs, certificates=certificates.of(learner.id),
     )
 
 

@@ -1,7 +1,7 @@
 """Typed database models, by area; import them from here."""
 from .base import UTCDateTime, utcnow
 from .content import ContentRevision, RevisionFile
-from .hr import Assignment, AuditEntry, ImportBatch
+from .hr import Assignment, AuditEntry, Certificate, ImportBatch
 from .learning import (
     LearningRecord,
     NumberedTry,
@@ -17,6 +17,7 @@ from .people import Department, HRScope, Role, User, UserRole
 __all__ = [
     "Assignment",
     "AuditEntry",
+    "Certificate",
     "HRScope",
     "ImportBatch",
     "ContentRevision",

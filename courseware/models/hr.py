@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -54,3 +54,22 @@ class AuditEntry(db.Model):
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     subject: Mapped[User | None] = relationship(foreign_keys=[subject_user_id])
+
+
+class Certificate(db.Model):
+    """Proof of completing the course, checkable by anyone with its code at /verify/<code>."""
+
+    __table_args__ = (UniqueConstraint("user_id", "course_id", "cycle"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    course_id: Mapped[str] = mapped_column(String(128))
+    course_title: Mapped[str] = mapped_column(String(255))
+    cycle: Mapped[int] = mapped_column(Integer, default=1)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("content_revision.id"))
+    score: Mapped[float | None] = mapped_column()
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
