@@ -107,9 +107,9 @@ def _init_security(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import admin, auth, certificates, hr, learn, quizzes, scenarios, system
+    from . import admin, auth, certificates, hr, learn, quizzes, scenarios, system, xapi
 
-    for module in (auth, learn, quizzes, scenarios, certificates, hr, admin, system):
+    for module in (auth, learn, quizzes, scenarios, certificates, hr, xapi, admin, system):
         app.register_blueprint(module.bp)
 
 

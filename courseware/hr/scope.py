@@ -7,11 +7,12 @@ from ..departments import DepartmentNode, tree, with_descendants
 from ..models import Role
 
 
-def visible_department_ids(nodes: list[DepartmentNode] | None = None) -> set[int] | None:
-    """Return the departments the current user may see, or None for all of them."""
-    if current_user.has_role(Role.ADMIN) or not current_user.scope_department_ids:
+def visible_department_ids(nodes: list[DepartmentNode] | None = None, user=None) -> set[int] | None:
+    """Return the departments `user` (default: the current user) may see, or None for all of them."""
+    user = user or current_user
+    if user.has_role(Role.ADMIN) or not user.scope_department_ids:
         return None
-    return with_descendants(current_user.scope_department_ids, nodes)
+    return with_descendants(user.scope_department_ids, nodes)
 
 
 def allowed_paths() -> set[str] | None:
