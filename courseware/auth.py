@@ -19,7 +19,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db, limiter, login_manager
-from .forms import EmptyForm, LoginForm, PasswordChangeForm, SignupForm
+from .forms import EmptyForm, LoginForm, PasswordChangeForm, SignupForm, options
 from .models import Department, Role, User
 
 bp = Blueprint("auth", __name__)
@@ -77,9 +77,9 @@ def signup():
     if not current_app.config["SIGNUP_ENABLED"]:
         abort(404)
     form = SignupForm()
-    form.department.choices = [
+    form.department.choices = options([
         (d.id, d.name) for d in db.session.scalars(select(Department).order_by(Department.name))
-    ]
+    ])
     if form.validate_on_submit():
         user = User(
             email=User.normalise_email(form.email.data),

@@ -13,7 +13,7 @@ from ..access import hr_required
 from ..assignments import today
 from ..departments import tree
 from ..extensions import db
-from ..forms import FlaskForm
+from ..forms import FlaskForm, options
 from ..models import Assignment, User
 from ..publishing import live_course
 from . import bp
@@ -40,12 +40,12 @@ def assignments():
     nodes = tree()
     visible = visible_department_ids(nodes)
     form = AssignmentForm()
-    form.activity.choices = [(live.course.id, _("The whole course: %(title)s", title=live.course.title))] + [
+    form.activity.choices = options([(live.course.id, _("The whole course: %(title)s", title=live.course.title))] + [
         (m.id, _("Module %(n)s: %(title)s", n=m.order, title=m.title)) for m in live.course.modules
-    ]
-    form.department.choices = [(0, "—")] + [
+    ])
+    form.department.choices = options([(0, "—")] + [
         (n.id, n.path) for n in nodes if visible is None or n.id in visible
-    ]
+    ])
     if form.validate_on_submit():
         assignment = _assignment_from(form, visible)
         if assignment is not None:

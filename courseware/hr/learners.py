@@ -14,7 +14,7 @@ from ..access import hr_required
 from ..assignments import COMPLETED, IN_PROGRESS, NOT_STARTED, OVERDUE, today
 from ..departments import tree
 from ..extensions import db
-from ..forms import FlaskForm
+from ..forms import FlaskForm, options
 from ..models import Assignment, Progress, QuizAttempt, ScenarioRun, User
 from ..publishing import course_at, live_course
 from . import bp
@@ -37,18 +37,18 @@ class FilterForm(FlaskForm):
 
 def _filter_form(course, nodes, visible) -> tuple[FilterForm, reports.MatrixFilter]:
     form = FilterForm(formdata=request.args)
-    form.department.choices = [(0, _l("All departments"))] + [
+    form.department.choices = options([(0, _l("All departments"))] + [
         (n.id, n.path) for n in nodes if visible is None or n.id in visible
-    ]
-    form.status.choices = [
+    ])
+    form.status.choices = options([
         ("", _l("Any status")), (NOT_STARTED, _l("Not started")), (IN_PROGRESS, _l("In progress")),
         (COMPLETED, _l("Completed")), (OVERDUE, _l("Overdue")),
-    ]
+    ])
     titles = {course.id: course.title} | {m.id: m.title for m in course.modules}
-    form.assignment.choices = [(0, _l("Any assignment"))] + [
+    form.assignment.choices = options([(0, _l("Any assignment"))] + [
         (a.id, f"{titles.get(a.activity_id, a.activity_id)} · {a.due_on.isoformat()}")
         for a in db.session.scalars(select(Assignment).order_by(Assignment.due_on.desc()))
-    ]
+    ])
     valid = form.validate() if request.args else True
     if not valid:  # a hand-edited link: show what is wrong and ignore those filters
         for name in form.errors:
