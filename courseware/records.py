@@ -26,6 +26,7 @@ from .models import (
     ScenarioStep,
     Status,
     User,
+    element_columns,
     utcnow,
 )
 from .publishing import LiveCourse
@@ -415,7 +416,7 @@ def choose(user: User, live: LiveCourse, run: ScenarioRun, scenario: Scenario, s
         profile = state.profile
         db.session.execute(
             update(ScenarioRun).where(ScenarioRun.id == run.id)
-            .values(status="finished", finished_at=now, ending_id=state.node.id, profile=profile)
+            .values(status="finished", finished_at=now, ending_id=state.node.id, **element_columns(profile))
         )
         _append_record(
             user, COMPLETED, scenario.id, "scenario", run.revision_id, f"finished:{run.id}", now,

@@ -15,6 +15,7 @@ from .assignments import COMPLETED, IN_PROGRESS, NOT_STARTED, OVERDUE
 from .departments import DepartmentNode
 from .extensions import db
 from .models import (
+    ELEMENT_COLUMNS,
     Assignment,
     Department,
     Progress,
@@ -277,3 +278,48 @@ def progress_cells(user_ids: list[int], activity_ids: list[str]) -> dict[tuple[i
         select(Progress).where(Progress.user_id.in_(user_ids), Progress.activity_id.in_(activity_ids))
     )
     return {(row.user_id, row.activity_id): row for row in rows}
+
+
+# --- the internal-customer view -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ElementProfile:
+    """Average totals on the four core elements over finished role-play runs."""
+
+    label: str
+    runs: int
+    averages: dict[str, float]
+
+
+def _element_averages():
+    return [func.avg(getattr(ScenarioRun, column)).label(column) for column in ELEMENT_COLUMNS.values()]
+
+
+def element_profiles(department_ids: set[int] | None) -> list[ElementProfile]:
+    """Per department (of the learner): the average profile of every finished role-play run."""
+    statement = (
+        select(Department.id, Department.name, func.count(ScenarioRun.id), *_element_averages())
+        .join(User, User.id == ScenarioRun.user_id)
+        .join(Department, Department.id == User.department_id)
+        .where(ScenarioRun.status == "finished")
+        .group_by(Department.id, Department.name)
+        .order_by(Department.name)
+    )
+    rows = db.session.execute(in_departments(statement, department_ids)).all()
+    return [
+        ElementProfile(row.name, row[2], {e: float(row._mapping[c] or 0) for e, c in ELEMENT_COLUMNS.items()})
+        for row in rows
+    ]
+
+
+def scenario_results(department_ids: set[int] | None) -> dict[str, tuple[int, float]]:
+    """Per scenario: finished runs and the average of their element totals summed."""
+    total = sum(getattr(ScenarioRun, column) for column in ELEMENT_COLUMNS.values())
+    statement = (
+        select(ScenarioRun.scenario_id, func.count(), func.avg(total))
+        .join(User, User.id == ScenarioRun.user_id)
+        .where(ScenarioRun.status == "finished")
+        .group_by(ScenarioRun.scenario_id)
+    )
+    return {sid: (n, float(avg or 0)) for sid, n, avg in db.session.execute(in_departments(statement, department_ids))}

@@ -183,3 +183,37 @@ def test_hr_pages_are_for_hr_and_admins(client, make_user, login, published, rol
     login(email)
     for path in ("/hr/", "/hr/learners", "/hr/learners.csv", "/hr/assignments", "/hr/learners/1"):
         assert client.get(path).status_code == 403, path
+
+
+def test_internal_customer_view_ranks_interfaces_and_profiles_departments(client, make_user, login, published, app):
+    from conftest import play_model_path
+    from courseware.roleplay import model_path, play
+
+    with app.test_request_context():
+        from courseware.publishing import live_course
+
+        scenario = live_course().course.scenario("scenario-rush-order")
+    model = model_path(scenario)
+    _, sales = make_user(department="销售部")
+    login(sales)
+    play_model_path(client, scenario)
+    client.post("/logout")
+
+    _, plant = make_user(department="生产部")
+    login(plant)
+    run_url = client.post(f"/scenarios/{scenario.id}/start").location
+    choices: list[str] = []
+    while not (state := play(scenario, choices)).finished:  # always the last-listed choice
+        choice = state.node.choices[-1].id
+        client.post(f"{run_url}/choose", data={"step": len(choices), "choice": choice})
+        choices.append(choice)
+    client.post("/logout")
+
+    _, hr_email = make_user(Role.HR)
+    login(hr_email)
+    page = client.get("/hr/internal-customers").get_data(as_text=True)
+    best, other = sum(model.profile.values()), sum(state.profile.values())
+    expected = round(100 * ((best + other) / 2) / best)
+    assert f"<td>{scenario.supplier}</td><td>{scenario.receiver}</td>" in page
+    assert f'<span class="progress-value">{expected}%</span>' in page
+    assert f"{state.profile['沟通']:+.1f}" in page and f"{model.profile['沟通']:+.1f}" in page

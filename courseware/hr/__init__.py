@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
 
-from . import assign, dashboard, exports, learners, staff  # noqa: E402,F401 - registers the routes
+from . import assign, dashboard, exports, internal_customers, learners, staff  # noqa: E402,F401 - registers the routes

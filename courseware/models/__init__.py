@@ -3,6 +3,7 @@ from .base import UTCDateTime, utcnow
 from .content import ContentRevision, RevisionFile
 from .hr import Assignment, AuditEntry, Certificate, ImportBatch
 from .learning import (
+    ELEMENT_COLUMNS,
     LearningRecord,
     NumberedTry,
     Progress,
@@ -11,10 +12,13 @@ from .learning import (
     ScenarioRun,
     ScenarioStep,
     Status,
+    element_columns,
 )
 from .people import Department, HRScope, Role, User, UserRole
 
 __all__ = [
+    "ELEMENT_COLUMNS",
+    "element_columns",
     "Assignment",
     "AuditEntry",
     "Certificate",

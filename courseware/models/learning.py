@@ -107,6 +107,14 @@ class QuizAnswer(db.Model):
     fraction: Mapped[float | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+ELEMENT_COLUMNS = {"沟通": "communication", "理解": "understanding", "协作": "collaboration", "反馈": "feedback"}
+
+
+def element_columns(profile: dict[str, int]) -> dict[str, int]:
+    """Column values for a finished run's totals on the four core elements (keyed 沟通…反馈)."""
+    return {column: profile[element] for element, column in ELEMENT_COLUMNS.items()}
+
+
 class ScenarioRun(NumberedTry, db.Model):
     """One play-through of a role-play scenario."""
 
@@ -114,7 +122,10 @@ class ScenarioRun(NumberedTry, db.Model):
 
     scenario_id: Mapped[str] = mapped_column(String(128), index=True)
     ending_id: Mapped[str | None] = mapped_column(String(128))
-    profile: Mapped[dict | None] = mapped_column(JSON)
+    communication: Mapped[int | None] = mapped_column(Integer)
+    understanding: Mapped[int | None] = mapped_column(Integer)
+    collaboration: Mapped[int | None] = mapped_column(Integer)
+    feedback: Mapped[int | None] = mapped_column(Integer)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     steps: Mapped[list[ScenarioStep]] = relationship(lazy="selectin", order_by="ScenarioStep.step")
@@ -122,6 +133,7 @@ class ScenarioRun(NumberedTry, db.Model):
     @property
     def choice_ids(self) -> list[str]:
         return [step.choice_id for step in self.steps]
+
 
 class ScenarioStep(db.Model):
     """A choice made in a run: which node, which choice, in which order."""
