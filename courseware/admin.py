@@ -121,7 +121,10 @@ def departments():
             flash(_("Department created."), "success")
             return redirect(url_for(".departments"))
     counts = dict(db.session.execute(select(User.department_id, func.count()).where(User.active.is_(True)).group_by(User.department_id)).all())
-    return render_template("admin/departments.html", nodes=nodes, form=form, counts=counts)
+    contacts = dict(db.session.execute(
+        select(Department.id, User.email).join(User, User.id == Department.hr_contact_id)
+    ).all())
+    return render_template("admin/departments.html", nodes=nodes, form=form, counts=counts, contacts=contacts)
 
 
 @bp.route("/departments/<int:department_id>/rename", methods=["POST"])
@@ -135,6 +138,22 @@ def rename_department(department_id: int):
         department.name = name
         db.session.commit()
         flash(_("Department renamed."), "success")
+    return redirect(url_for(".departments"))
+
+
+@bp.route("/departments/<int:department_id>/contact", methods=["POST"])
+@admin_required
+def department_contact(department_id: int):
+    """Set who receives the department's daily digest of overdue learners (blank: nobody)."""
+    department = db.session.get(Department, department_id) or abort(404)
+    email = request.form.get("email", "").strip()
+    contact = User.by_email(email) if email else None
+    if email and (contact is None or not contact.has_role(Role.HR)):
+        flash(_("The HR contact must be an HR user's email."), "warning")
+    else:
+        department.hr_contact_id = contact.id if contact else None
+        db.session.commit()
+        flash(_("HR contact saved."), "success")
     return redirect(url_for(".departments"))
 
 

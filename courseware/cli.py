@@ -18,6 +18,7 @@ from .publishing import publish
 
 content_cli = AppGroup("content", help="Check and publish course files.")
 users_cli = AppGroup("users", help="Manage user accounts.")
+reminders_cli = AppGroup("reminders", help="E-mail reminders about due and overdue assignments.")
 
 DEMO_ACCOUNTS = [
     ("trainee@example.com", "演示学员", Role.TRAINEE, "销售部"),
@@ -156,7 +157,20 @@ def users_password(email: str, password: str) -> None:
     click.echo(f"Password set for {user.email}.")
 
 
+@reminders_cli.command("send")
+@click.option("--days-before", default=3, show_default=True, help="Remind this many days before the due date.")
+@click.option("--dry-run", is_flag=True, help="Count what would be sent; send nothing.")
+def reminders_send(days_before: int, dry_run: bool) -> None:
+    """Send due-soon and overdue reminders and the HR digests; run it daily from cron."""
+    from . import reminders
+
+    counts = reminders.send(days_before=days_before, dry_run=dry_run)
+    verb = "would send" if dry_run else "sent"
+    click.echo(", ".join(f"{verb} {n} {kind}" for kind, n in sorted(counts.items())) or "nothing to send")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(content_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(reminders_cli)
     app.cli.add_command(setup)

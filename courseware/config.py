@@ -65,4 +65,11 @@ def from_environment(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _flag("SECURE_COOKIES", False),
         "WTF_CSRF_TIME_LIMIT": None,
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        "SMTP_HOST": os.environ.get("SMTP_HOST", "localhost"),
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT", "25")),
+        "SMTP_USER": os.environ.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _flag("SMTP_STARTTLS", False),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "courseware@localhost"),
     }

@@ -17,6 +17,7 @@ from .extensions import db
 from .models import (
     ELEMENT_COLUMNS,
     Assignment,
+    Certificate,
     Department,
     Progress,
     ScenarioRun,
@@ -323,3 +324,16 @@ def scenario_results(department_ids: set[int] | None) -> dict[str, tuple[int, fl
         .group_by(ScenarioRun.scenario_id)
     )
     return {sid: (n, float(avg or 0)) for sid, n, avg in db.session.execute(in_departments(statement, department_ids))}
+
+
+def expiring_certificates(until: datetime, department_ids: set[int] | None, limit: int = 20) -> list:
+    """Certificates that lapse before `until` (already lapsed ones first): who must recertify."""
+    statement = (
+        select(Certificate, User.name, Department.name.label("department"))
+        .join(User, User.id == Certificate.user_id)
+        .join(Department, Department.id == User.department_id)
+        .where(Certificate.expires_at.is_not(None), Certificate.expires_at < until, User.active.is_(True))
+        .order_by(Certificate.expires_at)
+        .limit(limit)
+    )
+    return db.session.execute(in_departments(statement, department_ids)).all()

@@ -187,6 +187,7 @@ def test_hr_pages_are_for_hr_and_admins(client, make_user, login, published, rol
 
 def test_internal_customer_view_ranks_interfaces_and_profiles_departments(client, make_user, login, published, app):
     from conftest import play_model_path
+
     from courseware.roleplay import model_path, play
 
     with app.test_request_context():
@@ -217,3 +218,20 @@ def test_internal_customer_view_ranks_interfaces_and_profiles_departments(client
     assert f"<td>{scenario.supplier}</td><td>{scenario.receiver}</td>" in page
     assert f'<span class="progress-value">{expected}%</span>' in page
     assert f"{state.profile['沟通']:+.1f}" in page and f"{model.profile['沟通']:+.1f}" in page
+
+
+def test_hr_sees_who_is_expiring(client, make_user, login, published, app):
+    from datetime import datetime, timezone
+
+    from courseware.models import Certificate
+
+    learner_id, _ = make_user(department="生产部")
+    with app.app_context():
+        db.session.add(Certificate(code="TEST-CODE-0001", user_id=learner_id, course_id="internal-customer-service",
+                                   course_title="内部客户服务意识", revision_id=published,
+                                   issued_at=datetime(2025, 1, 1, tzinfo=timezone.utc),
+                                   expires_at=datetime(2026, 1, 1, tzinfo=timezone.utc)))
+        db.session.commit()
+    _, hr_email = make_user(Role.HR)
+    login(hr_email)
+    assert "已于 2026-01-01 过期" in client.get("/hr/").get_data(as_text=True)

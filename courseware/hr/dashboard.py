@@ -1,6 +1,8 @@
 """HR dashboard: completion by department, overdue learners, recent completions, quiz scores."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import render_template
 from sqlalchemy import select
 
@@ -9,10 +11,12 @@ from ..access import hr_required
 from ..assignments import today
 from ..departments import tree
 from ..extensions import db
-from ..models import Assignment
+from ..models import Assignment, utcnow
 from ..publishing import live_course
 from . import bp
 from .scope import visible_department_ids
+
+EXPIRY_WARNING_DAYS = 60
 
 
 @bp.route("/")
@@ -41,4 +45,6 @@ def dashboard():
         assignments=[(a, counts[a.id]) for a in assignments],
         recent=reports.recent_completions(visible, ("course", "module")),
         scores=reports.average_quiz_scores(visible),
+        expiring=reports.expiring_certificates(utcnow() + timedelta(days=EXPIRY_WARNING_DAYS), visible),
+        now=utcnow(),
     )

@@ -1,7 +1,7 @@
 """Typed database models, by area; import them from here."""
 from .base import UTCDateTime, utcnow
 from .content import ContentRevision, RevisionFile
-from .hr import Assignment, AuditEntry, Certificate, ImportBatch
+from .hr import Assignment, AuditEntry, Certificate, ImportBatch, ReminderSent
 from .learning import (
     ELEMENT_COLUMNS,
     LearningRecord,
@@ -24,6 +24,7 @@ __all__ = [
     "Certificate",
     "HRScope",
     "ImportBatch",
+    "ReminderSent",
     "ContentRevision",
     "Department",
     "LearningRecord",

@@ -73,3 +73,15 @@ class Certificate(db.Model):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class ReminderSent(db.Model):
+    """A reminder e-mail, claimed before it is sent so that no reminder ever goes out twice."""
+
+    __table_args__ = (UniqueConstraint("key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160))
+    kind: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

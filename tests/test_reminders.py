@@ -1,0 +1,82 @@
+"""Reminder e-mails against a local SMTP server: the right people, the right words, never twice."""
+from __future__ import annotations
+
+import socket
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from courseware.departments import find_or_create
+from courseware.extensions import db
+from courseware.models import Assignment, Role
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, inbox
+    controller.stop()
+
+
+@pytest.fixture
+def app_config(smtp):
+    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp[0], "MAIL_FROM": "training@example.com"}
+
+
+def test_due_soon_overdue_and_digest_are_sent_once(app, make_user, published, smtp):
+    from courseware.assignments import today
+
+    _, inbox = smtp
+    late_id, late = make_user(department="销售部/华东区")
+    soon_id, soon = make_user(department="生产部")
+    hr_id, hr = make_user(Role.HR, department="人力资源部")
+    with app.app_context():
+        on = today()
+        sales = find_or_create("销售部")
+        sales.hr_contact_id = hr_id
+        db.session.add_all([
+            Assignment(activity_id="internal-customer-service", department_id=sales.id, due_on=on - timedelta(days=2)),
+            Assignment(activity_id="core-elements", user_id=soon_id, due_on=on + timedelta(days=2)),
+            Assignment(activity_id="case-studies", user_id=soon_id, due_on=on + timedelta(days=20)),
+        ])
+        db.session.commit()
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["reminders", "send"])
+    assert first.exit_code == 0, first.output
+    assert "sent 1 digest, sent 1 due_soon, sent 1 overdue" in first.output
+    by_recipient = {m["To"]: m for m in inbox.messages}
+    assert set(by_recipient) == {late, soon, hr}
+    assert "已逾期" in by_recipient[late]["Subject"] and "内部客户服务意识" in by_recipient[late].get_content()
+    assert "四大核心要素" in by_recipient[soon]["Subject"]
+    assert late in by_recipient[hr].get_content() and "销售部" in by_recipient[hr]["Subject"]
+
+    again = runner.invoke(args=["reminders", "send"])
+    assert "nothing to send" in again.output and len(inbox.messages) == 3
+
+
+def test_dry_run_sends_nothing(app, make_user, published, smtp):
+    from courseware.assignments import today
+
+    user_id, _ = make_user()
+    with app.app_context():
+        db.session.add(Assignment(activity_id="internal-customer-service", user_id=user_id, due_on=today()))
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["reminders", "send", "--dry-run"])
+    assert "would send 1 due_soon" in result.output and smtp[1].messages == []
