@@ -30,6 +30,7 @@ def live_server(tmp_path, course_sources):
     with app.app_context():
         publish(course_sources)
         create_user("learner@example.com", "王小明", {Role.TRAINEE}, "销售部", PASSWORD)
+        create_user("hr@example.com", "人事小赵", {Role.HR}, "人力资源部", PASSWORD)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -144,3 +145,86 @@ def test_trainee_passes_a_quiz_and_plays_a_scenario_to_its_ending(live_server, p
     assert page.locator("svg.profile-chart").is_visible()
     page.get_by_role("button", name="重新演练").click()
     assert page.locator("button.choice-button").count() >= 2
+
+
+def test_hr_imports_assigns_filters_exports_and_checks_a_certificate(live_server, page, course_sources, tmp_path):
+    import csv as csv_module
+
+    from test_staff_import import staff_csv
+
+    from courseware.content import compile_sources
+
+    course = compile_sources(course_sources)
+    # a learner who has finished everything, so there is a transcript and a certificate to check
+    log_in(page, live_server)
+    for lesson in course.lessons:
+        page.goto(live_server + f"/lessons/{lesson.id}")
+        page.get_by_role("button", name="标记为已完成").click()
+    from courseware.roleplay import model_path
+
+    for scenario in course.scenarios:
+        page.goto(live_server + f"/scenarios/{scenario.id}")
+        page.get_by_role("button", name="开始对话").click()
+        for step in model_path(scenario).steps:
+            page.locator(f"button.choice-button[value='{step.choice.id}']").click()
+    for quiz in course.quizzes:
+        page.goto(live_server + f"/quizzes/{quiz.id}")
+        page.get_by_role("button", name="开始测验").click()
+        for question in quiz.questions:
+            answer_in_browser(page, question)
+        page.get_by_role("button", name="提交答案").click()
+    page.goto(live_server + "/progress")
+    code = page.locator("a[href^='/verify/']").first.inner_text()
+    page.get_by_role("button", name="退出").click()
+
+    page.get_by_label("邮箱").fill("hr@example.com")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("link", name="人力资源", exact=True).click()
+
+    upload = tmp_path / "staff.csv"
+    upload.write_bytes(staff_csv())
+    page.get_by_role("link", name="导入员工").click()
+    page.get_by_label("员工文件").set_input_files(str(upload))
+    page.get_by_role("button", name="预览").click()
+    page.get_by_text("'not-an-email' is not a valid email address").wait_for()
+    page.get_by_role("button", name="导入 199 人").click()
+    page.get_by_text("导入完成：新建 199 人").wait_for()
+
+    page.get_by_role("link", name="学习任务").click()
+    page.get_by_label("部门（含下属部门）").select_option(label="销售部")
+    page.get_by_label("截止日期").fill("2099-12-31")
+    page.get_by_role("button", name="分配", exact=True).click()
+    page.get_by_text("已分配").first.wait_for()
+
+    page.get_by_role("link", name="总览").click()
+    assert page.locator("svg.bar-chart").is_visible()
+
+    page.get_by_role("link", name="学员", exact=True).click()
+    page.get_by_label("部门", exact=True).select_option(label="销售部 › 华东区")
+    page.get_by_role("button", name="筛选").click()
+    assert page.get_by_text("40 名学员").is_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="导出 CSV").click()
+    with open(download.value.path(), encoding="utf-8-sig") as exported:
+        rows = list(csv_module.reader(exported))
+    assert len(rows) == 41 and all(row[2] == "华东区" for row in rows[1:])
+    with page.expect_download() as download:
+        page.get_by_role("link", name="导出 Excel").click()
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    with open(download.value.path(), "rb") as exported:
+        assert load_workbook(BytesIO(exported.read())).active.max_row == 41
+
+    page.get_by_label("部门", exact=True).select_option(label="销售部")
+    page.get_by_label("姓名或邮箱").fill("learner@example.com")
+    page.get_by_role("button", name="筛选").click()
+    page.get_by_role("link", name="王小明").click()
+    page.locator("a[href*='/attempts/']").first.click()
+    assert page.get_by_text("作答：").first.is_visible()
+
+    page.goto(live_server + f"/verify/{code}")
+    page.get_by_role("heading", name="王小明").wait_for()
+    assert page.get_by_text("内部客户服务意识").first.is_visible()
