@@ -28,8 +28,6 @@ def roles_required(*roles: Role) -> Callable:
     return decorator
 
 
-trainee_required = roles_required(Role.TRAINEE)
-trainer_required = roles_required(Role.TRAINER)
 hr_required = roles_required(Role.HR)
 admin_required = roles_required(Role.ADMIN)
 

@@ -54,16 +54,6 @@ def in_departments(statement: Select, department_ids: set[int] | None) -> Select
     return statement.where(User.department_id.in_(department_ids or {-1}))
 
 
-def in_subtree(statement: Select, department_id: int) -> Select:
-    """Limit a query over User to one department and everything below it, in SQL."""
-    home, top = aliased(Department), aliased(Department)
-    return (
-        statement.join(home, home.id == User.department_id)
-        .join(top, top.id == department_id)
-        .where(home.lineage.startswith(top.lineage))
-    )
-
-
 def assigned_learners(on: date) -> Select:
     """Every (assignment, learner) pair with the learner's status on `on`, as a subquery-ready Select."""
     home, target = aliased(Department), aliased(Department)

@@ -37,10 +37,6 @@ class Play:
                 totals[element] += value
         return totals
 
-    @property
-    def last_feedback(self) -> Step | None:
-        return self.steps[-1] if self.steps else None
-
 
 def play(scenario: Scenario, choice_ids: Sequence[str]) -> Play:
     """Replay `choice_ids` from the start; raise InvalidChoice at the first one not on offer."""

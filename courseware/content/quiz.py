@@ -394,10 +394,6 @@ class Quiz:
     path: str
     module_id: str | None = None
 
-    @property
-    def max_points(self) -> int:
-        return sum(q.points for q in self.questions)
-
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
 
