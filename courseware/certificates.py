@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .extensions import db
-from .models import Certificate, Progress, Role, User
+from .models import Assignment, Certificate, Progress, Role, User, utcnow
 from .publishing import LiveCourse
 
 bp = Blueprint("certificates", __name__)
@@ -26,8 +26,58 @@ def new_code() -> str:
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
+def cycle_of(user_id: int, course_id: str) -> tuple[int, datetime | None]:
+    """Which round of the course the learner is in (1, then 2 after the first recertification
+    opened, …) and when the current round started (None for the first)."""
+    opened, since = db.session.execute(
+        select(func.count(), func.max(Certificate.renewal_opened_at)).where(
+            Certificate.user_id == user_id, Certificate.course_id == course_id,
+            Certificate.renewal_opened_at.is_not(None),
+        )
+    ).one()
+    return opened + 1, since
+
+
+def open_renewals(live: LiveCourse, on: date, days_before: int) -> int:
+    """Re-assign the course to everyone whose certificate lapses within `days_before` days.
+
+    The learner starts a new round: their progress on the course is cleared (every record and
+    earlier certificate stays), and a personal assignment falls due on the day the certificate lapses.
+    """
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    horizon = datetime.combine(on + timedelta(days=days_before), datetime.max.time(), tz)
+    due = db.session.scalars(
+        select(Certificate)
+        .join(User, User.id == Certificate.user_id)
+        .where(
+            Certificate.course_id == live.course.id, Certificate.expires_at.is_not(None),
+            Certificate.expires_at <= horizon, Certificate.renewal_opened_at.is_(None), User.active.is_(True),
+        )
+    ).all()
+    activity_ids = [live.course.id, *(m.id for m in live.course.modules), *(a.id for a in live.course.activities)]
+    for certificate in due:
+        claimed = db.session.execute(
+            update(Certificate)
+            .where(Certificate.id == certificate.id, Certificate.renewal_opened_at.is_(None))
+            .values(renewal_opened_at=utcnow())
+        ).rowcount
+        if claimed != 1:
+            continue
+        db.session.execute(
+            delete(Progress).where(Progress.user_id == certificate.user_id, Progress.activity_id.in_(activity_ids))
+        )
+        db.session.add(Assignment(
+            activity_id=live.course.id, user_id=certificate.user_id,
+            due_on=max(certificate.expires_at.astimezone(tz).date(), on),
+        ))
+    db.session.commit()
+    return len(due)
+
+
 def issue(user: User, live: LiveCourse, now: datetime) -> None:
-    """Issue the course certificate (once per completion; a retry writes nothing)."""
+    """Issue the course certificate (once per round of the course; a retry writes nothing)."""
     course = live.course
     final = course.final_quiz_id
     score = db.session.scalar(
@@ -39,7 +89,8 @@ def issue(user: User, live: LiveCourse, now: datetime) -> None:
     db.session.execute(
         insert(Certificate)
         .values(
-            code=new_code(), user_id=user.id, course_id=course.id, course_title=course.title, cycle=1,
+            code=new_code(), user_id=user.id, course_id=course.id, course_title=course.title,
+            cycle=cycle_of(user.id, course.id)[0],
             revision_id=live.revision_id, score=score, issued_at=now,
             expires_at=now + timedelta(days=course.valid_for_days) if course.valid_for_days else None,
         )

@@ -165,6 +165,9 @@ def reminders_send(days_before: int, dry_run: bool) -> None:
     from . import reminders
 
     counts = reminders.send(days_before=days_before, dry_run=dry_run)
+    renewed = counts.pop("recertification", 0)
+    if renewed:
+        click.echo(f"re-assigned the course to {renewed} people whose certificate lapses soon")
     verb = "would send" if dry_run else "sent"
     click.echo(", ".join(f"{verb} {n} {kind}" for kind, n in sorted(counts.items())) or "nothing to send")
 

@@ -72,4 +72,5 @@ def from_environment(instance_path: Path) -> dict:
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": _flag("SMTP_STARTTLS", False),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "courseware@localhost"),
+        "RECERTIFY_DAYS_BEFORE": int(os.environ.get("RECERTIFY_DAYS_BEFORE", "30")),
     }

@@ -49,7 +49,7 @@ def _answers_from(quiz: Quiz) -> dict:
 def overview(quiz_id: str):
     live, quiz = live_activity_or_404("quiz", quiz_id)
     attempts = records.attempts_of(current_user, quiz.id)
-    used = len(attempts)
+    used = len(records.attempts_this_round(current_user, live, quiz.id))
     return render_template(
         "quizzes/overview.html",
         course=live.course,
@@ -121,8 +121,8 @@ def result(quiz_id: str, attempt_id: str):
     if not attempt.submitted:
         return redirect(url_for(".attempt", quiz_id=quiz_id, attempt_id=attempt_id))
     live = live_course()
-    attempts = records.attempts_of(current_user, quiz.id)
-    can_retake = (not quiz.attempts or len(attempts) < quiz.attempts) and live.course.quiz(quiz.id) is not None
+    used = len(records.attempts_this_round(current_user, live, quiz.id))
+    can_retake = (not quiz.attempts or used < quiz.attempts) and live.course.quiz(quiz.id) is not None
     return render_template(
         "quizzes/result.html",
         quiz=quiz,

@@ -127,6 +127,17 @@ def _mark(
     db.session.execute(statement)
 
 
+def _round(user: User, live: LiveCourse) -> int:
+    """The learner's round of the course: 1, or more after each recertification opened."""
+    return certificates.cycle_of(user.id, live.course.id)[0]
+
+
+def _once(verb: str, user: User, activity_id: str, round_: int) -> str:
+    """Idempotency key for something a learner does once per round of the course."""
+    key = f"{verb}:{user.id}:{activity_id}"
+    return key if round_ == 1 else f"{key}:r{round_}"
+
+
 def _start(user: User, live: LiveCourse, module: Module | None, activity_id: str, kind: str, now: datetime) -> None:
     """Mark the course, the module and the activity as in progress (never moving them back)."""
     marks = [(live.course.id, "course", None)]
@@ -137,14 +148,14 @@ def _start(user: User, live: LiveCourse, module: Module | None, activity_id: str
         _mark(user, mark_id, mark_kind, module_id, live.revision_id, Status.IN_PROGRESS, now)
 
 
-def _finish(user: User, live: LiveCourse, activity_id: str, kind: str, now: datetime, module_id: str | None = None) -> None:
+def _finish(user: User, live: LiveCourse, activity_id: str, kind: str, now: datetime, round_: int) -> None:
     _append_record(
-        user, COMPLETED, activity_id, kind, live.revision_id, f"completed:{user.id}:{activity_id}", now
+        user, COMPLETED, activity_id, kind, live.revision_id, _once(COMPLETED, user, activity_id, round_), now
     )
-    _mark(user, activity_id, kind, module_id, live.revision_id, Status.COMPLETED, now)
+    _mark(user, activity_id, kind, None, live.revision_id, Status.COMPLETED, now)
 
 
-def _complete_rollups(user: User, live: LiveCourse, module: Module | None, now: datetime) -> None:
+def _complete_rollups(user: User, live: LiveCourse, module: Module | None, now: datetime, round_: int) -> None:
     """Complete the module and the course when their rules now hold."""
     completed = set(
         db.session.scalars(
@@ -154,11 +165,11 @@ def _complete_rollups(user: User, live: LiveCourse, module: Module | None, now: 
         )
     )
     if module is not None and module.id not in completed and module.completion.is_met(module, completed):
-        _finish(user, live, module.id, "module", now)
+        _finish(user, live, module.id, "module", now, round_)
         completed.add(module.id)
     course = live.course
     if course.id not in completed and course.is_complete(completed):
-        _finish(user, live, course.id, "course", now)
+        _finish(user, live, course.id, "course", now, round_)
         certificates.issue(user, live, now)
 
 
@@ -167,11 +178,11 @@ def _complete_rollups(user: User, live: LiveCourse, module: Module | None, now: 
 
 def open_lesson(user: User, live: LiveCourse, lesson: Lesson) -> bool:
     """Record that the learner opened a lesson (the first time only)."""
-    now = utcnow()
+    now, round_ = utcnow(), _round(user, live)
     module = live.course.module(lesson.module_id)
     _start(user, live, module, lesson.id, "lesson", now)
     created = _append_record(
-        user, EXPERIENCED, lesson.id, "lesson", live.revision_id, f"experienced:{user.id}:{lesson.id}", now
+        user, EXPERIENCED, lesson.id, "lesson", live.revision_id, _once(EXPERIENCED, user, lesson.id, round_), now
     )
     db.session.commit()
     return created
@@ -182,17 +193,17 @@ def complete_lesson(user: User, live: LiveCourse, lesson: Lesson) -> bool:
 
     Returns whether the lesson's completion was new.
     """
-    now = utcnow()
+    now, round_ = utcnow(), _round(user, live)
     module = live.course.module(lesson.module_id)
     _start(user, live, module, lesson.id, "lesson", now)
     _append_record(
-        user, EXPERIENCED, lesson.id, "lesson", live.revision_id, f"experienced:{user.id}:{lesson.id}", now
+        user, EXPERIENCED, lesson.id, "lesson", live.revision_id, _once(EXPERIENCED, user, lesson.id, round_), now
     )
     created = _append_record(
-        user, COMPLETED, lesson.id, "lesson", live.revision_id, f"completed:{user.id}:{lesson.id}", now
+        user, COMPLETED, lesson.id, "lesson", live.revision_id, _once(COMPLETED, user, lesson.id, round_), now
     )
     _mark(user, lesson.id, "lesson", module.id, live.revision_id, Status.COMPLETED, now)
-    _complete_rollups(user, live, module, now)
+    _complete_rollups(user, live, module, now, round_)
     db.session.commit()
     return created
 
@@ -208,14 +219,17 @@ def current_attempt(user: User, quiz_id: str) -> QuizAttempt | None:
     )
 
 
-def attempts_of(user: User, quiz_id: str) -> list[QuizAttempt]:
-    return list(
-        db.session.scalars(
-            select(QuizAttempt)
-            .where(QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz_id)
-            .order_by(QuizAttempt.number)
-        )
-    )
+def attempts_of(user: User, quiz_id: str, since: datetime | None = None) -> list[QuizAttempt]:
+    """The learner's attempts at a quiz, oldest first (only those since `since`, when given)."""
+    statement = select(QuizAttempt).where(QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz_id)
+    if since is not None:
+        statement = statement.where(QuizAttempt.started_at >= since)
+    return list(db.session.scalars(statement.order_by(QuizAttempt.number)))
+
+
+def attempts_this_round(user: User, live: LiveCourse, quiz_id: str) -> list[QuizAttempt]:
+    """Attempts that count against the quiz's limit: those since the current round began."""
+    return attempts_of(user, quiz_id, certificates.cycle_of(user.id, live.course.id)[1])
 
 
 def _used(model: type, column: str, user: User, activity_id: str) -> int:
@@ -256,7 +270,7 @@ def start_attempt(user: User, live: LiveCourse, quiz: Quiz) -> QuizAttempt:
         attempt = current_attempt(user, quiz.id)
         if attempt is not None:
             return attempt
-        if quiz.attempts and _used(QuizAttempt, "quiz_id", user, quiz.id) >= quiz.attempts:
+        if quiz.attempts and len(attempts_this_round(user, live, quiz.id)) >= quiz.attempts:
             raise NoAttemptsLeft(quiz.id)
         if attempt_id := _begin(QuizAttempt, "quiz_id", user, live, quiz, "quiz"):
             return db.session.get(QuizAttempt, attempt_id)
@@ -329,7 +343,8 @@ def submit_attempt(user: User, live: LiveCourse, attempt: QuizAttempt, quiz: Qui
 
 
 def _record_quiz_progress(user: User, live: LiveCourse, quiz: Quiz, now: datetime) -> None:
-    submitted = [a for a in attempts_of(user, quiz.id) if a.submitted]
+    round_ = _round(user, live)
+    submitted = [a for a in attempts_this_round(user, live, quiz.id) if a.submitted]
     kept = max(submitted, key=lambda a: a.score or 0) if quiz.keep == "best" else submitted[-1]
     module = live.course.module(quiz.module_id) if quiz.module_id else None
     passed = bool(kept.passed) or any(a.passed for a in submitted)
@@ -340,11 +355,11 @@ def _record_quiz_progress(user: User, live: LiveCourse, quiz: Quiz, now: datetim
     )
     if passed:
         _append_record(
-            user, COMPLETED, quiz.id, "quiz", kept.revision_id, f"completed:{user.id}:{quiz.id}", now,
+            user, COMPLETED, quiz.id, "quiz", kept.revision_id, _once(COMPLETED, user, quiz.id, round_), now,
             result={"success": True, "score": {"scaled": round(kept.score or 0, 4)}},
             attempt_id=kept.id,
         )
-        _complete_rollups(user, live, module, now)
+        _complete_rollups(user, live, module, now, round_)
 
 
 # --- role-play scenarios ------------------------------------------------------------------
@@ -425,7 +440,7 @@ def choose(user: User, live: LiveCourse, run: ScenarioRun, scenario: Scenario, s
         )
         module = live.course.module(scenario.module_id) if scenario.module_id else None
         _mark(user, scenario.id, "scenario", scenario.module_id, run.revision_id, Status.COMPLETED, now)
-        _complete_rollups(user, live, module, now)
+        _complete_rollups(user, live, module, now, _round(user, live))
     db.session.commit()
     db.session.expire(run)
     return state

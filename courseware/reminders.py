@@ -15,11 +15,12 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from . import reports
+from . import certificates, reports
 from .assignments import IN_PROGRESS, NOT_STARTED, OVERDUE, today
 from .departments import tree, with_descendants
 from .extensions import db
 from .models import Assignment, Department, ReminderSent, User
+from .publishing import live_course
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,6 @@ class Message:
 
 
 def _titles() -> dict[str, str]:
-    from .publishing import live_course
-
     live = live_course()
     if live is None:
         return {}
@@ -115,9 +114,17 @@ def _release(message: Message) -> None:
 
 
 def send(on: date | None = None, days_before: int = 3, dry_run: bool = False) -> dict[str, int]:
-    """Send every reminder not sent before; return how many of each kind went out."""
+    """Re-assign the course to those due to recertify, then send every reminder not sent before.
+
+    Returns how many of each kind went out (and how many recertifications were opened).
+    """
     on = on or today()
     counts: dict[str, int] = defaultdict(int)
+    live = live_course()
+    if live is not None and not dry_run:
+        counts["recertification"] = certificates.open_renewals(
+            live, on, current_app.config["RECERTIFY_DAYS_BEFORE"]
+        )
     messages = plan(on, days_before)
     if dry_run:
         for message in messages:

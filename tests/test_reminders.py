@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
 from courseware.departments import find_or_create
 from courseware.extensions import db
@@ -80,3 +81,51 @@ def test_dry_run_sends_nothing(app, make_user, published, smtp):
         db.session.commit()
     result = app.test_cli_runner().invoke(args=["reminders", "send", "--dry-run"])
     assert "would send 1 due_soon" in result.output and smtp[1].messages == []
+
+
+def test_recertification_reassigns_before_the_certificate_lapses(app, client, make_user, login, published, smtp):
+    from conftest import pass_quiz, play_model_path
+
+    from courseware.assignments import today
+    from courseware.models import Certificate, LearningRecord
+    from courseware.publishing import live_course
+
+    with app.test_request_context():
+        course = live_course().course
+    assert course.valid_for_days == 365
+    learner_id, email = make_user(department="销售部")
+    login(email)
+
+    def finish_course():
+        for lesson in course.lessons:
+            client.post(f"/lessons/{lesson.id}/complete")
+        for scenario in course.scenarios:
+            play_model_path(client, scenario)
+        for quiz in course.quizzes:
+            pass_quiz(client, quiz)
+
+    finish_course()
+    with app.app_context():
+        first = db.session.scalar(select(Certificate))
+        assert (first.expires_at - first.issued_at).days == 365
+        first.expires_at = first.issued_at + timedelta(days=10)  # a year has nearly passed
+        db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["reminders", "send"])
+    assert "re-assigned the course to 1 people" in result.output
+    again = app.test_cli_runner().invoke(args=["reminders", "send"])
+    assert "re-assigned" not in again.output
+    home = client.get("/").get_data(as_text=True)
+    assert 'value="0" max="100"' in home and "分配给你的学习" in home
+    with app.app_context():
+        assignment = db.session.scalar(select(Assignment).where(Assignment.user_id == learner_id))
+        assert assignment.due_on == today() + timedelta(days=10)
+
+    finish_course()  # the quizzes allow their attempts again in the new round
+    with app.app_context():
+        certificates = db.session.scalars(select(Certificate).order_by(Certificate.cycle)).all()
+        assert [c.cycle for c in certificates] == [1, 2]
+        completed = db.session.scalars(
+            select(LearningRecord.idempotency_key).where(LearningRecord.object_id == "ic-definition", LearningRecord.verb == "completed")
+        ).all()
+        assert len(completed) == 2  # the first round's records are all still there

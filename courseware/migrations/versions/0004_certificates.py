@@ -28,6 +28,7 @@ def upgrade():
     sa.Column('score', sa.Double(), nullable=True),
     sa.Column('issued_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('renewal_opened_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['revision_id'], ['content_revision.id'], name=op.f('fk_certificate_revision_id_content_revision')),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_certificate_user_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_certificate')),
