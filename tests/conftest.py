@@ -19,7 +19,7 @@ from courseware.publishing import publish
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = ROOT / "lessons"
 PASSWORD = "correct horse battery"
-TEST_SCHEMA = "courseware_test"
+TEST_SCHEMA = f"courseware_test_{os.getpid()}"  # two test runs at once never share tables
 DEFAULT_PG_URL = "postgresql+psycopg://127.0.0.1:5432/test"
 
 
@@ -40,11 +40,15 @@ def _postgres_url() -> tuple[str | None, str]:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
+def postgres_url():
     url, reason = _postgres_url()
     if url is None:
         pytest.skip(reason)
-    return url
+    yield url
+    engine = create_engine(os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL))
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {TEST_SCHEMA} CASCADE"))
+    engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
