@@ -102,7 +102,7 @@ def export_learners(fmt: str):
     rows = _rows(_query(live.course, flt, visible), _columns(live.course), tz, labels)
     stamp = datetime.now(tz).strftime("%Y%m%d-%H%M")
     if fmt == "csv":
-        body, mimetype = _csv(rows), "text/csv; charset=utf-8"
+        body, mimetype = _csv(rows), "text/csv"
     else:
         body, mimetype = _xlsx(rows, labels["sheet"]), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(
