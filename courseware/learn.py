@@ -9,7 +9,7 @@ from . import assignments, certificates, records
 from .content import Activity, Lesson, Module
 from .forms import EmptyForm
 from .models import Status
-from .progress import learner_progress
+from .progress import CourseProgress, learner_progress
 from .publishing import LiveCourse, live_course
 
 bp = Blueprint("learn", __name__)
@@ -71,15 +71,17 @@ def _course_page(template: str, **extra):
 @bp.route("/")
 @login_required
 def home():
-    return _course_page("learn/home.html", assigned=_my_assignments())
-
-
-def _my_assignments() -> list[tuple[str, str, object, str]]:
-    """(title, link, due date, status) for each of the learner's assignments still in the course."""
     live = live_course()
     if live is None:
-        return []
+        return render_template("learn/empty.html")
     progress = learner_progress(current_user.id, live.course)
+    return render_template(
+        "learn/home.html", course=live.course, progress=progress, assigned=_my_assignments(live, progress)
+    )
+
+
+def _my_assignments(live: LiveCourse, progress: CourseProgress) -> list[tuple[str, str, object, str]]:
+    """(title, link, due date, status) for each of the learner's assignments still in the course."""
     on = assignments.today()
     found = []
     for assignment in assignments.for_learner(current_user):

@@ -17,7 +17,7 @@ from ..departments import tree
 from ..extensions import db
 from ..publishing import live_course
 from . import bp
-from .learners import _columns, _filter_form, _query
+from .learners import filter_form, learner_query, matrix_columns
 from .scope import visible_department_ids
 
 CHUNK = 500
@@ -95,11 +95,11 @@ def export_learners(fmt: str):
         return render_template("learn/empty.html")
     nodes = tree()
     visible = visible_department_ids(nodes)
-    _form, flt = _filter_form(live.course, nodes, visible)
+    _form, flt = filter_form(live.course, nodes, visible)
     audit.record("export_learners", detail={"format": fmt, "filter": flt.as_dict()})
     tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     labels = _labels()
-    rows = _rows(_query(live.course, flt, visible), _columns(live.course), tz, labels)
+    rows = _rows(learner_query(live.course, flt, visible), matrix_columns(live.course), tz, labels)
     stamp = datetime.now(tz).strftime("%Y%m%d-%H%M")
     if fmt == "csv":
         body, mimetype = _csv(rows), "text/csv"

@@ -35,7 +35,7 @@ class FilterForm(FlaskForm):
     q = SearchField(_l("Name or email"), validators=[Optional()])
 
 
-def _filter_form(course, nodes, visible) -> tuple[FilterForm, reports.MatrixFilter]:
+def filter_form(course, nodes, visible) -> tuple[FilterForm, reports.MatrixFilter]:
     form = FilterForm(formdata=request.args)
     form.department.choices = options([(0, _l("All departments"))] + [
         (n.id, n.path) for n in nodes if visible is None or n.id in visible
@@ -64,14 +64,14 @@ def _filter_form(course, nodes, visible) -> tuple[FilterForm, reports.MatrixFilt
     return form, flt
 
 
-def _columns(course):
+def matrix_columns(course):
     columns = [(m.id, m.title) for m in course.modules]
     if course.final_quiz:
         columns.append((course.final_quiz.id, course.final_quiz.title))
     return columns
 
 
-def _query(course, flt, visible):
+def learner_query(course, flt, visible):
     tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     return reports.learners(course.id, today(), flt, visible, tz)
 
@@ -84,13 +84,13 @@ def learners():
         return render_template("learn/empty.html")
     nodes = tree()
     visible = visible_department_ids(nodes)
-    form, flt = _filter_form(live.course, nodes, visible)
-    statement = _query(live.course, flt, visible)
+    form, flt = filter_form(live.course, nodes, visible)
+    statement = learner_query(live.course, flt, visible)
     total = reports.count_of(statement)
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(request.args.get("page", 1, type=int), 1), pages)
     rows = db.session.execute(statement.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
-    columns = _columns(live.course)
+    columns = matrix_columns(live.course)
     cells = reports.progress_cells([row.User.id for row in rows], [c for c, _ in columns])
     return render_template(
         "hr/learners.html",
