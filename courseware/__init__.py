@@ -15,6 +15,7 @@ from sqlalchemy import event
 from . import cli
 from .config import PROJECT_ROOT, from_environment
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .publishing import NoCoursePublished
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 LANGUAGES = ("zh", "en")
@@ -119,6 +120,10 @@ def _register_error_pages(app: Flask) -> None:
 
     for code in (400, 403, 404, 405, 429, 500):
         app.register_error_handler(code, error_page(code))
+
+    @app.errorhandler(NoCoursePublished)
+    def no_course(error: NoCoursePublished):
+        return render_template("learn/empty.html")
 
     @app.errorhandler(CSRFError)
     def csrf_expired(error: CSRFError):

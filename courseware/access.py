@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from .extensions import db
 from .models import Role
-from .publishing import LiveCourse, live_course
+from .publishing import LiveCourse, course_at, live_course
 
 
 def roles_required(*roles: Role) -> Callable:
@@ -41,11 +41,15 @@ def live_activity_or_404(kind: str, activity_id: str) -> tuple[LiveCourse, Any]:
     return live, activity
 
 
-def own_or_404(model: type, row_id: str, **belongs_to: str) -> Any:
-    """Return the current learner's own attempt or run; anyone else's is simply not found."""
+def own_try_or_404(model: type, row_id: str, kind: str, activity_id: str) -> tuple[Any, Any]:
+    """Return the learner's own attempt or run and its quiz or scenario as it was when it began.
+
+    Anyone else's attempt is simply not found.
+    """
     row = db.session.get(model, row_id)
-    if row is None or row.user_id != current_user.id:
+    if row is None or row.user_id != current_user.id or getattr(row, f"{kind}_id") != activity_id:
         abort(404)
-    if any(getattr(row, column) != value for column, value in belongs_to.items()):
+    activity = getattr(course_at(row.revision_id), kind)(activity_id)
+    if activity is None:
         abort(404)
-    return row
+    return row, activity

@@ -10,7 +10,7 @@ from .content import Activity, Lesson, Module
 from .forms import EmptyForm
 from .models import Status
 from .progress import CourseProgress, learner_progress
-from .publishing import LiveCourse, live_course
+from .publishing import LiveCourse, live_course, require_live_course
 
 bp = Blueprint("learn", __name__)
 
@@ -61,9 +61,7 @@ def _lesson_or_404(live: LiveCourse | None, lesson_id: str) -> Lesson:
 
 def _course_page(template: str, **extra):
     """Render a whole-course page with the learner's progress, or explain that none is published."""
-    live = live_course()
-    if live is None:
-        return render_template("learn/empty.html")
+    live = require_live_course()
     progress = learner_progress(current_user.id, live.course)
     return render_template(template, course=live.course, progress=progress, **extra)
 
@@ -71,9 +69,7 @@ def _course_page(template: str, **extra):
 @bp.route("/")
 @login_required
 def home():
-    live = live_course()
-    if live is None:
-        return render_template("learn/empty.html")
+    live = require_live_course()
     progress = learner_progress(current_user.id, live.course)
     return render_template(
         "learn/home.html", course=live.course, progress=progress, assigned=_my_assignments(live, progress)

@@ -51,6 +51,18 @@ def publish(files: Sources, *, by: User | None = None, note: str = "") -> Publis
     return PublishResult(revision, created=True)
 
 
+class NoCoursePublished(Exception):
+    """Raised by pages that need a course when none is published yet; shown as a friendly page."""
+
+
+def require_live_course() -> LiveCourse:
+    """Return the published course, or raise NoCoursePublished."""
+    live = live_course()
+    if live is None:
+        raise NoCoursePublished
+    return live
+
+
 _cache_lock = Lock()
 
 

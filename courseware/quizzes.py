@@ -15,23 +15,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from . import grading, records
-from .access import live_activity_or_404, own_or_404
+from .access import live_activity_or_404, own_try_or_404
 from .content import Quiz
 from .forms import EmptyForm
 from .models import QuizAttempt
 from .progress import learner_progress
-from .publishing import course_at, live_course
+from .publishing import live_course
 
 bp = Blueprint("quizzes", __name__, url_prefix="/quizzes")
 
 
 def _attempt_or_404(quiz_id: str, attempt_id: str) -> tuple[QuizAttempt, Quiz]:
-    """Return the learner's own attempt and the quiz as it was when the attempt started."""
-    attempt = own_or_404(QuizAttempt, attempt_id, quiz_id=quiz_id)
-    quiz = course_at(attempt.revision_id).quiz(quiz_id)
-    if quiz is None:
-        abort(404)
-    return attempt, quiz
+    return own_try_or_404(QuizAttempt, attempt_id, "quiz", quiz_id)
 
 
 def _answers_from(quiz: Quiz) -> dict:

@@ -6,22 +6,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from . import records, reports, roleplay
-from .access import live_activity_or_404, own_or_404
+from .access import live_activity_or_404, own_try_or_404
 from .content import Scenario
 from .forms import EmptyForm
 from .models import ScenarioRun
-from .publishing import course_at, live_course
+from .publishing import live_course
 
 bp = Blueprint("scenarios", __name__, url_prefix="/scenarios")
 
 
 def _run_or_404(scenario_id: str, run_id: str) -> tuple[ScenarioRun, Scenario]:
-    """Return the learner's own run and the scenario as it was when the run started."""
-    run = own_or_404(ScenarioRun, run_id, scenario_id=scenario_id)
-    scenario = course_at(run.revision_id).scenario(scenario_id)
-    if scenario is None:
-        abort(404)
-    return run, scenario
+    return own_try_or_404(ScenarioRun, run_id, "scenario", scenario_id)
 
 
 @bp.route("/<scenario_id>")

@@ -147,6 +147,27 @@ def department(app):
         return department.id
 
 
+def at_once(app, action, times: int) -> list[Exception]:
+    """Run `action()` in `times` threads at once, each in its own request context; return what failed."""
+    import threading
+
+    errors: list[Exception] = []
+
+    def run():
+        try:
+            with app.test_request_context():
+                action()
+        except Exception as error:  # noqa: BLE001 - returned to the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
 def answer_form(question, answer) -> dict[str, list[str]]:
     """Return the form fields a learner fills in to give `answer` to `question`."""
     kind = question.kind

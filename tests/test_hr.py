@@ -175,6 +175,10 @@ def test_hr_limited_to_one_department_sees_only_its_learners(client, staff, make
     assert refused.status_code == 200
     with app.app_context():
         assert db.session.scalar(select(Assignment)) is None
+        db.session.add(Assignment(activity_id="internal-customer-service", user_id=staff["plant"][0],
+                                  due_on=org_today(app) + timedelta(days=3)))
+        db.session.commit()
+    assert staff["plant"][1] not in client.get("/hr/assignments").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("role", [Role.TRAINEE, Role.TRAINER])

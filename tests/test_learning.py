@@ -1,9 +1,7 @@
 """The trainee journey and its records: progress moves, survives, and is written exactly once."""
 from __future__ import annotations
 
-import threading
-
-from conftest import pass_quiz, play_model_path
+from conftest import at_once, pass_quiz, play_model_path
 from sqlalchemy import func, select
 
 from courseware import records
@@ -69,23 +67,12 @@ def test_double_completion_records_once(client, trainee, published, app):
 
 def test_concurrent_completions_record_once(app, make_user, published):
     user_id, _ = make_user()
-    errors = []
 
-    def worker():
-        try:
-            with app.test_request_context():
-                live = live_course()
-                user = db.session.get(User, user_id)
-                records.complete_lesson(user, live, live.course.lesson("ic-definition"))
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
+    def complete():
+        live = live_course()
+        records.complete_lesson(db.session.get(User, user_id), live, live.course.lesson("ic-definition"))
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert at_once(app, complete, 8) == []
     assert count_records(app, user_id, "completed", "ic-definition") == 1
     assert count_records(app, user_id, "experienced", "ic-definition") == 1
 

@@ -15,7 +15,7 @@ from ..departments import tree
 from ..extensions import db
 from ..forms import FlaskForm, options
 from ..models import Assignment, User
-from ..publishing import live_course
+from ..publishing import require_live_course
 from . import bp
 from .scope import visible_department_ids
 
@@ -34,9 +34,7 @@ class AssignmentForm(FlaskForm):
 @bp.route("/assignments", methods=["GET", "POST"])
 @hr_required
 def assignments():
-    live = live_course()
-    if live is None:
-        return render_template("learn/empty.html")
+    live = require_live_course()
     nodes = tree()
     visible = visible_department_ids(nodes)
     form = AssignmentForm()
@@ -53,12 +51,15 @@ def assignments():
             db.session.commit()
             flash(_("Assigned. Learners see it on their home page with its due date."), "success")
             return redirect(url_for(".assignments"))
-    listed = db.session.scalars(select(Assignment).order_by(Assignment.due_on.desc())).all()
+    listed = [
+        a for a in db.session.scalars(select(Assignment).order_by(Assignment.due_on.desc()))
+        if visible is None or (a.user.department_id if a.user else a.department_id) in visible
+    ]
     names = {a.id: a.title for a in live.course.activities} | {live.course.id: live.course.title}
     names |= {m.id: m.title for m in live.course.modules}
     paths = {n.id: n.path for n in nodes}
     return render_template(
-        "hr/assignments.html", form=form, assignments=listed, names=names, paths=paths, visible=visible
+        "hr/assignments.html", form=form, assignments=listed, names=names, paths=paths
     )
 
 

@@ -12,7 +12,7 @@ from ..assignments import today
 from ..departments import tree
 from ..extensions import db
 from ..models import Assignment, utcnow
-from ..publishing import live_course
+from ..publishing import require_live_course
 from . import bp
 from .scope import visible_department_ids
 
@@ -22,9 +22,7 @@ EXPIRY_WARNING_DAYS = 60
 @bp.route("/")
 @hr_required
 def dashboard():
-    live = live_course()
-    if live is None:
-        return render_template("learn/empty.html")
+    live = require_live_course()
     nodes = tree()
     visible = visible_department_ids(nodes)
     on = today()

@@ -8,14 +8,14 @@ from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, current_app, render_template, stream_with_context
+from flask import Response, abort, current_app, stream_with_context
 from flask_babel import gettext as _
 
 from .. import audit, reports
 from ..access import hr_required
 from ..departments import tree
 from ..extensions import db
-from ..publishing import live_course
+from ..publishing import require_live_course
 from . import bp
 from .learners import filter_form, learner_query, matrix_columns
 from .scope import visible_department_ids
@@ -90,9 +90,7 @@ def _xlsx(rows: Iterator[list[str]], sheet_name: str) -> Iterator[bytes]:
 def export_learners(fmt: str):
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    live = live_course()
-    if live is None:
-        return render_template("learn/empty.html")
+    live = require_live_course()
     nodes = tree()
     visible = visible_department_ids(nodes)
     _form, flt = filter_form(live.course, nodes, visible)

@@ -12,7 +12,7 @@ from flask import render_template
 from .. import reports, roleplay
 from ..access import hr_required
 from ..content import Scenario
-from ..publishing import live_course
+from ..publishing import require_live_course
 from . import bp
 from .scope import visible_department_ids
 
@@ -27,9 +27,7 @@ class Interface:
 @bp.route("/internal-customers")
 @hr_required
 def internal_customers():
-    live = live_course()
-    if live is None:
-        return render_template("learn/empty.html")
+    live = require_live_course()
     visible = visible_department_ids()
     results = reports.scenario_results(visible)
     interfaces = []

@@ -16,7 +16,7 @@ from ..departments import tree
 from ..extensions import db
 from ..forms import FlaskForm, options
 from ..models import Assignment, Progress, QuizAttempt, ScenarioRun, User
-from ..publishing import course_at, live_course
+from ..publishing import course_at, live_course, require_live_course
 from . import bp
 from .scope import visible_department_ids
 
@@ -79,9 +79,7 @@ def learner_query(course, flt, visible):
 @bp.route("/learners")
 @hr_required
 def learners():
-    live = live_course()
-    if live is None:
-        return render_template("learn/empty.html")
+    live = require_live_course()
     nodes = tree()
     visible = visible_department_ids(nodes)
     form, flt = filter_form(live.course, nodes, visible)
