@@ -108,9 +108,9 @@ def _init_security(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import admin, auth, certificates, hr, learn, quizzes, scenarios, system, xapi
+    from . import admin, auth, certificates, hr, learn, quizzes, scenarios, studio, system, xapi
 
-    for module in (auth, learn, quizzes, scenarios, certificates, hr, xapi, admin, system):
+    for module in (auth, learn, quizzes, scenarios, certificates, hr, studio, xapi, admin, system):
         app.register_blueprint(module.bp)
 
 

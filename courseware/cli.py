@@ -10,7 +10,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
-from .content import CourseInvalid, compile_sources, read_sources
+from . import drafts
+from .content import CourseInvalid, compile_sources, decode_sources, read_sources
+from .content.diff import unified
 from .departments import find_or_create
 from .extensions import db
 from .models import Role, User
@@ -30,7 +32,11 @@ DEMO_DEPARTMENTS = ["销售部", "生产部", "质量部", "人力资源部", "�
 
 
 def _course_dir(directory: str | None) -> Path:
-    return Path(directory or current_app.config["COURSE_DIR"])
+    """The folder holding course.md: as given, or its `lessons/` (as `content export` writes it)."""
+    path = Path(directory or current_app.config["COURSE_DIR"])
+    if not (path / "course.md").exists() and (path / "lessons" / "course.md").exists():
+        return path / "lessons"
+    return path
 
 
 def _print_errors(error: CourseInvalid) -> None:
@@ -75,6 +81,48 @@ def _import(course_dir: Path, note: str = "") -> int:
     else:
         click.echo(f"Revision {result.revision.id} already has these files; nothing changed.")
     return 0
+
+
+@content_cli.command("export")
+@click.argument("directory")
+@click.option("--revision", type=int, help="Export this revision instead of the live one.")
+def export(directory: str, revision: int | None) -> None:
+    """Write the live course (or --revision N) into DIRECTORY as lessons/ and quizzes/ files."""
+    revision_id = revision or drafts.live_revision_id()
+    files = drafts.revision_files(revision_id)
+    if not files:
+        raise click.ClickException(f"no published revision {revision}" if revision else "no course is published yet")
+    target = Path(directory)
+    for path, text in files.items():
+        destination = target / path
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {len(files)} files of revision {revision_id} to {target}.")
+
+
+@content_cli.command("diff")
+@click.argument("directory", required=False)
+@click.option("--from", "from_", type=int, help="Compare two revisions: the older one…")
+@click.option("--to", type=int, help="…and the newer one (default: live).")
+def diff(directory: str | None, from_: int | None, to: int | None) -> None:
+    """Show what differs between a course folder and the live course, or between two revisions.
+
+    Exits 0 when there is no difference and 1 when there is, like diff(1).
+    """
+    live_id = drafts.live_revision_id()
+    if from_ is not None:
+        old, old_label = drafts.revision_files(from_), f"r{from_}"
+        new, new_label = drafts.revision_files(to or live_id), f"r{to or live_id}"
+    else:
+        course_dir = _course_dir(directory)
+        texts, errors = decode_sources(read_sources(course_dir))
+        if errors:
+            raise click.ClickException("; ".join(map(str, errors)))
+        old, old_label = drafts.revision_files(live_id), f"r{live_id}"
+        new, new_label = texts, str(course_dir.parent)
+    text = unified(old, new, old_label, new_label)
+    click.echo(text, nl=False)
+    sys.exit(1 if text else 0)
 
 
 def create_user(email: str, name: str, roles: set[Role], department: str, password: str) -> User:

@@ -35,6 +35,7 @@ def live_server(tmp_path, course_sources):
         publish(course_sources)
         create_user("learner@example.com", "王小明", {Role.TRAINEE}, "销售部", PASSWORD)
         create_user("hr@example.com", "人事小赵", {Role.HR}, "人力资源部", PASSWORD)
+        create_user("trainer@example.com", "讲师老陈", {Role.TRAINER}, "人力资源部", PASSWORD)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -95,9 +96,9 @@ def test_trainee_reads_a_lesson_marks_it_complete_and_sees_the_bar_move(live_ser
     assert bar(page, "课程进度") == 3
 
 
-def log_in(page, base):
+def log_in(page, base, email="learner@example.com"):
     page.goto(base + "/")
-    page.get_by_label("邮箱").fill("learner@example.com")
+    page.get_by_label("邮箱").fill(email)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
 
@@ -233,3 +234,58 @@ def test_hr_imports_assigns_filters_exports_and_checks_a_certificate(live_server
     page.goto(live_server + f"/verify/{code}")
     page.get_by_role("heading", name="王小明").wait_for()
     assert page.get_by_text("内部客户服务意识").first.is_visible()
+
+
+OLD_SENTENCE = "他们，就是你的内部客户。"
+NEW_SENTENCE = "他们，就是你的内部客户——讲师在工作室里改写了这句话。"
+
+
+def test_trainer_edits_a_lesson_with_preview_publishes_and_rolls_back(live_server, page):
+    log_in(page, live_server)
+    page.goto(live_server + "/lessons/ic-definition")
+    page.get_by_role("button", name="标记为已完成").click()
+    page.get_by_text("本课已完成。").wait_for()
+    page.get_by_role("button", name="退出").click()
+
+    log_in(page, live_server, "trainer@example.com")
+    page.get_by_role("link", name="课程工作室").click()
+    page.get_by_role("link", name="01-definition.md").click()
+    source = page.locator("#text")
+    original = source.input_value()
+
+    source.fill(original.replace("minutes: 9", "minutes: nine"))
+    error = page.locator("#preview a.error-line")
+    error.wait_for()
+    assert error.inner_text() == "第 5 行"
+    error.click()
+    assert page.locator("#cursor-line").inner_text().startswith("第 5 行")
+
+    source.fill(original.replace("他们，就是你的**内部客户**。", "他们，就是你的**内部客户**——讲师在工作室里改写了这句话。"))
+    page.locator("#preview").get_by_text("讲师在工作室里改写了这句话").wait_for()
+    assert page.locator("#preview a.error-line").count() == 0
+    page.get_by_role("button", name="保存草稿").click()
+    page.get_by_text("草稿已保存").wait_for()
+
+    page.get_by_role("link", name="草稿与发布").click()
+    page.get_by_label("修改说明").fill("改写内部客户的定义")
+    page.get_by_role("button", name="发布给学员").click()
+    page.get_by_text("已发布第 2 版").wait_for()
+    page.get_by_role("button", name="退出").click()
+
+    log_in(page, live_server)
+    page.goto(live_server + "/lessons/ic-definition")
+    assert page.get_by_text(NEW_SENTENCE).is_visible()
+    assert page.get_by_text("你已完成本课。").is_visible()
+    page.get_by_role("button", name="退出").click()
+
+    log_in(page, live_server, "trainer@example.com")
+    page.goto(live_server + "/studio/revisions")
+    page.get_by_role("row", name="1").get_by_role("link", name="回滚到此版本").click()
+    page.get_by_role("button", name="回滚到第 1 版").click()
+    page.get_by_text("第 1 版重新上线").wait_for()
+    page.get_by_role("button", name="退出").click()
+
+    log_in(page, live_server)
+    page.goto(live_server + "/lessons/ic-definition")
+    assert page.get_by_text(OLD_SENTENCE).is_visible()
+    assert page.get_by_text("你已完成本课。").is_visible()

@@ -151,3 +151,28 @@ def test_trainer_markdown_features_render():
     assert '<h2 id="标题">' in html
     assert "<table>" in html and "<pre><code>code" in html
     assert 'class="admonition tip"' in html and 'class="footnote"' in html
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "先听清需求，再确认时间",
+        "Plain English option, with commas; and quotes \"like this\" and 'this'.",
+        "1. a numbered start",
+        "- a list start",
+        "# a heading",
+        "> a quote",
+        "带 **粗体** 的选项",
+        "a <b>tag</b> & an entity",
+        "ends with a colon:",
+        "http://example.com/not-a-link",
+        "两行\n文字",
+        "  indented  ",
+    ],
+)
+def test_short_texts_render_exactly_as_markdown_would(text, monkeypatch):
+    from courseware.content import render as module
+
+    fast = render(text)
+    monkeypatch.setattr(module, "PLAIN_TEXT", re.compile(r"(?!)"))
+    assert fast == render(text)

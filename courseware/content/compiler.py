@@ -115,6 +115,7 @@ def compile_sources(files: Sources) -> Course:
 
     module_docs, lesson_docs = _group_by_module(posixpath.dirname(course_paths[0]), markdown, errors)
     modules: list[tuple[Module, fm.Document]] = []
+    broken_modules: list[fm.Document] = []
     for folder in sorted(set(module_docs) | set(lesson_docs)):
         if folder not in module_docs:
             docs = lesson_docs[folder]
@@ -125,17 +126,22 @@ def compile_sources(files: Sources) -> Course:
         errors += module_errors
         if module is not None:
             modules.append((module, module_docs[folder]))
+        else:
+            broken_modules.append(module_docs[folder])
     errors += _check_unique_order([(m.order, doc) for m, doc in modules], "module")
 
     # When a lesson file cannot be read at all, its id is unknown: skip checking links to lessons.
+    # A lesson with an error elsewhere still has its id: links to it are not errors too.
     unreadable = any(not doc.parsed for docs in lesson_docs.values() for doc in docs)
-    lesson_ids = None if unreadable else frozenset(x.id for m, _ in modules for x in m.lessons)
+    lesson_ids = None if unreadable else frozenset(
+        doc.meta["id"] for docs in lesson_docs.values() for doc in docs if isinstance(doc.meta.get("id"), str)
+    )
     quizzes, scenarios, failed = _compile_activities(texts, yaml_paths, lesson_ids, ids, errors)
     errors += ids.errors
     if not modules and not errors:
         errors.append(ContentError(course_doc.path, 1, "the course has no modules"))
     final_quiz = course_doc.meta.get("final_quiz")
-    quizzes, scenarios = _attach(course_doc, final_quiz, modules, quizzes, scenarios, failed, errors)
+    quizzes, scenarios = _attach(course_doc, final_quiz, modules, broken_modules, quizzes, scenarios, failed, errors)
     if errors:
         raise CourseInvalid(errors)
     return Course(
@@ -214,11 +220,19 @@ def _compile_activities(
 
 def _attach(
     course_doc: fm.Document, final_quiz: str | None, modules: list[tuple[Module, fm.Document]],
-    quizzes: dict[str, Quiz], scenarios: dict[str, Scenario], failed: set[str],
-    errors: list[ContentError],
+    broken_modules: list[fm.Document], quizzes: dict[str, Quiz], scenarios: dict[str, Scenario],
+    failed: set[str], errors: list[ContentError],
 ) -> tuple[dict[str, Quiz], dict[str, Scenario]]:
-    """Check that modules name existing quizzes and scenarios, each used once; record the owner."""
+    """Check that modules name existing quizzes and scenarios, each used once; record the owner.
+
+    What a module with errors names counts as used, so its own errors are not repeated as more.
+    """
     owner: dict[str, str] = {}
+    for doc in broken_modules:
+        named = doc.meta.get("scenarios") if isinstance(doc.meta.get("scenarios"), list) else []
+        for activity_id in [doc.meta.get("quiz"), *named]:
+            if isinstance(activity_id, str):
+                owner.setdefault(activity_id, doc.path)
 
     def use(activity_id: str, module_id: str | None, doc: fm.Document, key: str, table: dict, kind: str) -> None:
         if activity_id in failed:

@@ -9,6 +9,7 @@ import yaml
 
 from .errors import ContentError
 
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
@@ -44,8 +45,8 @@ def parse(path: str, text: str) -> Document:
     doc.body_line = end + 2
     source = "\n".join(lines[1:end])
     try:
-        node = yaml.compose(source, Loader=yaml.SafeLoader)
-        meta = yaml.load(source, Loader=yaml.SafeLoader)
+        node = yaml.compose(source, Loader=SAFE_LOADER)
+        meta = yaml.load(source, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 2 if mark else 1

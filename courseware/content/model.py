@@ -148,6 +148,16 @@ class Course:
     def scenario(self, scenario_id: str) -> Scenario | None:
         return self._scenarios.get(scenario_id)
 
+    def by_path(self, path: str) -> tuple[str, Any] | None:
+        """Return what the source file at `path` compiled into, as (kind, object)."""
+        for kind, items in (
+            ("lesson", self.lessons), ("module", self.modules), ("quiz", self.quizzes), ("scenario", self.scenarios),
+        ):
+            found = next((item for item in items if item.path == path), None)
+            if found is not None:
+                return kind, found
+        return None
+
     def neighbours(self, lesson_id: str) -> tuple[Lesson | None, Lesson | None]:
         """Return the lessons before and after `lesson_id` in course order."""
         ids = list(self._lessons)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import markdown
 import nh3
@@ -26,9 +27,26 @@ URL_SCHEMES = {"http", "https", "mailto"}
 EXTERNAL_SOURCE = re.compile(r"""<img[^>]+src=["']?(?:https?:)?//""", re.IGNORECASE)
 
 
+_local = threading.local()
+
+
+def _converter() -> markdown.Markdown:
+    """One Markdown converter per thread, reset between texts (building one costs more than converting)."""
+    converter = getattr(_local, "converter", None)
+    if converter is None:
+        converter = _local.converter = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
+    return converter.reset()
+
+
+PLAIN_TEXT = re.compile(r"[^\s*_`\[\]()<>&#!\\|~=+\-.:0-9][^\n*_`\[\]<>&\\|~]*")
+
+
 def render(source: str) -> str:
     """Return sanitised HTML for a Markdown `source`."""
-    html = markdown.markdown(source, extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
+    source = source.strip()
+    if PLAIN_TEXT.fullmatch(source) and not source.endswith(("  ", ":")):
+        return f"<p>{source}</p>"  # one line with nothing Markdown would change: most options and feedback
+    html = _converter().convert(source)
     return nh3.clean(
         html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES
     )

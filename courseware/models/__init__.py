@@ -1,6 +1,6 @@
 """Typed database models, by area; import them from here."""
 from .base import UTCDateTime, utcnow
-from .content import ContentRevision, RevisionFile
+from .content import ContentRevision, DraftFile, RevisionFile
 from .hr import Assignment, AuditEntry, Certificate, ImportBatch, ReminderSent
 from .learning import (
     ELEMENT_COLUMNS,
@@ -27,6 +27,7 @@ __all__ = [
     "ReminderSent",
     "ContentRevision",
     "Department",
+    "DraftFile",
     "LearningRecord",
     "NumberedTry",
     "Progress",

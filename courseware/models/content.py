@@ -1,13 +1,17 @@
-"""Published content: revisions of the whole course and their source files."""
+"""Course content: published revisions of the whole course, their source files, and trainers' drafts."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .people import User
 
 
 class ContentRevision(db.Model):
@@ -22,6 +26,7 @@ class ContentRevision(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
+    created_by: Mapped[User | None] = relationship()
     files: Mapped[list[RevisionFile]] = relationship(
         cascade="all, delete-orphan", order_by="RevisionFile.path"
     )
@@ -47,3 +52,22 @@ class RevisionFile(db.Model):
     )
     path: Mapped[str] = mapped_column(String(255))
     text: Mapped[str] = mapped_column(Text)
+
+
+class DraftFile(db.Model):
+    """A trainer's unpublished change to one course file, shared by every trainer until published.
+
+    `text` is None when the draft deletes the file. `base_revision_id` is the live revision the
+    change was made against, so a change made meanwhile by someone else is noticed. `version`
+    grows with each save, so two trainers saving the same file cannot overwrite each other unseen.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(255), unique=True)
+    text: Mapped[str | None] = mapped_column(Text)
+    base_revision_id: Mapped[int | None] = mapped_column(ForeignKey("content_revision.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    updated_by: Mapped[User | None] = relationship()

@@ -1,0 +1,111 @@
+"""Course files as a .zip: pack a course or one module, and unpack an upload safely."""
+from __future__ import annotations
+
+import io
+import posixpath
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .errors import ContentError
+from .model import Course, Module
+
+SOURCE_SUFFIXES = (".md", ".yaml", ".yml")
+QUIZ_FOLDER = "quizzes"
+MAX_FILES = 1000
+MAX_TOTAL_BYTES = 20 * 1024 * 1024
+FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # so the same files always make the same archive
+
+
+def pack(files: Mapping[str, str]) -> bytes:
+    """Return a .zip holding `files` (path → text) under their paths."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(files):
+            archive.writestr(zipfile.ZipInfo(path, FIXED_TIME), files[path].encode("utf-8"))
+    return buffer.getvalue()
+
+
+def course_folder(files: Mapping[str, str]) -> str:
+    """The folder holding course.md (usually `lessons`)."""
+    return next((posixpath.dirname(p) for p in sorted(files, key=len) if posixpath.basename(p) == "course.md"), "lessons")
+
+
+def module_files(files: Mapping[str, str], course: Course, module: Module) -> dict[str, str]:
+    """Return a module's folder and the quiz and role-play files it names, under their course paths."""
+    folder = posixpath.dirname(module.path) + "/"
+    paths = {p for p in files if p.startswith(folder)}
+    if module.quiz_id and (quiz := course.quiz(module.quiz_id)):
+        paths.add(quiz.path)
+    paths |= {s.path for sid in module.scenario_ids if (s := course.scenario(sid))}
+    return {p: files[p] for p in sorted(paths) if p in files}
+
+
+@dataclass
+class Unpacked:
+    files: dict[str, bytes] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+    errors: list[ContentError] = field(default_factory=list)
+
+
+def unpack(data: bytes, filename: str, course_root: str = "lessons") -> Unpacked:
+    """Read an uploaded .zip into course paths.
+
+    Accepts a course export (`lessons/…`, `quizzes/…`, perhaps inside one wrapping folder) or one
+    module's folder (`<module>/module.md`, its lessons, and its quiz or role-play YAML files).
+    Paths that try to leave the archive, and archives too large to be a course, are refused.
+    """
+    result = Unpacked()
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        result.errors.append(ContentError(filename, 1, "this is not a .zip file"))
+        return result
+    with archive:
+        entries = [info for info in archive.infolist() if not info.is_dir() and not _is_clutter(info.filename)]
+        if len(entries) > MAX_FILES or sum(info.file_size for info in entries) > MAX_TOTAL_BYTES:
+            result.errors.append(ContentError(filename, 1, f"the archive is too large (at most {MAX_FILES} files, {MAX_TOTAL_BYTES // 1024 // 1024} MB)"))
+            return result
+        named: dict[str, zipfile.ZipInfo] = {}
+        for info in entries:
+            path = info.filename.replace("\\", "/")
+            parts = path.split("/")
+            if path.startswith("/") or ".." in parts or ":" in parts[0]:
+                result.errors.append(ContentError(filename, 1, f"'{info.filename}' points outside the archive"))
+            elif not path.endswith(SOURCE_SUFFIXES):
+                result.ignored.append(path)
+            else:
+                named[path] = info
+        if result.errors:
+            return result
+        mapping = _course_paths(list(named), filename, course_root)
+        for original, target in mapping.items():
+            result.files[target] = archive.read(named[original])
+    return result
+
+
+def _is_clutter(name: str) -> bool:
+    parts = name.split("/")
+    return parts[0] == "__MACOSX" or any(part.startswith(".") for part in parts if part)
+
+
+def _course_paths(paths: list[str], filename: str, course_root: str) -> dict[str, str]:
+    """Map archive paths to course paths (see `unpack`)."""
+    tops = {p.split("/")[0] for p in paths}
+    if len(tops) == 1 and all(p.count("/") >= 2 for p in paths):
+        wrapper = next(iter(tops))
+        inner = {p[len(wrapper) + 1:] for p in paths}
+        if {q.split("/")[0] for q in inner} & {course_root, QUIZ_FOLDER}:
+            return {p: p[len(wrapper) + 1:] for p in paths}
+    if tops & {course_root, QUIZ_FOLDER}:
+        return {p: p for p in paths}
+    module_folder = posixpath.splitext(posixpath.basename(filename))[0]
+    mapped = {}
+    for path in paths:
+        name = posixpath.basename(path)
+        if name.endswith((".yaml", ".yml")):
+            mapped[path] = f"{QUIZ_FOLDER}/{name}"
+        else:
+            folder = path.split("/")[0] if "/" in path else module_folder
+            mapped[path] = f"{course_root}/{folder}/{name}"
+    return mapped

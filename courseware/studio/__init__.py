@@ -1,0 +1,13 @@
+"""Trainer studio: edit, preview, publish and roll back the course; exchange files; see what learners did.
+
+Each view module adds its routes to `bp`.
+"""
+from flask import Blueprint
+
+from ..access import roles_required
+from ..models import Role
+
+bp = Blueprint("studio", __name__, url_prefix="/studio")
+trainer_required = roles_required(Role.TRAINER)
+
+from . import analytics, editor, exchange, revisions  # noqa: E402,F401 - registers the routes

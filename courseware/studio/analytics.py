@@ -1,0 +1,98 @@
+"""What learners did: lessons where they stop, quiz questions and scenario choices that trip them up."""
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from flask import current_app, render_template, request
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, SelectField
+from wtforms.validators import Optional, ValidationError
+
+from .. import analytics as stats
+from ..access import live_activity_or_404
+from ..departments import tree
+from ..forms import FlaskForm, options
+from ..hr.scope import visible_department_ids
+from ..publishing import require_live_course
+from ..scenario_map import layout
+from . import bp, trainer_required
+
+EARLIEST, LATEST = date(1900, 1, 1), date(9998, 12, 31)
+
+
+class FilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    department = SelectField(_l("Department"), coerce=int, validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional()], name="from")
+    date_to = DateField(_l("To (inclusive)"), validators=[Optional()], name="to")
+
+    def validate_date_from(self, field: DateField) -> None:
+        _within_range(field)
+
+    def validate_date_to(self, field: DateField) -> None:
+        _within_range(field)
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+
+def _within_range(field: DateField) -> None:
+    """Refuse dates so far off that turning them into timestamps would overflow."""
+    if field.data and not EARLIEST <= field.data <= LATEST:
+        raise ValidationError(_l("Choose a date between %(start)s and %(end)s.", start=EARLIEST, end=LATEST))
+
+
+def _filter() -> tuple[FilterForm, stats.Filter, dict[str, str]]:
+    """Read the filter from the query string; a wrong value gets a message and is ignored."""
+    nodes = tree()
+    visible = visible_department_ids(nodes)
+    form = FilterForm(formdata=request.args)
+    form.department.choices = options([(0, _l("All departments"))] + [
+        (n.id, n.path) for n in nodes if visible is None or n.id in visible
+    ])
+    if request.args and not form.validate():
+        for name in form.errors:
+            getattr(form, name).data = None
+    flt = stats.Filter(
+        start=form.date_from.data,
+        end=form.date_to.data,
+        department_ids=stats.departments_for(form.department.data or None, visible, nodes),
+        tz=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]),
+    )
+    values = {"from": form.date_from.data, "to": form.date_to.data, "department": form.department.data or None}
+    return form, flt, {key: str(value) for key, value in values.items() if value is not None}
+
+
+@bp.route("/analytics")
+@trainer_required
+def analytics():
+    course = require_live_course().course
+    form, flt, args = _filter()
+    return render_template(
+        "studio/analytics.html", form=form, args=args, course=course,
+        lessons=stats.lesson_funnel(course, flt),
+        quizzes=stats.quiz_headlines(course, flt),
+        scenarios=stats.scenario_headlines(course, flt),
+    )
+
+
+@bp.route("/analytics/quizzes/<quiz_id>")
+@trainer_required
+def analytics_quiz(quiz_id: str):
+    _live, quiz = live_activity_or_404("quiz", quiz_id)
+    form, flt, args = _filter()
+    return render_template("studio/analytics_quiz.html", form=form, args=args, report=stats.quiz_report(quiz, flt))
+
+
+@bp.route("/analytics/scenarios/<scenario_id>")
+@trainer_required
+def analytics_scenario(scenario_id: str):
+    _live, scenario = live_activity_or_404("scenario", scenario_id)
+    form, flt, args = _filter()
+    report = stats.scenario_report(scenario, flt)
+    return render_template(
+        "studio/analytics_scenario.html", form=form, args=args, report=report,
+        graph=layout(scenario, report.choice_counts),
+    )

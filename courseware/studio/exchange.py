@@ -1,0 +1,204 @@
+"""Studio: upload and download course files (.zip, .md, .yaml) and quiz questions in Moodle's GIFT format."""
+from __future__ import annotations
+
+import posixpath
+from typing import Any
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.utils import secure_filename
+
+from .. import audit, drafts
+from ..content import decode_sources
+from ..content import archive, gift, quizfile
+from ..content.archive import QUIZ_FOLDER, course_folder
+from ..content.errors import ContentError
+from ..forms import options
+from ..publishing import live_course
+from . import bp, trainer_required
+from .forms import GiftImportForm, UploadForm
+from .revisions import zip_response
+
+
+def _upload_form(files: dict[str, str]) -> UploadForm:
+    form = UploadForm()
+    root = course_folder(files)
+    folders = sorted({posixpath.dirname(p) for p in files if p.startswith(root + "/") and p.count("/") == 2})
+    form.folder.choices = options([("", "—")] + [(f, posixpath.basename(f)) for f in folders])
+    return form
+
+
+def _gift_form() -> GiftImportForm:
+    form = GiftImportForm()
+    live = live_course()
+    quizzes = live.course.quizzes if live else ()
+    form.quiz.choices = options([(q.id, f"{q.title} ({q.id})") for q in quizzes])
+    return form
+
+
+def _gift_losses() -> dict[str, list[gift.Skipped]]:
+    """For each live quiz, what an export to GIFT could not carry."""
+    live = live_course()
+    if live is None:
+        return {}
+    files = drafts.revision_files(live.revision_id)
+    return {q.id: gift.quiz_to_gift(files[q.path], q.path)[1] for q in live.course.quizzes if q.path in files}
+
+
+def _exchange_page(upload_form: UploadForm | None = None, gift_form: GiftImportForm | None = None, status: int = 200, **extra: Any):
+    files = drafts.working_files()
+    return (
+        render_template(
+            "studio/exchange.html",
+            upload_form=upload_form or _upload_form(files),
+            gift_form=gift_form or _gift_form(),
+            live=live_course(),
+            losses=_gift_losses(),
+            **extra,
+        ),
+        status,
+    )
+
+
+@bp.route("/exchange")
+@trainer_required
+def exchange():
+    return _exchange_page()
+
+
+def uploaded_files(filename: str, data: bytes, folder: str, files: dict[str, str]) -> tuple[dict[str, str], list[ContentError], list[str]]:
+    """Turn an upload into course paths and texts; also return errors and ignored archive members.
+
+    An archive that holds course.md is a whole course: files it does not hold are deleted in the draft.
+    """
+    root = course_folder(files)
+    ignored: list[str] = []
+    if filename.lower().endswith(".zip"):
+        unpacked = archive.unpack(data, filename, root)
+        if unpacked.errors:
+            return {}, unpacked.errors, []
+        raw, ignored = unpacked.files, unpacked.ignored
+    elif filename.lower().endswith((".yaml", ".yml")):
+        raw = {f"{QUIZ_FOLDER}/{filename}": data}
+    elif filename == "course.md":
+        raw = {f"{root}/course.md": data}
+    elif folder:
+        raw = {f"{folder}/{filename}": data}
+    else:
+        return {}, [ContentError(filename, 1, "choose the module folder this lesson belongs in")], []
+    texts, errors = decode_sources(raw)
+    for path in texts:
+        try:
+            drafts.check_path(path, files)
+        except ValueError as reason:
+            errors.append(ContentError(path, 1, str(reason)))
+    if not raw:
+        errors.append(ContentError(filename, 1, "the archive holds no .md or .yaml files"))
+    return texts, errors, ignored
+
+
+@bp.route("/upload", methods=["POST"])
+@trainer_required
+def upload():
+    files = drafts.working_files()
+    form = _upload_form(files)
+    if not form.validate_on_submit():
+        return _exchange_page(upload_form=form, status=400)
+    storage = form.file.data
+    filename = secure_filename(storage.filename or "") or "upload"
+    texts, errors, ignored = uploaded_files(filename, storage.read(), form.folder.data or "", files)
+    whole_course = any(posixpath.basename(p) == "course.md" for p in texts) and filename.lower().endswith(".zip")
+    if not errors:
+        errors = drafts.add_files(texts, current_user)
+    if errors:
+        return _exchange_page(upload_form=form, status=400, upload_errors=sorted(errors), ignored=ignored)
+    removed = 0
+    if whole_course:
+        for path in sorted(set(files) - set(texts)):
+            current = drafts.draft_of(path)
+            drafts.save(path, None, current_user, current.version if current else 0)
+            removed += 1
+    audit.record("content.upload", detail={"file": filename, "files": sorted(texts), "removed": removed})
+    if ignored:
+        flash(_("Ignored (not .md or .yaml): %(names)s", names=", ".join(ignored)), "warning")
+    flash(_("%(n)s file(s) from %(name)s are in the draft. Review the changes, then publish.", n=len(texts), name=filename), "success")
+    return redirect(url_for("studio.changes"))
+
+
+@bp.route("/download/course.zip")
+@trainer_required
+def download_course():
+    if request.args.get("draft"):
+        return zip_response(drafts.working_files(), "course-draft.zip")
+    live = live_course()
+    if live is None:
+        abort(404)
+    return zip_response(drafts.revision_files(live.revision_id), f"course-r{live.revision_id}.zip")
+
+
+@bp.route("/download/modules/<module_id>.zip")
+@trainer_required
+def download_module(module_id: str):
+    live = live_course()
+    module = live.course.module(module_id) if live else None
+    if module is None:
+        abort(404)
+    files = archive.module_files(drafts.revision_files(live.revision_id), live.course, module)
+    return zip_response(files, f"{posixpath.basename(posixpath.dirname(module.path))}.zip")
+
+
+@bp.route("/quizzes/<quiz_id>.gift")
+@trainer_required
+def gift_export(quiz_id: str):
+    live = live_course()
+    quiz = live.course.quiz(quiz_id) if live else None
+    if quiz is None:
+        abort(404)
+    text, skipped = gift.quiz_to_gift(drafts.revision_files(live.revision_id)[quiz.path], quiz.path)
+    notes = "".join(f"// {_('Not carried')}: {item.question}: {item.reason}\n" for item in skipped)
+    return Response(
+        (notes + ("\n" if notes else "") + text).encode("utf-8"),
+        mimetype="text/plain",
+        headers={"Content-Disposition": f'attachment; filename="{quiz.id}.gift"'},
+    )
+
+
+@bp.route("/gift", methods=["POST"])
+@trainer_required
+def gift_import():
+    form = _gift_form()
+    if not form.validate_on_submit():
+        return _exchange_page(gift_form=form, status=400)
+    text = form.text.data or ""
+    if form.file.data:
+        try:
+            text = form.file.data.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            form.file.errors.append(_("The file is not UTF-8 text. Save it as UTF-8 and upload it again."))
+            return _exchange_page(gift_form=form, status=400)
+    questions, skipped = gift.parse(text)
+    if not questions:
+        form.text.errors.append(_("No question could be read from this GIFT text."))
+        return _exchange_page(gift_form=form, status=400, gift_skipped=skipped)
+    live = live_course()
+    quiz = live.course.quiz(form.quiz.data)
+    if request.form.get("confirm") != "yes":
+        form.text.data = text
+        return _exchange_page(gift_form=form, gift_preview=questions, gift_skipped=skipped, gift_quiz=quiz)
+    working = drafts.working_files()
+    try:
+        new_text, ids = quizfile.append_questions(working[quiz.path], questions)
+    except ValueError as reason:
+        errors = [ContentError(quiz.path, 1, str(reason))]
+    else:
+        errors = drafts.add_files({quiz.path: new_text}, current_user)
+    if errors:
+        return _exchange_page(gift_form=form, status=400, upload_errors=errors)
+    audit.record("content.gift_import", detail={"quiz": quiz.id, "questions": ids, "skipped": len(skipped)})
+    flash(_("%(n)s question(s) added to the draft of %(quiz)s.", n=len(ids), quiz=quiz.title), "success")
+    left_out = [item for item in skipped if not item.kept]
+    if left_out:
+        listed = "; ".join(f"{_('line %(n)s', n=item.line)}: {item.reason}" for item in left_out)
+        flash(_("Not imported: %(items)s", items=listed), "warning")
+    return redirect(url_for("studio.edit", path=quiz.path))

@@ -1,0 +1,42 @@
+"""The studio's forms; Flask-WTF handles CSRF for each."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+MAX_SOURCE_CHARS = 500_000
+
+
+class EditForm(FlaskForm):
+    text = TextAreaField(_l("Source"), validators=[Length(max=MAX_SOURCE_CHARS)])
+    version = HiddenField(default="0")
+
+
+class NewFileForm(FlaskForm):
+    kind = SelectField(_l("What to add"), validators=[DataRequired()])
+    folder = SelectField(_l("Module folder"), validators=[Optional()])
+    name = StringField(
+        _l("File name"), validators=[DataRequired(), Length(max=100)],
+        description=_l("Letters, digits and '-', e.g. 05-new-lesson or new-module."),
+    )
+
+
+class PublishForm(FlaskForm):
+    note = StringField(_l("What changed (for the revision history)"), validators=[Length(max=255)])
+
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        _l("File"),
+        validators=[FileRequired(), FileAllowed(["zip", "md", "yaml", "yml"], _l("Upload a .zip, .md or .yaml file."))],
+    )
+    folder = SelectField(_l("Module folder (for a single lesson file)"), validators=[Optional()])
+
+
+class GiftImportForm(FlaskForm):
+    file = FileField(_l("GIFT file"), validators=[FileAllowed(["gift", "txt"], _l("Upload a .gift or .txt file."))])
+    text = TextAreaField(_l("…or paste GIFT text"), validators=[Length(max=MAX_SOURCE_CHARS)])
+    quiz = SelectField(_l("Add the questions to"), validators=[DataRequired()])

@@ -1,0 +1,370 @@
+"""Moodle GIFT: quizzes go out and questions come in without losing anything silently."""
+from __future__ import annotations
+
+from itertools import chain, combinations
+from pathlib import Path
+
+import pytest
+import yaml
+
+from courseware.content import CourseInvalid, compile_sources
+from courseware.content.gift import Skipped, dump, parse, quiz_to_gift
+from courseware.content.quizfile import append_questions
+
+ROOT = Path(__file__).resolve().parent.parent
+QUIZ_FILES = sorted(p for p in (ROOT / "quizzes").glob("*.yaml") if yaml.safe_load(p.read_text("utf-8"))["kind"] == "quiz")
+TARGET = "quizzes/quiz-core-elements.yaml"
+
+EVERY_TYPE = """\
+::q-foundation::[markdown]内部客户服务的**基础**是哪一个要素？{
+\t=沟通#对。清晰的信息传递能减少误解和冲突。
+\t~绩效考核#绩效考核是实施策略，不是核心要素。
+\t~预算
+\t####沟通是实现内部客户服务的基础。
+}
+
+::q-elements::[markdown]以下哪些属于四大核心要素？{
+\t~%50%沟通
+\t~%50%理解
+\t~%-50%预算#预算不是核心要素。
+\t####四大核心要素是沟通、理解、协作和反馈。
+}
+
+::q-statement::[markdown]内部客户只存在于不同部门之间。{FALSE####还包括层级客户和工序客户。}
+
+::q-term::[markdown]下一道工序是上一道工序的哪一类内部客户？{
+\t=工序客户
+\t=工序
+\t####“下一道工序就是你的客户”。
+}
+
+::q-cases::[markdown]把做法与它最能体现的核心要素配对。{
+\t=搭建跨部门沟通平台 -> 沟通
+\t=设身处地了解对方的难处 -> 理解
+\t= -> 预算
+\t####沟通靠平台，理解靠换位思考。
+}
+
+::q-blank::[markdown]内部客户服务的基础是 {
+\t=沟通
+\t~预算
+\t####没有沟通，其他要素都无从谈起。
+} ，其次是理解。
+"""
+
+EVERY_TYPE_QUESTIONS = [
+    {
+        "id": "q-foundation",
+        "type": "single",
+        "text": "内部客户服务的**基础**是哪一个要素？",
+        "options": [
+            {"text": "沟通", "correct": True, "feedback": "对。清晰的信息传递能减少误解和冲突。"},
+            {"text": "绩效考核", "feedback": "绩效考核是实施策略，不是核心要素。"},
+            {"text": "预算"},
+        ],
+        "explanation": "沟通是实现内部客户服务的基础。",
+    },
+    {
+        "id": "q-elements",
+        "type": "multiple",
+        "text": "以下哪些属于四大核心要素？",
+        "options": [
+            {"text": "沟通", "correct": True},
+            {"text": "理解", "correct": True},
+            {"text": "预算", "feedback": "预算不是核心要素。"},
+        ],
+        "partial_credit": True,
+        "explanation": "四大核心要素是沟通、理解、协作和反馈。",
+    },
+    {
+        "id": "q-statement",
+        "type": "true_false",
+        "text": "内部客户只存在于不同部门之间。",
+        "answer": False,
+        "explanation": "还包括层级客户和工序客户。",
+    },
+    {
+        "id": "q-term",
+        "type": "short_answer",
+        "text": "下一道工序是上一道工序的哪一类内部客户？",
+        "accepted": ["工序客户", "工序"],
+        "explanation": "“下一道工序就是你的客户”。",
+    },
+    {
+        "id": "q-cases",
+        "type": "matching",
+        "text": "把做法与它最能体现的核心要素配对。",
+        "pairs": [{"left": "搭建跨部门沟通平台", "right": "沟通"}, {"left": "设身处地了解对方的难处", "right": "理解"}],
+        "distractors": ["预算"],
+        "partial_credit": True,
+        "explanation": "沟通靠平台，理解靠换位思考。",
+    },
+    {
+        "id": "q-blank",
+        "type": "single",
+        "text": "内部客户服务的基础是 ____ ，其次是理解。",
+        "options": [{"text": "沟通", "correct": True}, {"text": "预算"}],
+        "explanation": "没有沟通，其他要素都无从谈起。",
+    },
+]
+
+
+def stripped(value):
+    """Trim every text, as a quiz file's `|` blocks end in a line break that GIFT does not keep."""
+    if isinstance(value, dict):
+        return {key: stripped(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [stripped(item) for item in value]
+    return value.strip() if isinstance(value, str) else value
+
+
+def compiled_with(course_sources, questions):
+    """Append `questions` to a real quiz, compile the whole course, and return that quiz."""
+    new_text, ids = append_questions(course_sources[TARGET].decode("utf-8"), questions)
+    course = compile_sources({**course_sources, TARGET: new_text.encode("utf-8")})
+    quiz = course.quiz("quiz-core-elements")
+    return [quiz.question(qid) for qid in ids]
+
+
+def test_a_file_with_every_supported_type_round_trips_exactly():
+    assert parse(EVERY_TYPE) == (EVERY_TYPE_QUESTIONS, [])
+    assert dump(EVERY_TYPE_QUESTIONS) == (EVERY_TYPE, [])
+
+
+def test_a_windows_file_with_a_byte_order_mark_reads_the_same():
+    assert parse("\ufeff" + EVERY_TYPE.replace("\n", "\r\n")) == (EVERY_TYPE_QUESTIONS, [])
+
+
+def test_imported_questions_compile_into_a_real_quiz(course_sources):
+    questions = compiled_with(course_sources, EVERY_TYPE_QUESTIONS)
+    assert [q.kind for q in questions] == ["single", "multiple", "true_false", "short_answer", "matching", "single"]
+    single, multiple, true_false, short, matching, blank = questions
+    assert single.score(single.correct_answer()) == 1.0
+    assert true_false.score(False) == 1.0
+    assert short.score("工序") == 1.0
+    assert [r.html for r in matching.rights] == ["沟通", "理解", "预算"]
+    assert "____" in blank.text_html
+
+
+def test_an_imported_multiple_answer_question_scores_every_pick_as_moodle_would(course_sources):
+    weights = [33.33333, 33.33333, 33.33333, -33.33333, -33.33333]
+    options = "".join(f"\t~%{w}%选项{i}\n" for i, w in enumerate(weights))
+    questions, lost = parse(f"::q-pick::哪些是核心要素？{{\n{options}\t####四大要素。\n}}\n")
+    assert lost == []
+    (question,) = compiled_with(course_sources, questions)
+    ids = [o.id for o in question.options]
+    for picks in chain.from_iterable(combinations(range(5), n) for n in range(1, 6)):
+        moodle = min(1.0, max(0.0, sum(weights[i] for i in picks) / 100))
+        assert question.score([ids[i] for i in picks]) == pytest.approx(moodle, abs=1e-6), picks
+
+
+def test_chinese_and_special_characters_survive_both_ways():
+    question = {
+        "id": "q-special",
+        "type": "single",
+        "text": "第一段：a = b，集合 {x}，编号 #1，约等于 ~2，时间 10:30。\n\n第二段，路径 C:\\内部\\客户",
+        "options": [
+            {"text": "选 = 等号", "correct": True, "feedback": "反馈里有 # 号和 {花括号}"},
+            {"text": "波浪线 ~ 与冒号 :"},
+        ],
+        "explanation": "说明：\\ 反斜杠也能保留",
+    }
+    text, lost = dump([question])
+    assert lost == []
+    assert r"a \= b，集合 \{x\}，编号 \#1，约等于 \~2，时间 10\:30。\n\n第二段，路径 C\:\\内部\\客户{" in text
+    assert parse(text) == ([question], [])
+
+
+def test_moodle_escapes_are_read_as_the_characters_they_stand_for():
+    questions, _ = parse("::q-escape::1 \\= 1 \\{真的\\} \\# 吗\\?{=是\\: 对 ~否 \\~ 错}\n")
+    assert questions[0]["text"] == "1 = 1 {真的} # 吗\\?"
+    assert [o["text"] for o in questions[0]["options"]] == ["是: 对", "否 ~ 错"]
+
+
+def test_unsupported_items_are_listed_by_line_and_the_rest_still_imports():
+    text = """\
+// exported from Moodle
+$CATEGORY: $course$/top/第一周
+
+::num::焊接是哪一年发明的？{#1881:5}
+
+::essay::谈谈你对内部客户的理解。{}
+
+这是一段说明文字，没有答案。
+
+::broken::括号没有闭合 {=沟通 ~预算
+
+// the next question is fine
+::q-ok::
+内部客户包括同事吗？{TRUE}
+
+::Q 7::花括号顺序反了 }=a{
+"""
+    questions, skipped = parse(text)
+    assert [(q["id"], q["type"], q["answer"]) for q in questions] == [("q-ok", "true_false", True)]
+    assert [(s.line, s.question) for s in skipped] == [
+        (4, "num"), (6, "essay"), (8, "这是一段说明文字，没有答案。"), (10, "broken"), (16, "Q 7"),
+    ]
+    reasons = [s.reason for s in skipped]
+    assert "numerical" in reasons[0] and "essay" in reasons[1] and "description" in reasons[2]
+    assert "braces" in reasons[3] and "braces" in reasons[4]
+
+
+@pytest.mark.parametrize(
+    ("answers", "reason"),
+    [
+        ("{=沟通 =理解 ~预算}", "more than one answer is marked '='"),
+        ("{~沟通 ~预算}", "none of them is right"),
+        ("{=沟通 -> 理解 =反馈}", "=left -> right"),
+        ("{=沟通 -> 理解}", "at least two pairs"),
+        ("{沟通}", "start each answer with '='"),
+        ("{=沟通}{=理解}", "braces"),
+    ],
+)
+def test_malformed_answers_are_listed_with_the_reason(answers, reason):
+    questions, skipped = parse(f"\n\n::q-bad::内部客户服务的基础是？{answers}\n")
+    assert questions == []
+    assert [(s.line, s.question) for s in skipped] == [(3, "q-bad")]
+    assert reason in skipped[0].reason
+
+
+def test_titles_become_ids_only_when_they_are_valid_ids():
+    text = "\n\n".join(
+        [
+            "::Question 1::沟通重要吗？{T}",
+            "没有标题的问题？{F}",
+            "::gift-1::标题正好是生成的名字？{T}",
+            "::q-same::第一个？{T}",
+            "::q-same::同名的第二个？{T}",
+        ]
+    )
+    questions, skipped = parse(text)
+    assert skipped == []
+    assert [q["id"] for q in questions] == ["gift-2", "gift-3", "gift-1", "q-same", "q-same-2"]
+
+
+def test_details_a_moodle_export_carries_but_our_format_cannot_are_listed_with_the_question_kept():
+    text = """\
+// question: 12  name: Q1
+::Q1::[html]<p>Which of these?</p>{
+\t~%70%A#good
+\t~%30%B
+\t~C
+}
+
+::q-tf::[moodle]Internal customers exist.{T#Wrong, they do.#Right.}
+
+::q-sa::Name it.{
+\t=%100%loop#yes
+\t=%50%circle
+\t=%0%line
+}
+
+::q-sc::Pick one.{=A ~%50%B ~C}
+"""
+    questions, skipped = parse(text)
+    assert [(q["id"], q["type"]) for q in questions] == [
+        ("gift-1", "multiple"), ("q-tf", "true_false"), ("q-sa", "short_answer"), ("q-sc", "single"),
+    ]
+    assert questions[0]["text"] == "<p>Which of these?</p>"
+    assert [o.get("correct", False) for o in questions[0]["options"]] == [True, True, False]
+    assert questions[2]["accepted"] == ["loop", "circle"]
+    assert [(s.line, s.question) for s in skipped] == [
+        (2, "gift-1"), (8, "q-tf"), (10, "q-sa"), (10, "q-sa"), (10, "q-sa"), (16, "q-sc"),
+    ]
+    assert all(s.reason.startswith("kept") for s in skipped)
+
+
+@pytest.mark.parametrize(
+    ("k", "weight"),
+    [(1, "100"), (2, "50"), (3, "33.33333"), (4, "25"), (5, "20"), (6, "16.66667"), (7, "14.28571"),
+     (8, "12.5"), (9, "11.11111"), (10, "10")],
+)
+def test_multiple_answer_weights_are_written_as_moodle_writes_them(k, weight):
+    options = [{"text": f"对{i}", "correct": True} for i in range(k)] + [{"text": "错"}]
+    question = {"id": "q-many", "type": "multiple", "text": "选出正确的。", "options": options, "partial_credit": True}
+    text, lost = dump([question])
+    assert lost == []
+    assert text.count(f"\t~%{weight}%对") == k and f"\t~%-{weight}%错\n" in text
+    assert parse(text) == ([question], [])
+
+
+def test_export_lists_what_gift_cannot_carry_and_keeps_the_rest():
+    questions = [
+        {"id": "q-points", "type": "true_false", "text": "对吗？", "answer": True, "points": 3, "explanation": "是。"},
+        {"id": "q-strict", "type": "multiple", "text": "选？", "options": [{"text": "甲", "correct": True}, {"text": "乙"}]},
+        {"id": "q-pairs", "type": "matching", "text": "配对。", "pairs": [{"left": "一", "right": "1"}, {"left": "二", "right": "2"}]},
+        {"id": "q-order", "type": "ordering", "text": "排序。", "items": ["先", "后"]},
+        {"id": "q-tf", "type": "true_false", "text": "错吗？", "answer": False},
+    ]
+    text, skipped = dump(questions)
+    assert [(s.line, s.question) for s in skipped] == [(None, "q-points"), (None, "q-strict"), (None, "q-pairs"), (None, "q-order")]
+    assert "points: 3" in skipped[0].reason
+    assert "partial credit" in skipped[1].reason
+    assert "each right pair" in skipped[2].reason
+    assert "ordering" in skipped[3].reason
+    assert [q["id"] for q in parse(text)[0]] == ["q-points", "q-strict", "q-pairs", "q-tf"]
+
+
+@pytest.mark.parametrize("path", QUIZ_FILES, ids=lambda p: p.name)
+def test_a_real_quiz_exports_to_gift_that_reads_back_the_same_questions(path):
+    text = path.read_text("utf-8")
+    questions = yaml.safe_load(text)["questions"]
+    ordering = [q["id"] for q in questions if q["type"] == "ordering"]
+    gift_text, skipped = quiz_to_gift(text, str(path))
+    assert ordering and [s.question for s in skipped] == ordering
+    assert all("ordering" in s.reason for s in skipped)
+    read, lost = parse(gift_text)
+    assert lost == []
+    assert read == [stripped(q) for q in questions if q["type"] != "ordering"]
+    assert dump(read) == (gift_text, [])
+
+
+def test_exporting_a_file_that_is_not_a_quiz_names_the_file():
+    with pytest.raises(CourseInvalid, match="quizzes/scenario-rush-order.yaml:1: not a quiz"):
+        quiz_to_gift((ROOT / "quizzes/scenario-rush-order.yaml").read_text("utf-8"), "quizzes/scenario-rush-order.yaml")
+
+
+def test_appending_keeps_every_line_and_comment_and_the_course_still_compiles(course_sources):
+    lines = course_sources[TARGET].decode("utf-8").split("\n")
+    last_item = max(i for i, line in enumerate(lines) if line.startswith("  - id:"))
+    lines[last_item:last_item] = ["  # 最后一题由王老师补充", ""]
+    original = "# 本测验由培训部维护，改动前请先沟通\n" + "\n".join(lines)
+    questions = [{**EVERY_TYPE_QUESTIONS[0], "id": "q-vague-request"}, *EVERY_TYPE_QUESTIONS[1:]]
+
+    new_text, ids = append_questions(original, questions)
+
+    assert new_text.startswith(original.rstrip("\n")) and new_text.endswith("\n")
+    assert ids == ["q-vague-request-2", "q-elements", "q-statement", "q-term", "q-cases", "q-blank"]
+    assert "内部客户服务的**基础**是哪一个要素？" in new_text  # Chinese stays Chinese
+    course = compile_sources({**course_sources, TARGET: new_text.encode("utf-8")})
+    quiz = course.quiz("quiz-core-elements")
+    assert [q.id for q in quiz.questions][-6:] == ids
+    before = yaml.safe_load(original)["questions"]
+    after = yaml.safe_load(new_text)["questions"]
+    assert after == before + [{**q, "id": qid} for q, qid in zip(questions, ids)]
+
+
+@pytest.mark.parametrize("indent", ["  ", ""])
+def test_appending_goes_into_the_list_even_when_other_fields_follow_it(indent):
+    original = f"""\
+id: quiz-settings-last
+kind: quiz
+questions:
+{indent}- id: q-one
+{indent}  type: true_false
+{indent}  text: 第一题
+{indent}  answer: true
+{indent}  explanation: |
+{indent}    # 这一行是说明文字，不是注释
+
+# 以下是测验设置
+title: 设置写在后面
+pass_mark: 60
+"""
+    new_text, ids = append_questions(original, EVERY_TYPE_QUESTIONS[2:4])
+    data = yaml.safe_load(new_text)
+    assert ids == ["q-statement", "q-term"]
+    assert data["questions"] == yaml.safe_load(original)["questions"] + EVERY_TYPE_QUESTIONS[2:4]
+    assert (data["title"], data["pass_mark"]) == ("设置写在后面", 60)
+    assert "# 以下是测验设置\ntitle: 设置写在后面\npass_mark: 60\n" in new_text

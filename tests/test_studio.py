@@ -1,0 +1,301 @@
+"""The trainer studio: edit with preview, draft, publish, compare, roll back, and exchange files."""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import pytest
+
+from courseware import drafts
+from courseware.content import compile_sources
+from courseware.extensions import db
+from courseware.models import ContentRevision, DraftFile, Progress, Role, User
+
+LESSON = "lessons/01-what-is-internal-customer/01-definition.md"
+LESSON_ID = "ic-definition"
+OLD_SENTENCE = "他们，就是你的**内部客户**。"
+NEW_SENTENCE = "他们，就是你的**内部客户**——本句由讲师在工作室里修改。"
+
+
+@pytest.fixture
+def trainer(make_user):
+    return make_user(Role.TRAINER)
+
+
+def _edit_page(client, path=LESSON):
+    page = client.get(f"/studio/files/{path}")
+    assert page.status_code == 200
+    text = re.search(r'<textarea[^>]*name="text"[^>]*>(?:\r\n|\n)?(.*?)</textarea>', page.text, re.S).group(1)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', page.text).group(1)
+    import html
+
+    return html.unescape(text), version
+
+
+def _revision_count(app) -> int:
+    with app.app_context():
+        return db.session.query(ContentRevision).count()
+
+
+def test_trainer_edits_previews_publishes_and_rolls_back_while_progress_stays(app, client, published, make_user, login, trainer):
+    trainee_id, trainee_email = make_user(Role.TRAINEE)
+    login(trainee_email)
+    assert OLD_SENTENCE.replace("**内部客户**", "<strong>内部客户</strong>") in client.get(f"/lessons/{LESSON_ID}").text
+    client.post(f"/lessons/{LESSON_ID}/complete")
+    client.post("/logout")
+
+    login(trainer[1])
+    source, version = _edit_page(client)
+    assert source.startswith("---\nid: ic-definition")
+
+    broken = source.replace("minutes: 9", "minutes: nine")
+    preview = client.post(f"/studio/files/{LESSON}", data={"text": broken, "version": version, "action": "preview"})
+    assert preview.status_code == 200
+    assert 'data-line="5"' in preview.text, "the error points at the line of 'minutes'"
+    assert "minutes" in preview.text
+
+    live = client.post("/studio/preview", data={"text": broken, "version": version, "path": LESSON})
+    assert 'data-line="5"' in live.text
+
+    edited = source.replace(OLD_SENTENCE, NEW_SENTENCE)
+    fixed = client.post("/studio/preview", data={"text": edited, "version": version, "path": LESSON})
+    assert "本句由讲师在工作室里修改" in fixed.text and "error-line" not in fixed.text
+
+    saved = client.post(f"/studio/files/{LESSON}", data={"text": edited.replace("\n", "\r\n"), "version": version, "action": "save"})
+    assert saved.status_code == 302
+    with app.app_context():
+        assert drafts.draft_of(LESSON).text == edited, "browser line endings are stored as the files keep them"
+    client.post("/logout")
+
+    login(trainee_email)
+    assert "本句由讲师在工作室里修改" not in client.get(f"/lessons/{LESSON_ID}").text, "learners never see drafts"
+    client.post("/logout")
+
+    login(trainer[1])
+    changes = client.get("/studio/changes")
+    assert "本句由讲师在工作室里修改" in changes.text and LESSON in changes.text
+    published_page = client.post("/studio/publish", data={"note": "clarify the definition"}, follow_redirects=True)
+    assert published_page.status_code == 200
+    with app.app_context():
+        new_revision = db.session.scalar(ContentRevision.live())
+        assert new_revision.note == "clarify the definition" and new_revision.id != published
+        assert drafts.drafts() == []
+    client.post("/logout")
+
+    login(trainee_email)
+    lesson_page = client.get(f"/lessons/{LESSON_ID}")
+    assert "本句由讲师在工作室里修改" in lesson_page.text
+    assert "你已完成本课。" in lesson_page.text
+    with app.app_context():
+        row = db.session.query(Progress).filter_by(user_id=trainee_id, activity_id=LESSON_ID).one()
+        assert row.status == "completed"
+    client.post("/logout")
+
+    login(trainer[1])
+    compare = client.get(f"/studio/revisions/compare?from={published}&to={new_revision.id}")
+    assert "本句由讲师在工作室里修改" in compare.text and LESSON in compare.text
+    assert client.get(f"/studio/revisions/{published}/rollback").status_code == 200
+    client.post(f"/studio/revisions/{published}/rollback")
+    client.post("/logout")
+
+    login(trainee_email)
+    lesson_page = client.get(f"/lessons/{LESSON_ID}")
+    assert "本句由讲师在工作室里修改" not in lesson_page.text
+    assert OLD_SENTENCE.replace("**内部客户**", "<strong>内部客户</strong>") in lesson_page.text
+    with app.app_context():
+        assert db.session.query(Progress).filter_by(user_id=trainee_id, activity_id=LESSON_ID).one().status == "completed"
+        assert db.session.query(ContentRevision).count() == 3, "a rollback is a new revision; history is kept"
+
+
+def test_a_second_trainer_cannot_overwrite_a_draft_unseen(app, client, published, make_user, login, trainer):
+    login(trainer[1])
+    source, version = _edit_page(client)
+    first = source.replace(OLD_SENTENCE, "第一位讲师的修改。")
+    client.post(f"/studio/files/{LESSON}", data={"text": first, "version": version, "action": "save"})
+    second = source.replace(OLD_SENTENCE, "第二位讲师的修改。")
+    clash = client.post(f"/studio/files/{LESSON}", data={"text": second, "version": version, "action": "save"})
+    assert clash.status_code == 409
+    assert "第二位讲师的修改。" in clash.text, "the second trainer's text is still in the editor"
+    with app.app_context():
+        assert "第一位讲师的修改。" in drafts.draft_of(LESSON).text
+
+
+def test_publishing_a_broken_draft_changes_nothing(app, client, published, login, trainer):
+    login(trainer[1])
+    source, version = _edit_page(client)
+    client.post(f"/studio/files/{LESSON}", data={"text": source.replace("order: 1", "order: first"), "version": version, "action": "save"})
+    index = client.get("/studio/")
+    assert "1 处错误" in index.text
+    changes = client.get("/studio/changes")
+    assert f"{LESSON}</code></a>:4:" in changes.text
+    client.post("/studio/publish", data={"note": ""})
+    with app.app_context():
+        assert db.session.scalar(ContentRevision.live(ContentRevision.id)) == published
+        assert drafts.draft_of(LESSON) is not None, "the draft is kept for fixing"
+
+
+def test_a_draft_of_a_file_changed_live_meanwhile_must_be_looked_at_again(app, published, course_sources, trainer):
+    with app.app_context():
+        user = db.session.get(User, trainer[0])
+        text = course_sources[LESSON].decode()
+        drafts.save(LESSON, text.replace(OLD_SENTENCE, "草稿里的修改。"), user, 0)
+        from courseware.publishing import publish
+
+        publish({**course_sources, LESSON: text.replace(OLD_SENTENCE, "命令行发布的修改。")})
+        with pytest.raises(drafts.StaleDrafts):
+            drafts.publish_drafts(user)
+        assert "命令行发布的修改。" in drafts.live_files()[LESSON]
+
+
+def test_changing_an_id_warns_how_many_learners_have_records_on_it(app, client, published, make_user, login, trainer):
+    _trainee, email = make_user(Role.TRAINEE)
+    login(email)
+    client.get(f"/lessons/{LESSON_ID}")
+    client.post("/logout")
+    login(trainer[1])
+    source, version = _edit_page(client)
+    client.post(f"/studio/files/{LESSON}", data={"text": source.replace("id: ic-definition", "id: ic-definition-v2"), "version": version, "action": "save"})
+    changes = client.get("/studio/changes")
+    assert "ic-definition" in changes.text
+    assert re.search(r"1 (位学员|learner has)", changes.text)
+
+
+def test_new_files_start_valid_or_say_what_is_missing(app, client, published, login, trainer):
+    login(trainer[1])
+    client.post("/studio/new", data={"kind": "lesson", "folder": "lessons/03-core-elements", "name": "05-extra"})
+    with app.app_context():
+        assert drafts.check(drafts.working_files()).errors == ()
+    client.post("/studio/new", data={"kind": "scenario", "folder": "", "name": "scenario-new"})
+    with app.app_context():
+        errors = drafts.check(drafts.working_files()).errors
+    assert [(e.path, "not used" in e.reason) for e in errors] == [("quizzes/scenario-new.yaml", True)]
+
+
+def test_export_then_import_gives_the_same_course_and_diff_shows_changes(app, published, tmp_path):
+    runner = app.test_cli_runner()
+    exported = runner.invoke(args=["content", "export", str(tmp_path / "out")])
+    assert exported.exit_code == 0, exported.output
+    assert (tmp_path / "out" / LESSON).read_text(encoding="utf-8").startswith("---\nid: ic-definition")
+    reimported = runner.invoke(args=["content", "import", str(tmp_path / "out")])
+    assert reimported.exit_code == 0 and "nothing changed" in reimported.output
+    assert runner.invoke(args=["content", "diff", str(tmp_path / "out")]).exit_code == 0
+
+    lesson = tmp_path / "out" / LESSON
+    lesson.write_text(lesson.read_text(encoding="utf-8").replace(OLD_SENTENCE, NEW_SENTENCE), encoding="utf-8")
+    changed = runner.invoke(args=["content", "diff", str(tmp_path / "out")])
+    assert changed.exit_code == 1
+    assert re.search(f"^-.*{re.escape(OLD_SENTENCE)}$", changed.output, re.M)
+    assert re.search(f"^\\+.*{re.escape(NEW_SENTENCE)}$", changed.output, re.M)
+    assert runner.invoke(args=["content", "import", str(tmp_path / "out")]).exit_code == 0
+    between = runner.invoke(args=["content", "diff", "--from", str(published)])
+    assert between.exit_code == 1 and re.search(f"^\\+.*{re.escape(NEW_SENTENCE)}$", between.output, re.M)
+
+
+def _zip(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path, text in files.items():
+            archive.writestr(path, text)
+    return buffer.getvalue()
+
+
+def _upload(client, data: bytes, name: str, folder: str = ""):
+    return client.post("/studio/upload", data={"file": (io.BytesIO(data), name), "folder": folder}, content_type="multipart/form-data")
+
+
+def test_a_downloaded_module_uploads_back_unchanged_and_an_edited_one_becomes_a_draft(app, client, published, login, trainer):
+    login(trainer[1])
+    download = client.get("/studio/download/modules/what-is-internal-customer.zip")
+    assert download.status_code == 200
+    names = zipfile.ZipFile(io.BytesIO(download.data)).namelist()
+    assert LESSON in names and "quizzes/quiz-what-is-internal-customer.yaml" in names and "quizzes/scenario-urgent-task.yaml" in names
+
+    assert _upload(client, download.data, "module.zip").status_code == 302
+    with app.app_context():
+        assert drafts.drafts() == [], "the same files make no draft"
+
+    files = {n: zipfile.ZipFile(io.BytesIO(download.data)).read(n).decode() for n in names}
+    # a hand-made zip of the module folder alone, as a trainer would make it in a file manager
+    folder_zip = {p.removeprefix("lessons/"): t for p, t in files.items() if p.startswith("lessons/")}
+    folder_zip["01-what-is-internal-customer/01-definition.md"] = files[LESSON].replace(OLD_SENTENCE, NEW_SENTENCE)
+    assert _upload(client, _zip(folder_zip), "01-what-is-internal-customer.zip").status_code == 302
+    with app.app_context():
+        assert [row.path for row in drafts.drafts()] == [LESSON]
+
+
+def test_a_broken_upload_is_refused_with_file_and_line_and_changes_nothing(app, client, published, login, trainer):
+    login(trainer[1])
+    bad = "---\nid: extra-lesson\ntitle: 额外课时\norder: 9\nminutes: 0\n---\n正文\n"
+    refused = _upload(client, bad.encode(), "09-extra.md", folder="lessons/03-core-elements")
+    assert refused.status_code == 400
+    assert "lessons/03-core-elements/09-extra.md</code>:5:" in refused.text
+    assert _upload(client, b"PK\x03\x04 not really", "course.zip").status_code == 400
+    assert _upload(client, _zip({"../../etc/passwd.md": "x"}), "evil.zip").status_code == 400
+    assert _upload(client, "---\nid: x\n".encode("gbk") + "中文".encode("gbk"), "x.md", folder="lessons/03-core-elements").status_code == 400
+    with app.app_context():
+        assert drafts.drafts() == []
+
+
+def test_a_whole_course_zip_replaces_the_course(app, client, published, login, trainer):
+    login(trainer[1])
+    course = client.get("/studio/download/course.zip").data
+    files = {n: zipfile.ZipFile(io.BytesIO(course)).read(n).decode() for n in zipfile.ZipFile(io.BytesIO(course)).namelist()}
+    gone = "lessons/07-theory-and-trends/02-trends.md"
+    del files[gone]
+    assert _upload(client, _zip({f"export/{p}": t for p, t in files.items()}), "course.zip").status_code == 302
+    with app.app_context():
+        rows = drafts.drafts()
+        assert [(r.path, r.text) for r in rows] == [(gone, None)]
+        course_now = compile_sources(drafts.working_files())
+        assert len(course_now.lessons) == len(compile_sources(drafts.live_files()).lessons) - 1
+
+
+def test_only_trainers_reach_the_studio(client, published, make_user, login):
+    for role in (Role.TRAINEE, Role.HR):
+        _id, email = make_user(role)
+        login(email)
+        for url in ("/studio/", f"/studio/files/{LESSON}", "/studio/changes", "/studio/revisions", "/studio/exchange", "/studio/download/course.zip"):
+            assert client.get(url).status_code == 403, (role, url)
+        assert client.post("/studio/publish", data={}).status_code == 403
+        client.post("/logout")
+    assert client.get("/studio/").status_code == 302, "anonymous visitors are sent to log in"
+
+
+def test_draft_rows_keep_who_and_when(app, published, trainer):
+    with app.app_context():
+        user = db.session.get(User, trainer[0])
+        text = drafts.live_files()[LESSON]
+        row = drafts.save(LESSON, text + "\n补充一段。\n", user, 0)
+        assert isinstance(row, DraftFile) and row.updated_by.id == user.id and row.version == 1
+        assert drafts.save(LESSON, text, user, 1) is None, "saving the live text again removes the draft"
+        assert drafts.drafts() == []
+
+
+def test_gift_exported_from_one_quiz_imports_into_another_as_a_draft(app, client, published, login, trainer):
+    login(trainer[1])
+    exported = client.get("/studio/quizzes/quiz-what-is-internal-customer.gift")
+    assert exported.status_code == 200
+    gift_text = exported.data.decode()
+    with app.app_context():
+        live = compile_sources(drafts.live_files())
+    source_quiz, target = live.quiz("quiz-what-is-internal-customer"), live.quiz("quiz-summary")
+    ordering = [q.id for q in source_quiz.questions if q.kind == "ordering"]
+    for question_id in ordering:
+        assert f"// 未能带出: {question_id}" in gift_text or f"// Not carried: {question_id}" in gift_text
+
+    preview = client.post("/studio/gift", data={"text": gift_text + "\n::essay::写一段话{}\n", "quiz": target.id})
+    assert preview.status_code == 200
+    assert 'name="confirm" value="yes"' in preview.text
+    assert "essay" in preview.text, "what cannot be imported is listed"
+    with app.app_context():
+        assert drafts.drafts() == [], "nothing changes before the trainer confirms"
+
+    confirmed = client.post("/studio/gift", data={"text": gift_text, "quiz": target.id, "confirm": "yes"})
+    assert confirmed.status_code == 302
+    with app.app_context():
+        assert [row.path for row in drafts.drafts()] == [target.path]
+        course = compile_sources(drafts.working_files())
+    carried = len(source_quiz.questions) - len(ordering)
+    assert len(course.quiz(target.id).questions) == len(target.questions) + carried
+    assert {q.kind for q in course.quiz(target.id).questions[-carried:]} == {q.kind for q in source_quiz.questions if q.kind != "ordering"}
