@@ -118,7 +118,7 @@ def _register_error_pages(app: Flask) -> None:
     def error_page(code: int):
         return lambda error: (render_template("errors/error.html", code=code), code)
 
-    for code in (400, 403, 404, 405, 429, 500):
+    for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, error_page(code))
 
     @app.errorhandler(NoCoursePublished)

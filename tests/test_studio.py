@@ -299,3 +299,11 @@ def test_gift_exported_from_one_quiz_imports_into_another_as_a_draft(app, client
     carried = len(source_quiz.questions) - len(ordering)
     assert len(course.quiz(target.id).questions) == len(target.questions) + carried
     assert {q.kind for q in course.quiz(target.id).questions[-carried:]} == {q.kind for q in source_quiz.questions if q.kind != "ordering"}
+
+
+@pytest.mark.parametrize("app_config", [{"MAX_CONTENT_LENGTH": 1024}])
+def test_an_upload_over_the_limit_gets_a_clear_page(client, published, login, trainer, app_config):
+    login(trainer[1])
+    too_big = _upload(client, b"x" * 4096, "big.zip")
+    assert too_big.status_code == 413
+    assert "文件太大" in too_big.text
