@@ -164,11 +164,13 @@ def export():
     course_id = _course_id()
 
     def body() -> Iterator[str]:
-        rows = db.session.execute(selected)  # inside the stream: the request's session is gone by then
-        yield "["
-        for index, (record, user) in enumerate(rows):
-            yield ("," if index else "") + json.dumps(statement(record, user, course_id), ensure_ascii=False)
-        yield "]"
+        # Inside the stream (the request's session is gone by then); `with` closes the cursor
+        # when the client stops reading.
+        with db.session.execute(selected) as rows:
+            yield "["
+            for index, (record, user) in enumerate(rows):
+                yield ("," if index else "") + json.dumps(statement(record, user, course_id), ensure_ascii=False)
+            yield "]"
 
     return Response(
         stream_with_context(body()),

@@ -47,7 +47,11 @@ def _rows(statement, columns, tz: ZoneInfo, labels: dict[str, str]) -> Iterator[
     yield [labels["name"], labels["email"], labels["department"]] + [title for _id, title in columns] + [
         labels["course"], labels["completed_on"]
     ]
-    result = db.session.execute(statement.execution_options(yield_per=CHUNK))
+    with db.session.execute(statement.execution_options(yield_per=CHUNK)) as result:  # closes the cursor if the download stops
+        yield from _learner_rows(result, columns, tz, labels)
+
+
+def _learner_rows(result, columns, tz: ZoneInfo, labels: dict[str, str]) -> Iterator[list[str]]:
     for chunk in result.partitions():
         cells = reports.progress_cells([row.User.id for row in chunk], [c for c, _t in columns])
         for row in chunk:
