@@ -1,0 +1,296 @@
+"""Fill a database with a realistic organisation for benchmarks: departments, learners, progress.
+
+    python bench/generate.py --database-url sqlite:///bench/data/bench.db --learners 10000
+
+Learners follow personas (not started, partway, finished, finished and certified); each finished
+lesson, quiz attempt and role-play run is written as the app writes it (records, progress rows,
+attempts with answers, runs with steps), in bulk. Deterministic for a given --seed.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert  # noqa: E402
+from werkzeug.security import generate_password_hash  # noqa: E402
+
+from courseware import create_app  # noqa: E402
+from courseware.content import Course, Question, Scenario, read_sources  # noqa: E402
+from courseware.extensions import db  # noqa: E402
+from courseware.grading import grade  # noqa: E402
+from courseware.models import (  # noqa: E402
+    Assignment,
+    Certificate,
+    Department,
+    LearningRecord,
+    Progress,
+    QuizAnswer,
+    QuizAttempt,
+    Role,
+    ScenarioRun,
+    ScenarioStep,
+    User,
+    UserRole,
+    element_columns,
+)
+from courseware.publishing import publish  # noqa: E402
+from courseware.roleplay import play  # noqa: E402
+
+PASSWORD = "bench-password"
+DEPARTMENTS = {
+    "销售部": ["华东区", "华南区", "华北区", "大客户组"],
+    "生产部": ["冲压车间", "焊接车间", "涂装车间", "总装车间"],
+    "质量部": ["来料检验", "过程检验"],
+    "人力资源部": ["招聘组", "培训组"],
+    "财务部": ["应收组", "应付组"],
+    "信息技术部": ["运维组", "开发组"],
+    "采购部": [],
+    "客服部": ["热线组", "售后组"],
+}
+PERSONAS = [("none", 0.12), ("partway", 0.48), ("finished", 0.40)]
+CHUNK = 5000
+
+
+class Writer:
+    """Collect rows per table and insert them in large batches."""
+
+    def __init__(self) -> None:
+        self.rows: dict[Any, list[dict]] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, model: Any, **values: Any) -> None:
+        batch = self.rows.setdefault(model, [])
+        batch.append(values)
+        if len(batch) >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        """Insert every batch, parents first (tables are kept in the order they were first used)."""
+        for table in list(self.rows):
+            batch = self.rows.get(table)
+            if batch:
+                db.session.execute(insert(table), batch)
+                self.counts[table.__tablename__] = self.counts.get(table.__tablename__, 0) + len(batch)
+                self.rows[table] = []
+
+
+def wrong_answer(question: Question, rng: random.Random) -> Any:
+    kind = question.kind
+    if kind == "single":
+        return rng.choice([o.id for o in question.options if not o.correct])
+    if kind == "multiple":
+        return sorted({rng.choice([o.id for o in question.options])})
+    if kind == "true_false":
+        return not question.answer
+    if kind == "ordering":
+        order = question.correct_answer()
+        return order[1:] + order[:1]
+    if kind == "matching":
+        right = question.correct_answer()
+        lefts, values = list(right), list(right.values())
+        return dict(zip(lefts, values[1:] + values[:1], strict=True))
+    return "不清楚"
+
+
+def generate(database_url: str, learners: int, seed: int = 1, course_dir: Path = ROOT / "lessons") -> dict[str, int]:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": str(ROOT / "bench" / "data" / "instance")})
+    rng = random.Random(seed)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        revision = publish(read_sources(course_dir), note="bench").revision
+        course = Course.from_dict(revision.compiled)
+        departments = _departments()
+        writer = Writer()
+        password_hash = generate_password_hash(PASSWORD, method="scrypt")
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        user_ids = _people(learners, departments, password_hash, now)
+        for top in departments["top"]:
+            writer.add(Assignment, activity_id=course.id, department_id=top, due_on=date.today() + timedelta(days=rng.choice([-5, 10, 30])), created_at=now)
+        for user_id in user_ids:
+            _learner(writer, rng, user_id, course, revision.id, now)
+        writer.flush()
+        db.session.commit()
+        return writer.counts | {"user": len(user_ids)}
+
+
+def _departments() -> dict[str, list[int]]:
+    tops, leaves = [], []
+    for name, children in DEPARTMENTS.items():
+        top = Department(name=name)
+        db.session.add(top)
+        db.session.flush()
+        top.set_lineage()
+        tops.append(top.id)
+        for child_name in children:
+            child = Department(name=child_name, parent=top)
+            db.session.add(child)
+            db.session.flush()
+            child.set_lineage()
+            leaves.append(child.id)
+        if not children:
+            leaves.append(top.id)
+    db.session.flush()
+    return {"top": tops, "leaves": leaves}
+
+
+def _people(learners: int, departments: dict[str, list[int]], password_hash: str, now: datetime) -> list[int]:
+    users = [
+        {"email": f"learner{n}@bench.example.com", "name": f"学员{n:05d}", "password_hash": password_hash,
+         "department_id": departments["leaves"][n % len(departments["leaves"])], "active": True, "created_at": now}
+        for n in range(learners)
+    ]
+    staff = [
+        {"email": f"{role}@bench.example.com", "name": f"基准{role}", "password_hash": password_hash,
+         "department_id": departments["top"][3], "active": True, "created_at": now}
+        for role in ("hr", "trainer", "admin")
+    ]
+    for start in range(0, len(users), CHUNK):
+        db.session.execute(insert(User), users[start:start + CHUNK])
+    db.session.execute(insert(User), staff)
+    ids = dict(db.session.query(User.email, User.id).all())
+    roles = [{"user_id": ids[u["email"]], "role": Role.TRAINEE.value} for u in users]
+    roles += [{"user_id": ids[f"{role}@bench.example.com"], "role": role} for role in ("hr", "trainer", "admin")]
+    for start in range(0, len(roles), CHUNK):
+        db.session.execute(insert(UserRole), roles[start:start + CHUNK])
+    return [ids[u["email"]] for u in users]
+
+
+def _record(writer: Writer, user_id: int, verb: str, object_id: str, kind: str, revision_id: int, key: str, at: datetime, result=None, attempt_id=None) -> None:
+    writer.add(
+        LearningRecord, statement_id=str(uuid.uuid4()), idempotency_key=key, user_id=user_id,
+        verb=verb, object_id=object_id, object_kind=kind, revision_id=revision_id, attempt_id=attempt_id,
+        result=result, timestamp=at,
+    )
+
+
+def _progress(writer: Writer, user_id: int, activity_id: str, kind: str, module_id: str | None, revision_id: int, started: datetime, completed: datetime | None, score: float | None = None, attempts: int = 0) -> None:
+    writer.add(
+        Progress, user_id=user_id, activity_id=activity_id, kind=kind, module_id=module_id,
+        status="completed" if completed else "in_progress", revision_id=revision_id, score=score,
+        attempts=attempts, started_at=started, completed_at=completed, updated_at=completed or started,
+    )
+
+
+def _learner(writer: Writer, rng: random.Random, user_id: int, course: Course, revision_id: int, now: datetime) -> None:
+    persona = rng.choices([p for p, _ in PERSONAS], [w for _, w in PERSONAS])[0]
+    if persona == "none":
+        return
+    skill = rng.uniform(0.35, 0.98)
+    clock = now - timedelta(days=rng.uniform(5, 60))
+    activities = course.activities if persona == "finished" else course.activities[: rng.randint(1, len(course.activities) - 1)]
+    done: set[str] = set()
+    course_started = clock
+    modules_started: dict[str, datetime] = {}
+    for activity in activities:
+        clock += timedelta(minutes=rng.uniform(2, 25))
+        if activity.module_id:
+            modules_started.setdefault(activity.module_id, clock)
+        if activity.kind == "lesson":
+            _lesson(writer, rng, user_id, activity.id, activity.module_id, revision_id, clock, done, persona == "finished")
+        elif activity.kind == "quiz":
+            _quiz(writer, rng, user_id, course, activity.id, revision_id, clock, skill, done, persona == "finished")
+        else:
+            _scenario(writer, rng, user_id, course.scenario(activity.id), revision_id, clock, skill, done)
+        module = course.module(activity.module_id) if activity.module_id else None
+        if module and module.id not in done and module.completion.is_met(module, done):
+            done.add(module.id)
+            _record(writer, user_id, "completed", module.id, "module", revision_id, f"completed:{user_id}:{module.id}", clock)
+            _progress(writer, user_id, module.id, "module", None, revision_id, modules_started[module.id], clock)
+    for module_id, started in modules_started.items():
+        if module_id not in done:
+            _progress(writer, user_id, module_id, "module", None, revision_id, started, None)
+    finished = course.is_complete(done)
+    _progress(writer, user_id, course.id, "course", None, revision_id, course_started, clock if finished else None)
+    if finished:
+        _record(writer, user_id, "completed", course.id, "course", revision_id, f"completed:{user_id}:{course.id}", clock)
+        writer.add(
+            Certificate, code=uuid.UUID(int=rng.getrandbits(128)).hex[:12].upper(), user_id=user_id, course_id=course.id,
+            course_title=course.title, cycle=1, revision_id=revision_id, issued_at=clock,
+            expires_at=clock + timedelta(days=course.valid_for_days or 365),
+        )
+
+
+def _lesson(writer: Writer, rng: random.Random, user_id: int, lesson_id: str, module_id: str | None, revision_id: int, at: datetime, done: set[str], finish: bool) -> None:
+    _record(writer, user_id, "experienced", lesson_id, "lesson", revision_id, f"experienced:{user_id}:{lesson_id}", at)
+    completed = at + timedelta(minutes=rng.uniform(3, 15)) if finish or rng.random() < 0.9 else None
+    if completed:
+        _record(writer, user_id, "completed", lesson_id, "lesson", revision_id, f"completed:{user_id}:{lesson_id}", completed)
+        done.add(lesson_id)
+    _progress(writer, user_id, lesson_id, "lesson", module_id, revision_id, at, completed)
+
+
+def _quiz(writer: Writer, rng: random.Random, user_id: int, course: Course, quiz_id: str, revision_id: int, at: datetime, skill: float, done: set[str], must_pass: bool) -> None:
+    quiz = course.quiz(quiz_id)
+    best, tries = 0.0, 0
+    module_id = quiz.module_id
+    for number in range(1, 4):
+        tries = number
+        attempt_id = str(uuid.UUID(int=rng.getrandbits(128)))
+        answers = {q.id: q.correct_answer() if rng.random() < skill + 0.1 * number else wrong_answer(q, rng) for q in quiz.questions}
+        if must_pass and number == 3:
+            answers = {q.id: q.correct_answer() for q in quiz.questions}
+        result = grade(quiz, answers)
+        submitted = at + timedelta(minutes=rng.uniform(4, 12))
+        writer.add(QuizAttempt, id=attempt_id, user_id=user_id, number=number, revision_id=revision_id, status="submitted",
+                   started_at=at, quiz_id=quiz.id, score=result.scaled, passed=result.passed, submitted_at=submitted)
+        for item in result.questions:
+            writer.add(QuizAnswer, attempt_id=attempt_id, question_id=item.question.id, answer=answers[item.question.id], fraction=item.fraction, updated_at=submitted)
+            _record(writer, user_id, "answered", f"{quiz.id}/{item.question.id}", "question", revision_id,
+                    f"answered:{attempt_id}:{item.question.id}", submitted,
+                    {"response": answers[item.question.id], "success": item.correct, "score": {"scaled": item.fraction}}, attempt_id)
+        _record(writer, user_id, "passed" if result.passed else "failed", quiz.id, "quiz", revision_id, f"result:{attempt_id}", submitted,
+                {"success": result.passed, "completion": True, "score": {"scaled": round(result.scaled, 4)}}, attempt_id)
+        best = max(best, result.scaled)
+        at = submitted + timedelta(minutes=rng.uniform(5, 60))
+        if result.passed:
+            done.add(quiz.id)
+            _record(writer, user_id, "completed", quiz.id, "quiz", revision_id, f"completed:{user_id}:{quiz.id}", submitted)
+            break
+    _progress(writer, user_id, quiz.id, "quiz", module_id, revision_id, at, at if quiz.id in done else None, best, tries)
+
+
+def _scenario(writer: Writer, rng: random.Random, user_id: int, scenario: Scenario, revision_id: int, at: datetime, skill: float, done: set[str]) -> None:
+    run_id = str(uuid.UUID(int=rng.getrandbits(128)))
+    node, choices = scenario.node(scenario.start), []
+    while node.ending is None and len(choices) < 40:
+        best = next(c for c in node.choices if c.best)
+        choice = best if rng.random() < skill else rng.choice(node.choices)
+        choices.append(choice.id)
+        node = scenario.node(choice.next)
+    state = play(scenario, choices)
+    finished = at + timedelta(minutes=rng.uniform(3, 10))
+    writer.add(ScenarioRun, id=run_id, user_id=user_id, number=1, revision_id=revision_id, status="finished", started_at=at,
+               scenario_id=scenario.id, ending_id=state.node.id, finished_at=finished, **element_columns(state.profile))
+    for step, taken in enumerate(state.steps):
+        writer.add(ScenarioStep, run_id=run_id, step=step, node_id=taken.node.id, choice_id=taken.choice.id, created_at=at)
+        _record(writer, user_id, "responded", f"{scenario.id}/{taken.node.id}", "interaction", revision_id, f"responded:{run_id}:{step}", at,
+                {"response": taken.choice.id}, run_id)
+    _record(writer, user_id, "completed", scenario.id, "scenario", revision_id, f"finished:{run_id}", finished,
+            {"completion": True, "response": state.node.id}, run_id)
+    done.add(scenario.id)
+    _progress(writer, user_id, scenario.id, "scenario", scenario.module_id, revision_id, at, finished)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--learners", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    counts = generate(args.database_url, args.learners, args.seed)
+    print(f"generated in {time.perf_counter() - started:.1f} s: " + ", ".join(f"{n} {t}" for t, n in sorted(counts.items())))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,454 @@
+"""Benchmark Courseware against baselines measured in the same run; print one table per database.
+
+    python bench/run.py                      # 10,000 learners, SQLite then PostgreSQL (if reachable)
+    python bench/run.py --learners 2000 --backends sqlite --duration 5
+
+Each case is reported beside its baseline and the ratio of the two:
+- pages under load (wrk against gunicorn, every request a different logged-in learner): requests
+  per second, against a bare Flask endpoint returning as many bytes under the same gunicorn settings;
+- HR pages (one connection): mean time per page, against replaying the page's own SQL on a raw
+  database connection (so the ratio is what Python, templates and HTTP add to the SQL);
+- exports: peak memory growth while the whole file streams, against the 50 MB target;
+- publishing: the real course and a generated course of 1,000 lessons, against their targets.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+from urllib.request import Request, urlopen
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+DATA = BENCH / "data"
+sys.path.insert(0, str(ROOT))
+
+SECRET_KEY = "bench-secret-key"
+PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://127.0.0.1:5432/test")
+PG_SCHEMA = "courseware_bench"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+PYTHON = sys.executable
+GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
+
+
+@dataclass
+class Row:
+    case: str
+    value: float
+    baseline: float
+    unit: str
+    target: str
+    ok: bool | None
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.value / self.baseline if self.baseline else float("nan")
+
+
+# --- databases ------------------------------------------------------------------------------
+
+
+def database_url(backend: str) -> str | None:
+    if backend == "sqlite":
+        return f"sqlite:///{DATA / 'bench.db'}"
+    from sqlalchemy import create_engine, text
+
+    try:
+        engine = create_engine(PG_URL)
+        with engine.begin() as connection:
+            connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {PG_SCHEMA}"))
+        engine.dispose()
+    except Exception as error:  # noqa: BLE001 - reported and skipped
+        print(f"PostgreSQL skipped: {str(error).splitlines()[0]}")
+        return None
+    return f"{PG_URL}?options=-csearch_path%3D{PG_SCHEMA}"
+
+
+def prepare(backend: str, url: str, learners: int) -> None:
+    """Generate the data unless this exact data set is there already."""
+    stamp = hashlib.sha256()
+    for path in [BENCH / "generate.py", *sorted((ROOT / "lessons").rglob("*.md")), *sorted((ROOT / "quizzes").glob("*.yaml"))]:
+        stamp.update(path.read_bytes())
+    marker = DATA / f"{backend}.generated"
+    wanted = f"{learners}:{stamp.hexdigest()}"
+    if marker.exists() and marker.read_text() == wanted:
+        print(f"[{backend}] reusing the generated data ({learners} learners)")
+        return
+    print(f"[{backend}] generating {learners} learners …", flush=True)
+    subprocess.run([PYTHON, str(BENCH / "generate.py"), "--database-url", url, "--learners", str(learners)], check=True)
+    marker.write_text(wanted)
+
+
+# --- servers --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(app: str, workers: int, env: dict[str, str]):
+    port = free_port()
+    process = subprocess.Popen(
+        [GUNICORN, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],
+        cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urlopen(base + "/healthz" if app == "app:app" else base + "/bytes/1", timeout=1).read()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        raise RuntimeError(f"gunicorn {app} did not start")
+    try:
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+def wrk(base: str, lines: list[str], connections: int, duration: int, threads: int = 2) -> dict[str, float]:
+    """Run wrk over `lines` (one request each, in turn); return requests/s and mean latency."""
+    requests_file = DATA / "requests.tsv"
+    requests_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--latency",
+         "-s", str(BENCH / "requests.lua"), base, "--", str(requests_file)],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    found = re.search(r"RESULT requests=(\d+) seconds=([\d.]+) bad=(\d+) mean_ms=([\d.]+)", out)
+    if not found:
+        raise RuntimeError(out)
+    requests, seconds, bad, mean_ms = int(found[1]), float(found[2]), int(found[3]), float(found[4])
+    if bad:
+        raise RuntimeError(f"{bad} of {requests} requests failed:\n{out}")
+    return {"rps": requests / seconds, "mean_ms": mean_ms}
+
+
+# --- sessions: signed cookies for logged-in learners, as the app itself would set them ------
+
+
+class Sessions:
+    def __init__(self, app) -> None:
+        from itsdangerous import URLSafeTimedSerializer
+
+        self.serializer = app.session_interface.get_signing_serializer(app)
+        self.csrf = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token")
+        self.name = app.config["SESSION_COOKIE_NAME"]
+
+    def cookie(self, user_id: int) -> tuple[str, str]:
+        """Return a session cookie for `user_id` and a CSRF token valid with it."""
+        raw = secrets.token_hex(20)
+        value = self.serializer.dumps({"_user_id": str(user_id), "_fresh": True, "csrf_token": raw})
+        return f"{self.name}={value}", self.csrf.dumps(raw)
+
+
+# --- cases ----------------------------------------------------------------------------------
+
+
+def bench_backend(backend: str, url: str, args) -> list[Row]:
+    from courseware import create_app
+
+    env = {"DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "INSTANCE_PATH": str(DATA / "instance"), "RATELIMIT_ENABLED": "true"}
+    if backend == "postgresql":
+        env["REDIS_URL"] = REDIS_URL
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY, "INSTANCE_PATH": str(DATA / "instance")})
+    plan = plan_requests(app, args.sessions)
+    rows: list[Row] = []
+    with gunicorn("app:app", args.workers, env) as site, gunicorn("bench.baseline:app", args.workers, {}) as bare:
+        for case, lines, target in (
+            ("lesson page", plan["lesson"], 0.5),
+            ("trainee home", plan["home"], 0.5),
+            ("quiz: save answers", plan["save"], None),
+            ("quiz: submit", plan["submit"], None),
+        ):
+            size = len(urlopen(Request(site + lines[0].split("\t")[1], headers={"Cookie": lines[0].split("\t")[2]})).read()) if not case.startswith("quiz") else 60
+            wrk(site, lines[:50], args.connections, 2)  # warm every worker
+            measured = wrk(site, lines, args.connections, args.duration)
+            baseline = wrk(bare, [f"GET\t/bytes/{size}\t\t"], args.connections, args.duration)
+            ratio_ok = measured["rps"] / baseline["rps"] >= target if target else None
+            rows.append(Row(case, measured["rps"], baseline["rps"], "req/s", f"≥ {target}× bare Flask" if target else "—", ratio_ok,
+                            f"{size} bytes, {measured['mean_ms']:.0f} ms mean"))
+        for case, line, target in (("HR dashboard", plan["dashboard"], 3.0), ("HR learner matrix (10,000)", plan["matrix"], 3.0)):
+            page = wrk(site, [line], 1, args.duration, threads=1)
+            sql_ms = replay_sql(app, line.split("\t")[1], plan["hr_id"])
+            rows.append(Row(case, page["mean_ms"], sql_ms, "ms", f"≤ {target}× its SQL", page["mean_ms"] / sql_ms <= target))
+        if backend == "postgresql":
+            rows.append(check_workers_agree(app, site))
+    for fmt in ("csv", "xlsx"):
+        growth, seconds = measure_export(url, fmt)
+        rows.append(Row(f"{fmt.upper()} export, all learners: peak memory growth", growth, 50, "MB", "< 50 MB", growth < 50, f"{seconds:.1f} s"))
+    return rows
+
+
+def answer_fields(question, answer) -> list[tuple[str, str]]:
+    """The form fields a learner's browser sends for `answer` to `question`."""
+    kind = question.kind
+    if kind in ("single", "short_answer"):
+        return [(question.field(), answer)]
+    if kind == "multiple":
+        return [(question.field(), value) for value in answer]
+    if kind == "true_false":
+        return [(question.field(), "true" if answer else "false")]
+    if kind == "ordering":
+        return [(question.field(item), str(position)) for position, item in enumerate(answer, 1)]
+    return [(question.field(left), right) for left, right in answer.items()]
+
+
+def plan_requests(app, count: int) -> dict:
+    """Pick learners and write the requests each case sends, one learner per request in turn."""
+    from sqlalchemy import select
+
+    from courseware import records
+    from courseware.extensions import db
+    from courseware.models import Progress, Role, User, UserRole
+    from courseware.publishing import live_course
+
+    sessions = Sessions(app)
+    plan: dict = {"lesson": [], "home": [], "save": [], "submit": []}
+    with app.test_request_context():
+        live = live_course()
+        course = live.course
+        learners = db.session.scalars(
+            select(User).join(Progress, Progress.user_id == User.id)
+            .where(Progress.activity_id == course.id, Progress.status != "completed").order_by(User.id).limit(count)
+        ).all()
+        quiz = course.quizzes[-1]
+        body = urlencode([field for q in quiz.questions for field in answer_fields(q, q.correct_answer())])
+        for n, user in enumerate(learners):
+            cookie, token = sessions.cookie(user.id)
+            lesson = course.lessons[n % len(course.lessons)]
+            plan["lesson"].append(f"GET\t/lessons/{lesson.id}\t{cookie}\t")
+            plan["home"].append(f"GET\t/\t{cookie}\t")
+            attempt = records.current_attempt(user, quiz.id)
+            if attempt is None:
+                try:
+                    attempt = records.start_attempt(user, live, quiz)
+                except records.NoAttemptsLeft:
+                    continue
+            path = f"/quizzes/{quiz.id}/attempts/{attempt.id}"
+            plan["save"].append(f"POST\t{path}/save\t{cookie}\tcsrf_token={token}&{body}")
+            plan["submit"].append(f"POST\t{path}/submit\t{cookie}\tcsrf_token={token}&{body}")
+        db.session.commit()
+        hr_id = db.session.scalar(select(UserRole.user_id).where(UserRole.role == Role.HR.value))
+    hr_cookie, _token = sessions.cookie(hr_id)
+    plan["hr_id"] = hr_id
+    plan["dashboard"] = f"GET\t/hr/\t{hr_cookie}\t"
+    plan["matrix"] = f"GET\t/hr/learners?page=100\t{hr_cookie}\t"
+    return plan
+
+
+def replay_sql(app, path: str, user_id: int, repeats: int = 20) -> float:
+    """Run the SQL a page runs, captured from one request, on a raw connection; median ms."""
+    from sqlalchemy import event
+
+    from courseware.extensions import db
+
+    captured: list[tuple[str, object]] = []
+    with app.app_context():
+        engine = db.engine
+
+        def capture(conn, cursor, statement, parameters, context, executemany):
+            captured.append((statement, parameters))
+
+        event.listen(engine, "before_cursor_execute", capture)
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"], session["_fresh"] = str(user_id), True
+        response = client.get(path)
+        assert response.status_code == 200, response.status_code
+        event.remove(engine, "before_cursor_execute", capture)
+        statements = [(s, p) for s, p in captured if s.lstrip().upper().startswith(("SELECT", "WITH"))]
+        timings = []
+        connection = engine.raw_connection()
+        try:
+            for _ in range(repeats):
+                started = time.perf_counter()
+                cursor = connection.cursor()
+                for statement, parameters in statements:
+                    cursor.execute(statement, parameters)
+                    cursor.fetchall()
+                cursor.close()
+                timings.append((time.perf_counter() - started) * 1000)
+            connection.rollback()
+        finally:
+            connection.close()
+    return statistics.median(timings)
+
+
+def check_workers_agree(app, site: str) -> Row:
+    """Publish a changed course; every worker must serve the new revision on its next request."""
+    from courseware.content import read_sources
+    from courseware.publishing import publish
+
+    sources = read_sources(ROOT / "lessons")
+    path = next(p for p in sources if p.endswith("01-definition.md"))
+    with app.app_context():
+        revision = publish({**sources, path: sources[path] + f"\n<!-- bench {time.time()} -->\n".encode()}, note="bench").revision.id
+    seen = [json.loads(urlopen(site + "/healthz").read())["revision"] for _ in range(40)]
+    agree = sum(1 for r in seen if r == revision)
+    with app.app_context():
+        publish(sources, note="bench: back")
+    return Row("workers serve a new revision at once", agree, len(seen), "requests", "all", agree == len(seen), f"revision {revision}")
+
+
+def measure_export(url: str, fmt: str) -> tuple[float, float]:
+    out = subprocess.run([PYTHON, str(BENCH / "run.py"), "--measure-export", url, fmt], capture_output=True, text=True, check=True).stdout
+    growth, seconds = out.split()
+    return float(growth), float(seconds)
+
+
+def _high_water_mb() -> float:
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+)", status)[1]) / 1024
+
+
+def export_memory(url: str, fmt: str) -> None:
+    """In a fresh process: warm up, then stream the whole export; print peak RSS growth (MB) and seconds."""
+    from sqlalchemy import select
+
+    from courseware import create_app
+    from courseware.extensions import db
+    from courseware.models import Role, UserRole
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY, "INSTANCE_PATH": str(DATA / "instance")})
+    client = app.test_client()
+    with app.app_context():
+        hr_id = db.session.scalar(select(UserRole.user_id).where(UserRole.role == Role.HR.value))
+    with client.session_transaction() as session:
+        session["_user_id"], session["_fresh"] = str(hr_id), True
+    client.get("/hr/").close()
+    Path("/proc/self/clear_refs").write_text("5")
+    before = _high_water_mb()
+    started = time.perf_counter()
+    response = client.get(f"/hr/learners.{fmt}")
+    size = sum(len(chunk) for chunk in response.response)
+    response.close()
+    seconds = time.perf_counter() - started
+    assert response.status_code == 200 and size > 10_000, (response.status_code, size)
+    print(f"{_high_water_mb() - before:.1f} {seconds:.2f}")
+
+
+def publishing_rows() -> list[Row]:
+    """Publish the real course and a generated 1,000-lesson course into a fresh database."""
+    import markdown
+
+    from courseware import create_app
+    from courseware.content import read_sources
+    from courseware.extensions import db
+    from courseware.publishing import publish
+
+    sources = read_sources(ROOT / "lessons")
+    big = generated_course(sources, 1000)
+    rows = []
+    for case, files, target in (("publish the course", sources, 1.0), ("publish a 1,000-lesson course", big, 10.0)):
+        database = DATA / "publish.db"
+        database.unlink(missing_ok=True)
+        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": SECRET_KEY, "INSTANCE_PATH": str(DATA / "instance")})
+        with app.app_context():
+            db.create_all()
+            started = time.perf_counter()
+            publish(files)
+            seconds = time.perf_counter() - started
+            db.engine.dispose()
+        texts = [t.decode() for p, t in files.items() if p.endswith(".md")]
+        started = time.perf_counter()
+        for text in texts:
+            markdown.markdown(text)
+        render_only = time.perf_counter() - started
+        rows.append(Row(case, seconds, render_only, "s", f"< {target:g} s", seconds < target,
+                        f"{sum(1 for p in files if p.endswith('.md'))} Markdown files; baseline: python-markdown alone"))
+    return rows
+
+
+def generated_course(sources: dict[str, bytes], lessons: int) -> dict[str, bytes]:
+    """The real course with its modules copied until it has `lessons` lessons."""
+    import posixpath
+
+    real = {p: t.decode() for p, t in sources.items()}
+    module_paths = sorted(p for p in real if p.endswith("/module.md"))
+    files = dict(real)
+    count, copy = sum(1 for p in real if p.count("/") == 2 and not p.endswith("module.md")), 0
+    while count < lessons:
+        copy += 1
+        for module_path in module_paths:
+            folder = posixpath.dirname(module_path)
+            new_folder = f"{folder}-copy{copy}"
+            text = real[module_path]
+            text = re.sub(r"^id: (.+)$", rf"id: \1-copy{copy}", text, count=1, flags=re.M)
+            text = re.sub(r"^order: (\d+)$", lambda m: f"order: {int(m[1]) + 100 * copy}", text, count=1, flags=re.M)
+            text = re.sub(r"^(quiz|scenarios):.*\n", "", text, flags=re.M)
+            text = re.sub(r"^completion:\n(  .*\n)+", "", text, flags=re.M)
+            files[f"{new_folder}/module.md"] = text
+            for path in sorted(p for p in real if posixpath.dirname(p) == folder and p != module_path):
+                files[f"{new_folder}/{posixpath.basename(path)}"] = re.sub(r"^id: (.+)$", rf"id: \1-copy{copy}", real[path], count=1, flags=re.M)
+                count += 1
+                if count >= lessons:
+                    break
+            if count >= lessons:
+                break
+    return {p: t.encode() for p, t in files.items()}
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def table(title: str, rows: list[Row]) -> str:
+    lines = [f"### {title}", "", "| Case | Measured | Baseline | Ratio | Target | Met | Note |", "|---|---:|---:|---:|---|---|---|"]
+    for r in rows:
+        met = "—" if r.ok is None else ("yes" if r.ok else "**NO**")
+        lines.append(f"| {r.case} | {r.value:,.1f} {r.unit} | {r.baseline:,.1f} {r.unit} | {r.ratio:.2f} | {r.target} | {met} | {r.note} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", type=int, default=10_000)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--sessions", type=int, default=2000, help="distinct logged-in learners")
+    parser.add_argument("--measure-export", nargs=2, metavar=("URL", "FORMAT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure_export:
+        export_memory(*args.measure_export)
+        return
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: apt-get install wrk")
+    DATA.mkdir(parents=True, exist_ok=True)
+    report = [f"`python bench/run.py {' '.join(sys.argv[1:])}` · {args.learners:,} learners, gunicorn -w {args.workers}, "
+              f"wrk -c {args.connections} for {args.duration} s, {os.cpu_count()} CPU cores"]
+    report.append(table("Publishing", publishing_rows()))
+    for backend in args.backends.split(","):
+        url = database_url(backend)
+        if url is None:
+            continue
+        prepare(backend, url, args.learners)
+        report.append(table(f"{'SQLite' if backend == 'sqlite' else 'PostgreSQL + Redis'}", bench_backend(backend, url, args)))
+    text = "\n\n".join(report) + "\n"
+    (DATA / "results.md").write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
