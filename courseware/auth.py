@@ -16,6 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db, limiter, login_manager
@@ -30,7 +31,8 @@ _DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    """Load the user with roles and HR scope in one query (this runs on every request)."""
+    return db.session.get(User, int(user_id), options=[joinedload(User.role_rows), joinedload(User.scope_rows)])
 
 
 def _safe_next(target: str | None) -> str:

@@ -1,6 +1,7 @@
 """Publish compiled courses as database revisions, and serve the live one from a per-worker cache."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from threading import Lock
 
@@ -48,6 +49,7 @@ def publish(files: Sources, *, by: User | None = None, note: str = "") -> Publis
     )
     db.session.add(revision)
     db.session.commit()
+    current_app.extensions.get("courseware.live_course", {}).pop("recheck_at", None)
     return PublishResult(revision, created=True)
 
 
@@ -67,12 +69,21 @@ _cache_lock = Lock()
 
 
 def live_course() -> LiveCourse | None:
-    """Return the published course, rebuilding this worker's copy only when the revision changed."""
+    """Return the published course, rebuilding this worker's copy only when the revision changed.
+
+    A worker asks the database which revision is live at most every CONTENT_CHECK_SECONDS, so a
+    publish reaches every worker within that time (at once in the worker that published).
+    """
     if "live_course" in g:
         return g.live_course
-    revision_id = db.session.scalar(ContentRevision.live(ContentRevision.id))
     cache: dict = current_app.extensions.setdefault("courseware.live_course", {})
     live = cache.get("live")
+    now = time.monotonic()
+    if live is not None and now < cache.get("recheck_at", 0.0):
+        g.live_course = live
+        return live
+    revision_id = db.session.scalar(ContentRevision.live(ContentRevision.id))
+    cache["recheck_at"] = now + current_app.config.get("CONTENT_CHECK_SECONDS", 0)
     if revision_id is None:
         live = None
     elif live is None or live.revision_id != revision_id:

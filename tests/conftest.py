@@ -67,6 +67,7 @@ def make_app(database_url: str, instance_path: Path, **overrides):
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "COURSE_DIR": str(LESSONS),
+        "CONTENT_CHECK_SECONDS": 0,
     }
     config.update(overrides)
     app = create_app(config)

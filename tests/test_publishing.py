@@ -93,3 +93,27 @@ def test_a_publish_reaches_every_worker(app, course_sources):
         assert live_course().course.lesson("summary-action-plan").title.startswith("全课总结")
     with other.app_context():
         db.engine.dispose()
+
+
+def test_workers_look_for_a_new_revision_at_most_every_few_seconds(app, course_sources, monkeypatch):
+    """A worker checks which revision is live at most every CONTENT_CHECK_SECONDS (one query saved per request)."""
+    from courseware import publishing
+
+    clock = [1000.0]
+    monkeypatch.setattr(publishing.time, "monotonic", lambda: clock[0])
+    other = create_app({**app.config, "INSTANCE_PATH": app.instance_path, "CONTENT_CHECK_SECONDS": 2})
+    with app.app_context():
+        publish(course_sources)
+    with other.test_request_context():
+        first = live_course().revision_id
+    key = "lessons/08-summary/01-summary-and-action.md"
+    with app.app_context():
+        publish({**course_sources, key: course_sources[key] + b"\n"})
+    clock[0] += 1
+    with other.test_request_context():
+        assert live_course().revision_id == first, "within the interval the worker keeps its copy"
+    clock[0] += 1.5
+    with other.test_request_context():
+        assert live_course().revision_id != first, "after it, the new revision reaches this worker"
+    with other.app_context():
+        db.engine.dispose()

@@ -1,0 +1,103 @@
+"""Pages ask the database the same number of questions however many learners and lessons there are."""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from courseware import records
+from courseware.content import compile_sources
+from courseware.extensions import db
+from courseware.models import Role, User
+from courseware.publishing import live_course, publish
+
+TRAINEE_PAGES = ["/", "/progress", "/modules/what-is-internal-customer", "/lessons/ic-definition", "/quizzes/quiz-core-elements"]
+HR_PAGES = ["/hr/", "/hr/learners", "/hr/learners?department=1", "/hr/internal-customers", "/hr/assignments"]
+TRAINER_PAGES = ["/studio/analytics", "/studio/analytics/quizzes/quiz-core-elements", "/studio/analytics/scenarios/scenario-defect-handoff"]
+
+
+@contextmanager
+def counting(app):
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def queries_per_page(app, client, pages: list[str]) -> dict[str, int]:
+    counts = {}
+    for page in pages:
+        client.get(page)  # the first view of a lesson records it; count the views after that
+        with counting(app) as statements:
+            response = client.get(page)
+        assert response.status_code == 200, (page, response.status_code)
+        counts[page] = len(statements)
+    return counts
+
+
+def add_learners(app, n: int, start: int) -> None:
+    """Learners with some progress: lessons read, a quiz passed, a role-play played."""
+    from conftest import PASSWORD
+
+    from courseware.cli import create_user
+
+    with app.test_request_context():
+        live = live_course()
+        course = live.course
+        quiz = course.quiz("quiz-core-elements")
+        for k in range(start, start + n):
+            user = create_user(f"many{k}@example.com", f"学员{k}", {Role.TRAINEE}, ["销售部", "生产部/冲压车间"][k % 2], PASSWORD)
+            for lesson in course.lessons[: 2 + k % 5]:
+                records.complete_lesson(user, live, lesson)
+            attempt = records.start_attempt(user, live, quiz)
+            records.submit_attempt(user, live, attempt, quiz, {q.id: q.correct_answer() for q in quiz.questions})
+
+
+def test_page_queries_do_not_grow_with_learners(app, client, published, make_user, login):
+    _trainee, trainee_email = make_user(Role.TRAINEE)
+    _hr, hr_email = make_user(Role.HR)
+    _trainer, trainer_email = make_user(Role.TRAINER)
+    add_learners(app, 2, 0)
+
+    def measure():
+        counts = {}
+        for email, pages in ((trainee_email, TRAINEE_PAGES), (hr_email, HR_PAGES), (trainer_email, TRAINER_PAGES)):
+            login(email)
+            counts |= queries_per_page(app, client, pages)
+            client.post("/logout")
+        return counts
+
+    few = measure()
+    add_learners(app, 25, 2)
+    many = measure()
+    assert many == few
+    assert max(few.values()) <= 25, few
+
+
+def test_trainee_page_queries_do_not_grow_with_lessons(app, client, course_sources, make_user, login):
+    _trainee, email = make_user(Role.TRAINEE)
+    with app.app_context():
+        publish(course_sources)
+    login(email)
+    before = queries_per_page(app, client, TRAINEE_PAGES)
+
+    bigger = dict(course_sources)
+    for path, text in course_sources.items():
+        if path.startswith("lessons/03-core-elements/") and not path.endswith("module.md"):
+            copy = re.sub(rb"^id: (.+)$", rb"id: \1-extra", text, count=1, flags=re.M)
+            copy = re.sub(rb"^order: (\d+)$", lambda m: b"order: " + str(int(m[1]) + 10).encode(), copy, count=1, flags=re.M)
+            bigger[path.replace(".md", "-extra.md")] = copy
+    assert len(compile_sources(bigger).lessons) > len(compile_sources(course_sources).lessons)
+    with app.app_context():
+        publish(bigger)
+        assert db.session.get(User, _trainee) is not None
+    assert queries_per_page(app, client, TRAINEE_PAGES) == before
