@@ -141,6 +141,15 @@ def test_login_is_rate_limited(client):
     assert client.post("/login", data={"email": "a@example.com", "password": "x"}).status_code == 429
 
 
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "2 per minute", "PROXY_COUNT": 1}])
+def test_behind_a_proxy_each_learner_has_their_own_login_limit(client):
+    def attempt(address: str) -> int:
+        return client.post("/login", data={"email": "a@example.com", "password": "x"}, headers={"X-Forwarded-For": address}).status_code
+
+    assert [attempt("10.0.0.1") for _ in range(3)] == [200, 200, 429]
+    assert attempt("10.0.0.2") == 200, "a colleague behind the same proxy is not locked out"
+
+
 def test_interface_is_chinese_by_default_with_an_english_switch(client, trainee, published):
     page = client.get("/").get_data(as_text=True)
     assert '<html lang="zh-CN">' in page and "开始学习" in page
