@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from sqlalchemy import Select, and_, case, func, literal, or_, select
@@ -261,12 +262,13 @@ def count_of(statement: Select) -> int:
     return db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
 
 
-def progress_cells(user_ids: list[int], activity_ids: list[str]) -> dict[tuple[int, str], Progress]:
-    """Progress rows for a page of learners and a set of activities, in one query."""
+def progress_cells(user_ids: list[int], activity_ids: list[str]) -> dict[tuple[int, str], Any]:
+    """Status, score and completion date for a page of learners and a set of activities, in one query."""
     if not user_ids:
         return {}
-    rows = db.session.scalars(
-        select(Progress).where(Progress.user_id.in_(user_ids), Progress.activity_id.in_(activity_ids))
+    rows = db.session.execute(
+        select(Progress.user_id, Progress.activity_id, Progress.status, Progress.score, Progress.completed_at)
+        .where(Progress.user_id.in_(user_ids), Progress.activity_id.in_(activity_ids))
     )
     return {(row.user_id, row.activity_id): row for row in rows}
 
