@@ -10,6 +10,7 @@ from .auth import _safe_next
 from .extensions import db
 from .forms import EmptyForm
 from .models import ContentRevision
+from .publishing import live_course
 
 bp = Blueprint("system", __name__)
 
@@ -31,7 +32,8 @@ def healthz():
         if row
         else None
     )
-    return jsonify(status="ok", database="ok", revision=revision)
+    live = live_course()
+    return jsonify(status="ok", database="ok", revision=revision, serving=live.revision_id if live else None)
 
 
 @bp.route("/language/<code>", methods=["POST"])

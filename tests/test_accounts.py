@@ -173,6 +173,7 @@ def test_healthz_reports_database_and_revision(client, published):
         "status": "ok",
         "database": "ok",
         "revision": {"id": published, "course": "internal-customer-service", "published_at": body["revision"]["published_at"]},
+        "serving": published,
     }
 
 
