@@ -131,7 +131,7 @@ def wrk(base: str, lines: list[str], connections: int, duration: int, threads: i
     requests_file = DATA / "requests.tsv"
     requests_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = subprocess.run(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--latency",
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s", "--latency",
          "-s", str(BENCH / "requests.lua"), base, "--", str(requests_file)],
         capture_output=True, text=True, check=True,
     ).stdout

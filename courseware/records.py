@@ -288,16 +288,17 @@ def save_answers(attempt: QuizAttempt, answers: dict[str, Any]) -> bool:
 def _save(attempt: QuizAttempt, answers: dict[str, Any]) -> bool:
     if attempt.status != "in_progress":
         return False
+    if not answers:
+        return True
     now = utcnow()
-    for question_id, answer in answers.items():
-        statement = _insert(QuizAnswer).values(
-            attempt_id=attempt.id, question_id=question_id, answer=answer, updated_at=now
-        )
-        statement = statement.on_conflict_do_update(
+    statement = _insert(QuizAnswer)
+    db.session.execute(
+        statement.on_conflict_do_update(
             index_elements=["attempt_id", "question_id"],
-            set_=dict(answer=statement.excluded.answer, updated_at=now),
-        )
-        db.session.execute(statement)
+            set_=dict(answer=statement.excluded.answer, updated_at=statement.excluded.updated_at),
+        ),
+        [{"attempt_id": attempt.id, "question_id": qid, "answer": answer, "updated_at": now} for qid, answer in answers.items()],
+    )
     return True
 
 
@@ -319,12 +320,18 @@ def submit_attempt(user: User, live: LiveCourse, attempt: QuizAttempt, quiz: Qui
     for row in attempt.answers:
         question_result = next((q for q in result.questions if q.question.id == row.question_id), None)
         row.fraction = question_result.fraction if question_result else None
-    for item in result.questions:
-        _append_record(
-            user, ANSWERED, f"{quiz.id}/{item.question.id}", "question", attempt.revision_id,
-            f"answered:{attempt.id}:{item.question.id}", now,
-            result={"response": item.answer, "success": item.correct, "score": {"scaled": item.fraction}},
-            attempt_id=attempt.id,
+    if result.questions:
+        db.session.execute(
+            _insert(LearningRecord).on_conflict_do_nothing(index_elements=["idempotency_key"]),
+            [
+                dict(
+                    statement_id=str(uuid.uuid4()), idempotency_key=f"answered:{attempt.id}:{item.question.id}",
+                    user_id=user.id, verb=ANSWERED, object_id=f"{quiz.id}/{item.question.id}", object_kind="question",
+                    revision_id=attempt.revision_id, attempt_id=attempt.id, timestamp=now,
+                    result={"response": item.answer, "success": item.correct, "score": {"scaled": item.fraction}},
+                )
+                for item in result.questions
+            ],
         )
     _append_record(
         user, PASSED if result.passed else FAILED, quiz.id, "quiz", attempt.revision_id,

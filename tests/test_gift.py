@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from courseware.content import CourseInvalid, compile_sources
-from courseware.content.gift import Skipped, dump, parse, quiz_to_gift
+from courseware.content.gift import dump, parse, quiz_to_gift
 from courseware.content.quizfile import append_questions
 
 ROOT = Path(__file__).resolve().parent.parent
