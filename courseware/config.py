@@ -74,6 +74,7 @@ def from_environment(instance_path: Path) -> dict:
         "MAIL_FROM": os.environ.get("MAIL_FROM", "courseware@localhost"),
         "RECERTIFY_DAYS_BEFORE": int(os.environ.get("RECERTIFY_DAYS_BEFORE", "30")),
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
+        "REPORT_CACHE_SECONDS": float(os.environ.get("REPORT_CACHE_SECONDS", "120")),
         "CONTENT_CHECK_SECONDS": float(os.environ.get("CONTENT_CHECK_SECONDS", "1")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
     }

@@ -68,6 +68,7 @@ def make_app(database_url: str, instance_path: Path, **overrides):
         "RATELIMIT_ENABLED": False,
         "COURSE_DIR": str(LESSONS),
         "CONTENT_CHECK_SECONDS": 0,
+        "REPORT_CACHE_SECONDS": 0,
     }
     config.update(overrides)
     app = create_app(config)

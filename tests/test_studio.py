@@ -307,3 +307,22 @@ def test_an_upload_over_the_limit_gets_a_clear_page(client, published, login, tr
     too_big = _upload(client, b"x" * 4096, "big.zip")
     assert too_big.status_code == 413
     assert "文件太大" in too_big.text
+
+
+@pytest.mark.parametrize("app_config", [{"REPORT_CACHE_SECONDS": 600}])
+def test_analytics_figures_are_kept_for_a_while_and_can_be_recomputed(app, client, published, make_user, login, trainer, app_config):
+    login(trainer[1])
+
+    def readers(page):
+        row = re.search(r"内部客户的定义.*?</th>\s*<td[^>]*>(\d+)</td>", page.text, re.S)
+        return int(row.group(1))
+
+    assert readers(client.get("/studio/analytics")) == 0
+    client.post("/logout")
+    _id, email = make_user(Role.TRAINEE)
+    login(email)
+    client.get(f"/lessons/{LESSON_ID}")
+    client.post("/logout")
+    login(trainer[1])
+    assert readers(client.get("/studio/analytics")) == 0, "kept figures are shown"
+    assert readers(client.get("/studio/analytics?fresh=1")) == 1, "recomputed on request"

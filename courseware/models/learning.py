@@ -26,6 +26,8 @@ class LearningRecord(db.Model):
     __table_args__ = (
         Index("ix_learning_record_user_time", "user_id", "timestamp"),
         Index("ix_learning_record_object", "object_id", "verb"),
+        # covers the trainer's per-lesson analytics (readers, completions, time to complete)
+        Index("ix_learning_record_kind_verb", "object_kind", "verb", "object_id", "user_id", "timestamp"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

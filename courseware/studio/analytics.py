@@ -11,6 +11,7 @@ from wtforms.validators import Optional, ValidationError
 
 from .. import analytics as stats
 from ..access import live_activity_or_404
+from ..cache import remember
 from ..departments import tree
 from ..forms import FlaskForm, options
 from ..hr.scope import visible_department_ids
@@ -65,34 +66,44 @@ def _filter() -> tuple[FilterForm, stats.Filter, dict[str, str]]:
     return form, flt, {key: str(value) for key, value in values.items() if value is not None}
 
 
+def _figures(name: str, revision_id: int, flt: stats.Filter, compute):
+    """Compute a report, or reuse this worker's copy from the last few minutes (`?fresh=1`: recompute)."""
+    key = (name, revision_id, flt.start, flt.end, flt.department_ids)
+    return remember(key, compute, fresh=bool(request.args.get("fresh")))
+
+
 @bp.route("/analytics")
 @trainer_required
 def analytics():
-    course = require_live_course().course
+    live = require_live_course()
+    course = live.course
     form, flt, args = _filter()
+    (lessons, quizzes, scenarios), computed_at = _figures(
+        "overview", live.revision_id, flt,
+        lambda: (stats.lesson_funnel(course, flt), stats.quiz_headlines(course, flt), stats.scenario_headlines(course, flt)),
+    )
     return render_template(
-        "studio/analytics.html", form=form, args=args, course=course,
-        lessons=stats.lesson_funnel(course, flt),
-        quizzes=stats.quiz_headlines(course, flt),
-        scenarios=stats.scenario_headlines(course, flt),
+        "studio/analytics.html", form=form, args=args, course=course, computed_at=computed_at,
+        lessons=lessons, quizzes=quizzes, scenarios=scenarios,
     )
 
 
 @bp.route("/analytics/quizzes/<quiz_id>")
 @trainer_required
 def analytics_quiz(quiz_id: str):
-    _live, quiz = live_activity_or_404("quiz", quiz_id)
+    live, quiz = live_activity_or_404("quiz", quiz_id)
     form, flt, args = _filter()
-    return render_template("studio/analytics_quiz.html", form=form, args=args, report=stats.quiz_report(quiz, flt))
+    report, computed_at = _figures(f"quiz:{quiz.id}", live.revision_id, flt, lambda: stats.quiz_report(quiz, flt))
+    return render_template("studio/analytics_quiz.html", form=form, args=args, report=report, computed_at=computed_at)
 
 
 @bp.route("/analytics/scenarios/<scenario_id>")
 @trainer_required
 def analytics_scenario(scenario_id: str):
-    _live, scenario = live_activity_or_404("scenario", scenario_id)
+    live, scenario = live_activity_or_404("scenario", scenario_id)
     form, flt, args = _filter()
-    report = stats.scenario_report(scenario, flt)
+    report, computed_at = _figures(f"scenario:{scenario.id}", live.revision_id, flt, lambda: stats.scenario_report(scenario, flt))
     return render_template(
-        "studio/analytics_scenario.html", form=form, args=args, report=report,
+        "studio/analytics_scenario.html", form=form, args=args, report=report, computed_at=computed_at,
         graph=layout(scenario, report.choice_counts),
     )
