@@ -82,7 +82,8 @@ def database_url(backend: str) -> str | None:
 def prepare(backend: str, url: str, learners: int) -> None:
     """Generate the data unless this exact data set is there already."""
     stamp = hashlib.sha256()
-    for path in [BENCH / "generate.py", *sorted((ROOT / "lessons").rglob("*.md")), *sorted((ROOT / "quizzes").glob("*.yaml"))]:
+    sources = [BENCH / "generate.py", *sorted((ROOT / "courseware" / "models").glob("*.py"))]
+    for path in [*sources, *sorted((ROOT / "lessons").rglob("*.md")), *sorted((ROOT / "quizzes").glob("*.yaml"))]:
         stamp.update(path.read_bytes())
     marker = DATA / f"{backend}.generated"
     wanted = f"{learners}:{stamp.hexdigest()}"
@@ -188,10 +189,15 @@ def bench_backend(backend: str, url: str, args) -> list[Row]:
             ratio_ok = measured["rps"] / baseline["rps"] >= target if target else None
             rows.append(Row(case, measured["rps"], baseline["rps"], "req/s", f"≥ {target}× bare Flask" if target else "—", ratio_ok,
                             f"{size} bytes, {measured['mean_ms']:.0f} ms mean"))
-        for case, line, target in (("HR dashboard", plan["dashboard"], 3.0), ("HR learner matrix (10,000)", plan["matrix"], 3.0)):
+        for case, line, user_id, target in (
+            ("HR dashboard", plan["dashboard"], plan["hr_id"], 3.0),
+            ("HR learner matrix (10,000)", plan["matrix"], plan["hr_id"], 3.0),
+            ("trainer analytics overview, recomputed", plan["analytics"], plan["trainer_id"], None),
+        ):
             page = wrk(site, [line], 1, args.duration, threads=1)
-            sql_ms = replay_sql(app, line.split("\t")[1], plan["hr_id"])
-            rows.append(Row(case, page["mean_ms"], sql_ms, "ms", f"≤ {target}× its SQL", page["mean_ms"] / sql_ms <= target))
+            sql_ms = replay_sql(app, line.split("\t")[1], user_id, repeats=3 if target is None else 20)
+            ok = page["mean_ms"] / sql_ms <= target if target else None
+            rows.append(Row(case, page["mean_ms"], sql_ms, "ms", f"≤ {target}× its SQL" if target else "—", ok))
         if backend == "postgresql":
             rows.append(check_workers_agree(app, site))
     for fmt in ("csv", "xlsx"):
@@ -251,7 +257,11 @@ def plan_requests(app, count: int) -> dict:
         db.session.commit()
         hr_id = db.session.scalar(select(UserRole.user_id).where(UserRole.role == Role.HR.value))
     hr_cookie, _token = sessions.cookie(hr_id)
-    plan["hr_id"] = hr_id
+    with app.app_context():
+        trainer_id = db.session.scalar(select(UserRole.user_id).where(UserRole.role == Role.TRAINER.value))
+    trainer_cookie, _token = sessions.cookie(trainer_id)
+    plan["hr_id"], plan["trainer_id"] = hr_id, trainer_id
+    plan["analytics"] = f"GET\t/studio/analytics?fresh=1\t{trainer_cookie}\t"
     plan["dashboard"] = f"GET\t/hr/\t{hr_cookie}\t"
     plan["matrix"] = f"GET\t/hr/learners?page=100\t{hr_cookie}\t"
     return plan

@@ -153,23 +153,30 @@ def _minutes_to_complete(where: list) -> dict[str, list[float]]:
 
 
 def _stopped_at(ids: list[str], where: list) -> dict[int, int]:
-    """Per lesson position: learners whose furthest opened lesson is that one and who did not complete it."""
+    """Per lesson position: learners whose furthest opened lesson is that one and who did not complete it.
+
+    One pass over the records: a window gives each learner's furthest opened position.
+    """
     record = LearningRecord
     position = case({lesson_id: index for index, lesson_id in enumerate(ids)}, value=record.object_id)
-    furthest = (
-        select(record.user_id, func.max(position).label("position"))
-        .where(*where, record.verb == EXPERIENCED)
-        .group_by(record.user_id)
+    furthest = func.max(case((record.verb == EXPERIENCED, position))).over(partition_by=record.user_id)
+    rows = (
+        select(record.user_id, record.verb, position.label("position"), furthest.label("furthest"))
+        .where(*where, record.verb.in_([EXPERIENCED, COMPLETED]))
         .subquery()
     )
-    done = select(record.user_id, position.label("position")).where(*where, record.verb == COMPLETED).subquery()
-    rows = db.session.execute(
-        select(furthest.c.position, func.count())
-        .outerjoin(done, and_(done.c.user_id == furthest.c.user_id, done.c.position == furthest.c.position))
-        .where(done.c.user_id.is_(None))
-        .group_by(furthest.c.position)
+    finished_furthest = func.max(case((and_(rows.c.verb == COMPLETED, rows.c.position == rows.c.furthest), 1), else_=0))
+    learners = (
+        select(rows.c.furthest, finished_furthest.label("finished"))
+        .group_by(rows.c.user_id, rows.c.furthest)
+        .subquery()
     )
-    return {int(index): n for index, n in rows}
+    counts = db.session.execute(
+        select(learners.c.furthest, func.count())
+        .where(learners.c.finished == 0, learners.c.furthest.is_not(None))
+        .group_by(learners.c.furthest)
+    )
+    return {int(index): n for index, n in counts}
 
 
 # --- quizzes: headlines -------------------------------------------------------------------
