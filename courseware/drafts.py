@@ -228,25 +228,23 @@ def publish_drafts(by: User, note: str = "") -> PublishResult:
     return result
 
 
-def add_files(files: dict[str, str], by: User) -> list[ContentError]:
+def add_files(files: dict[str, str], by: User, replace_all: bool = False) -> list[ContentError]:
     """Lay uploaded files over the working copy as drafts, unless they bring new errors.
 
+    With `replace_all` the files are the whole course: every other file is deleted in the draft.
     Returns the new errors (then nothing is saved); errors the working copy already had do not
     block an upload that fixes something else.
     """
     working = working_files()
     before = set(check(working).errors)
-    after = check({**working, **files})
+    after = check(dict(files) if replace_all else {**working, **files})
     new_errors = [error for error in after.errors if error not in before]
     if new_errors:
         return new_errors
-    for path, text in files.items():
+    changes: dict[str, str | None] = {path: text for path, text in files.items() if working.get(path) != text}
+    if replace_all:
+        changes |= {path: None for path in working if path not in files}
+    for path, text in sorted(changes.items()):
         current = draft_of(path)
-        if working.get(path) != text:
-            save(path, text, by, current.version if current else 0)
+        save(path, text, by, current.version if current else 0)
     return []
-
-
-def roll_back(revision_id: int, by: User) -> PublishResult:
-    """Publish an earlier revision's files again as a new revision; every record stays."""
-    return publish(revision_files(revision_id), by=by, note=f"rollback to revision {revision_id}")

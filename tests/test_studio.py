@@ -326,3 +326,16 @@ def test_analytics_figures_are_kept_for_a_while_and_can_be_recomputed(app, clien
     login(trainer[1])
     assert readers(client.get("/studio/analytics")) == 0, "kept figures are shown"
     assert readers(client.get("/studio/analytics?fresh=1")) == 1, "recomputed on request"
+
+
+def test_a_whole_course_zip_missing_a_file_it_needs_is_refused(app, client, published, login, trainer):
+    login(trainer[1])
+    course = client.get("/studio/download/course.zip").data
+    archive = zipfile.ZipFile(io.BytesIO(course))
+    files = {n: archive.read(n).decode() for n in archive.namelist()}
+    del files["quizzes/quiz-core-elements.yaml"]  # core-elements/module.md still names it
+    refused = _upload(client, _zip(files), "course.zip")
+    assert refused.status_code == 400
+    assert "lessons/03-core-elements/module.md</code>:" in refused.text and "quiz-core-elements" in refused.text
+    with app.app_context():
+        assert drafts.drafts() == []

@@ -108,17 +108,12 @@ def upload():
     storage = form.file.data
     filename = secure_filename(storage.filename or "") or "upload"
     texts, errors, ignored = uploaded_files(filename, storage.read(), form.folder.data or "", files)
-    whole_course = any(posixpath.basename(p) == "course.md" for p in texts) and filename.lower().endswith(".zip")
+    whole_course = filename.lower().endswith(".zip") and any(posixpath.basename(p) == "course.md" for p in texts)
     if not errors:
-        errors = drafts.add_files(texts, current_user)
+        errors = drafts.add_files(texts, current_user, replace_all=whole_course)
     if errors:
         return _exchange_page(upload_form=form, status=400, upload_errors=sorted(errors), ignored=ignored)
-    removed = 0
-    if whole_course:
-        for path in sorted(set(files) - set(texts)):
-            current = drafts.draft_of(path)
-            drafts.save(path, None, current_user, current.version if current else 0)
-            removed += 1
+    removed = len(set(files) - set(texts)) if whole_course else 0
     audit.record("content.upload", detail={"file": filename, "files": sorted(texts), "removed": removed})
     if ignored:
         flash(_("Ignored (not .md or .yaml): %(names)s", names=", ".join(ignored)), "warning")
