@@ -248,3 +248,8 @@ def add_files(files: dict[str, str], by: User, replace_all: bool = False) -> lis
         current = draft_of(path)
         save(path, text, by, current.version if current else 0)
     return []
+
+
+def roll_back(revision_id: int, by: User) -> PublishResult:
+    """Publish an earlier revision's files again as a new revision; every record stays."""
+    return publish(revision_files(revision_id), by=by, note=f"rollback to revision {revision_id}")
