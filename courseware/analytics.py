@@ -21,10 +21,10 @@ from .content.quiz import normalise_text
 from .content.scenario import Choice, Node
 from .departments import DepartmentNode, with_descendants
 from .extensions import db
-from .models import LearningRecord, QuizAnswer, QuizAttempt, ScenarioRun, ScenarioStep, User
+from .models import LearningRecord, QuizAnswer, QuizAttempt, ScenarioRun, User
 from .publishing import course_at
 from .records import COMPLETED, EXPERIENCED
-from .reports import in_departments
+from .reports import choice_counts, in_departments
 
 MIN_ATTEMPTS_FOR_DISCRIMINATION = 10
 GROUP_SHARE = 0.27
@@ -643,14 +643,7 @@ def scenario_report(scenario: Scenario, flt: Filter) -> ScenarioReport:
     ):
         started += n
         finished += n if status == "finished" else 0
-    taken: dict[str, Counter] = defaultdict(Counter)
-    for node_id, choice_id, n in db.session.execute(
-        select(ScenarioStep.node_id, ScenarioStep.choice_id, func.count())
-        .join(ScenarioRun, ScenarioRun.id == ScenarioStep.run_id)
-        .where(*in_filter)
-        .group_by(ScenarioStep.node_id, ScenarioStep.choice_id)
-    ):
-        taken[node_id][choice_id] = n
+    taken = choice_counts(*in_filter)
     reached = Counter({
         ending_id: n
         for ending_id, n in db.session.execute(
