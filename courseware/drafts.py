@@ -58,6 +58,15 @@ def revision_files(revision_id: int | None) -> dict[str, str]:
     return {path: text for path, text in rows}
 
 
+def file_text(revision_id: int | None, path: str) -> str | None:
+    """One file's text in a revision (None: not in it)."""
+    if revision_id is None:
+        return None
+    return db.session.scalar(
+        select(RevisionFile.text).where(RevisionFile.revision_id == revision_id, RevisionFile.path == path)
+    )
+
+
 def live_files() -> dict[str, str]:
     return revision_files(live_revision_id())
 
@@ -105,7 +114,7 @@ def save(path: str, text: str | None, by: User, expected_version: int) -> DraftF
     """
     text = None if text is None else normalise_text(text)
     live_id = live_revision_id()
-    live_text = revision_files(live_id).get(path)
+    live_text = file_text(live_id, path)
     if text == live_text:
         gone = db.session.execute(
             delete(DraftFile).where(DraftFile.path == path, DraftFile.version == expected_version)
@@ -149,7 +158,7 @@ def stale_paths(rows: list[DraftFile], live_id: int | None, live: dict[str, str]
     """Drafts whose file was changed in the live course after the draft was started."""
     stale = []
     for row in rows:
-        if row.base_revision_id != live_id and revision_files(row.base_revision_id).get(row.path) != live.get(row.path):
+        if row.base_revision_id != live_id and file_text(row.base_revision_id, row.path) != live.get(row.path):
             stale.append(row.path)
     return stale
 

@@ -90,9 +90,9 @@ def file_groups(
 def index():
     live = live_course()
     rows = drafts.drafts()
-    files = drafts.working_files(rows=rows)
     live_id = drafts.live_revision_id()
     live_files = drafts.revision_files(live_id)
+    files = drafts.working_files(live_files, rows)
     check = drafts.check(files) if rows else drafts.Check(live.course if live else None, ())
     stale = set(drafts.stale_paths(rows, live_id, live_files))
     revision = db.session.get(ContentRevision, live_id) if live_id else None
@@ -144,7 +144,7 @@ def preview(files: dict[str, str], path: str, text: str) -> Preview:
 
 
 def _editor(path: str, files: dict[str, str], row: DraftFile | None, form: EditForm, status: int = 200, conflict: DraftFile | None = None):
-    live_text = drafts.live_files().get(path)
+    live_text = drafts.file_text(drafts.live_revision_id(), path)
     return (
         render_template(
             "studio/edit.html",
@@ -177,7 +177,8 @@ def edit(path: str):
     if action == "discard":
         drafts.discard(path)
         flash(_("Your draft of %(path)s was discarded; the live version is back.", path=path), "success")
-        return redirect(url_for("studio.index") if path not in drafts.live_files() else url_for("studio.edit", path=path))
+        still_there = drafts.file_text(drafts.live_revision_id(), path) is not None
+        return redirect(url_for("studio.edit", path=path) if still_there else url_for("studio.index"))
     text = None if action == "delete" else form.text.data or ""
     try:
         version = int(form.version.data or 0)

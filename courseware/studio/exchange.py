@@ -150,7 +150,7 @@ def gift_export(quiz_id: str):
     quiz = live.course.quiz(quiz_id) if live else None
     if quiz is None:
         abort(404)
-    text, skipped = gift.quiz_to_gift(drafts.revision_files(live.revision_id)[quiz.path], quiz.path)
+    text, skipped = gift.quiz_to_gift(drafts.file_text(live.revision_id, quiz.path) or "", quiz.path)
     notes = "".join(f"// {_('Not carried')}: {item.question}: {item.reason}\n" for item in skipped)
     return Response(
         (notes + ("\n" if notes else "") + text).encode("utf-8"),
