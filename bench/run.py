@@ -104,6 +104,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+READY = {"app:app": "/healthz", "bench.baseline:app": "/bytes/1", "bench.floor:app": "/ready"}
+
+
 @contextmanager
 def gunicorn(app: str, workers: int, env: dict[str, str]):
     port = free_port()
@@ -114,7 +117,7 @@ def gunicorn(app: str, workers: int, env: dict[str, str]):
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
-            urlopen(base + "/healthz" if app == "app:app" else base + "/bytes/1", timeout=1).read()
+            urlopen(base + READY[app], timeout=1).read()
             break
         except OSError:
             time.sleep(0.1)
@@ -175,7 +178,12 @@ def bench_backend(backend: str, url: str, args) -> list[Row]:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY, "INSTANCE_PATH": str(DATA / "instance")})
     plan = plan_requests(app, args.sessions)
     rows: list[Row] = []
-    with gunicorn("app:app", args.workers, env) as site, gunicorn("bench.baseline:app", args.workers, {}) as bare:
+    floor_env = {"DATABASE_URL": url, "SECRET_KEY": SECRET_KEY}
+    with (
+        gunicorn("app:app", args.workers, env) as site,
+        gunicorn("bench.baseline:app", args.workers, {}) as bare,
+        gunicorn("bench.floor:app", args.workers, floor_env) as floor,
+    ):
         for case, lines, target in (
             ("lesson page", plan["lesson"], 0.5),
             ("trainee home", plan["home"], 0.5),
@@ -189,6 +197,11 @@ def bench_backend(backend: str, url: str, args) -> list[Row]:
             ratio_ok = measured["rps"] / baseline["rps"] >= target if target else None
             rows.append(Row(case, measured["rps"], baseline["rps"], "req/s", f"≥ {target}× bare Flask" if target else "—", ratio_ok,
                             f"{size} bytes, {measured['mean_ms']:.0f} ms mean"))
+            if case == "lesson page":
+                floor_lines = [f"GET\t/floor/{size}\t{line.split(chr(9))[2]}\t" for line in lines]
+                least = wrk(floor, floor_lines, args.connections, args.duration)
+                rows.append(Row("floor: session, user and progress read with raw SQL, no template", least["rps"], baseline["rps"], "req/s",
+                                "—", None, f"the least any logged-in page does (bench/floor.py); the lesson page reaches {measured['rps'] / least['rps']:.2f}× of it"))
         for case, line, user_id, target in (
             ("HR dashboard", plan["dashboard"], plan["hr_id"], 3.0),
             ("HR learner matrix (10,000)", plan["matrix"], plan["hr_id"], 3.0),
@@ -243,6 +256,7 @@ def plan_requests(app, count: int) -> dict:
         for n, user in enumerate(learners):
             cookie, token = sessions.cookie(user.id)
             lesson = course.lessons[n % len(course.lessons)]
+            records.open_lesson(user, live, lesson)  # measure reading a lesson, not the first open's write
             plan["lesson"].append(f"GET\t/lessons/{lesson.id}\t{cookie}\t")
             plan["home"].append(f"GET\t/\t{cookie}\t")
             attempt = records.current_attempt(user, quiz.id)

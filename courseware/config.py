@@ -46,10 +46,12 @@ def database_url(instance_path: Path) -> str:
 def from_environment(instance_path: Path) -> dict:
     """Build the configuration mapping for an app whose instance folder is `instance_path`."""
     redis_url = os.environ.get("REDIS_URL")
+    url = database_url(instance_path)
     return {
         "SECRET_KEY": _secret_key(instance_path),
-        "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_DATABASE_URI": url,
+        # A server database may drop idle connections (restart, failover); an embedded file cannot.
+        "SQLALCHEMY_ENGINE_OPTIONS": {} if url.startswith("sqlite") else {"pool_pre_ping": True},
         "COURSE_DIR": os.environ.get("COURSE_DIR", str(PROJECT_ROOT / "lessons")),
         "SIGNUP_ENABLED": _flag("SIGNUP_ENABLED", True),
         "REDIS_URL": redis_url,
