@@ -14,6 +14,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli
+from .access import refuse_unlisted_routes
 from .config import PROJECT_ROOT, from_environment
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .publishing import NoCoursePublished
@@ -103,6 +104,7 @@ def _init_i18n(app: Flask) -> None:
 def _init_security(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
+    app.before_request(refuse_unlisted_routes)
 
     @app.after_request
     def security_headers(response):

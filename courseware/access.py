@@ -1,15 +1,130 @@
-"""Who may do what: one decorator checks a view's roles."""
+"""Who may do what: the access table for every route, and the decorator that checks a view's roles.
+
+`ROUTES` states, per endpoint, who may use it. Views enforce it with `login_required` and
+`roles_required`; HR scope and "own records only" are enforced where the records are read. The
+table is the contract: a test tries every route as every role against it, the app refuses any
+endpoint missing from it, and docs/security.md shows it.
+"""
 from __future__ import annotations
 
+import enum
 from functools import wraps
 from typing import Any, Callable
 
-from flask import abort
+from flask import abort, current_app, request
 from flask_login import current_user, login_required
 
 from .extensions import db
 from .models import Role
 from .publishing import LiveCourse, course_at, live_course
+
+
+class Access(enum.Enum):
+    """Who may use a route. The cells are what each kind of visitor gets, for the table in the docs."""
+
+    PUBLIC = ("yes", "yes", "yes", "yes", "yes")
+    SIGNED_IN = ("log in", "own", "own", "own", "own")
+    TRAINER = ("log in", "403", "yes", "403", "yes")
+    HR = ("log in", "403", "403", "own departments / all", "all")
+    ADMIN = ("log in", "403", "403", "403", "yes")
+
+    def allows(self, role: Role | None) -> bool:
+        """Whether a user holding only `role` (None: anonymous) is let in at all."""
+        return self.value[0 if role is None else AUDIENCE.index(role) + 1] not in ("log in", "403")
+
+
+AUDIENCE = (Role.TRAINEE, Role.TRAINER, Role.HR, Role.ADMIN)
+
+ROUTES: dict[str, Access] = {
+    # accounts and the site itself
+    "auth.login": Access.PUBLIC,
+    "auth.signup": Access.PUBLIC,
+    "auth.logout": Access.SIGNED_IN,
+    "auth.change_password": Access.SIGNED_IN,
+    "system.healthz": Access.PUBLIC,
+    "system.set_language": Access.PUBLIC,
+    "static": Access.PUBLIC,
+    "certificates.verify": Access.PUBLIC,
+    # learning: every signed-in user, on their own records
+    "learn.home": Access.SIGNED_IN,
+    "learn.module": Access.SIGNED_IN,
+    "learn.lesson": Access.SIGNED_IN,
+    "learn.complete": Access.SIGNED_IN,
+    "learn.my_progress": Access.SIGNED_IN,
+    "quizzes.overview": Access.SIGNED_IN,
+    "quizzes.start": Access.SIGNED_IN,
+    "quizzes.attempt": Access.SIGNED_IN,
+    "quizzes.save": Access.SIGNED_IN,
+    "quizzes.submit": Access.SIGNED_IN,
+    "quizzes.result": Access.SIGNED_IN,
+    "scenarios.overview": Access.SIGNED_IN,
+    "scenarios.start": Access.SIGNED_IN,
+    "scenarios.run": Access.SIGNED_IN,
+    "scenarios.choose": Access.SIGNED_IN,
+    "certificates.pdf": Access.SIGNED_IN,
+    # the trainer's studio
+    "studio.index": Access.TRAINER,
+    "studio.edit": Access.TRAINER,
+    "studio.live_preview": Access.TRAINER,
+    "studio.new_file": Access.TRAINER,
+    "studio.changes": Access.TRAINER,
+    "studio.publish": Access.TRAINER,
+    "studio.discard_all": Access.TRAINER,
+    "studio.revisions": Access.TRAINER,
+    "studio.compare": Access.TRAINER,
+    "studio.rollback": Access.TRAINER,
+    "studio.revision_zip": Access.TRAINER,
+    "studio.exchange": Access.TRAINER,
+    "studio.upload": Access.TRAINER,
+    "studio.download_course": Access.TRAINER,
+    "studio.download_module": Access.TRAINER,
+    "studio.gift_export": Access.TRAINER,
+    "studio.gift_import": Access.TRAINER,
+    "studio.analytics": Access.TRAINER,
+    "studio.analytics_quiz": Access.TRAINER,
+    "studio.analytics_scenario": Access.TRAINER,
+    # HR: completion records, limited to the HR user's departments where they have a scope
+    "hr.dashboard": Access.HR,
+    "hr.learners": Access.HR,
+    "hr.transcript": Access.HR,
+    "hr.attempt": Access.HR,
+    "hr.run": Access.HR,
+    "hr.export_learners": Access.HR,
+    "hr.assignments": Access.HR,
+    "hr.import_people": Access.HR,
+    "hr.import_preview": Access.HR,
+    "hr.import_confirm": Access.HR,
+    "hr.internal_customers": Access.HR,
+    "xapi.export": Access.HR,
+    "xapi.statements": Access.HR,
+    # administration
+    "admin.users": Access.ADMIN,
+    "admin.edit_user": Access.ADMIN,
+    "admin.departments": Access.ADMIN,
+    "admin.rename_department": Access.ADMIN,
+    "admin.department_contact": Access.ADMIN,
+    "admin.audit_log": Access.ADMIN,
+}
+
+
+def refuse_unlisted_routes() -> None:
+    """Refuse a request to an endpoint missing from `ROUTES` (a new route nobody has decided on)."""
+    if request.endpoint is not None and request.endpoint not in ROUTES:
+        abort(403)
+
+
+def access_table() -> str:
+    """`ROUTES` as a Markdown table, for docs/security.md."""
+    rules = {rule.endpoint: rule for rule in current_app.url_map.iter_rules()}
+    lines = [
+        "| Route | Methods | Anonymous | Trainee | Trainer | HR | Admin |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for endpoint, access in ROUTES.items():
+        rule = rules[endpoint]
+        methods = ", ".join(sorted(rule.methods - {"HEAD", "OPTIONS"}))
+        lines.append(f"| `{rule.rule}` | {methods} | " + " | ".join(access.value) + " |")
+    return "\n".join(lines)
 
 
 def roles_required(*roles: Role) -> Callable:

@@ -36,20 +36,42 @@ def load_user(user_id: str) -> User | None:
 
 
 def _safe_next(target: str | None) -> str:
-    """Return `target` if it is a path on this site, else the home page (no open redirects)."""
-    if target:
+    """Return `target` if it is a path on this site, else the home page (no open redirects).
+
+    Browsers read a backslash as a slash and drop tabs and newlines inside a URL, so a target
+    holding any of them could still leave the site and is refused.
+    """
+    if target and target.startswith("/") and not any(c in target for c in "\\\t\r\n"):
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        if not parts.scheme and not parts.netloc and not target.startswith("//"):
             return target
     return url_for("learn.home")
 
 
-def _login_limit() -> str:
+def address_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _account_key() -> str:
+    return "account:" + User.normalise_email(request.form.get("email", ""))
+
+
+def _failed(response) -> bool:
+    """Count only failed attempts, so a whole office behind one address can still log in at nine."""
+    return response.status_code != 302
+
+
+failed_logins_per_address = limiter.limit(address_limit, methods=["POST"], deduct_when=_failed)
+failed_logins_per_account = limiter.limit(account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed)
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@failed_logins_per_address
+@failed_logins_per_account
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
@@ -74,7 +96,7 @@ def logout():
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(address_limit, methods=["POST"])
 def signup():
     if not current_app.config["SIGNUP_ENABLED"]:
         abort(404)
@@ -100,6 +122,7 @@ def signup():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(account_limit, key_func=lambda: f"password:{current_user.id}", methods=["POST"], deduct_when=_failed)
 def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():

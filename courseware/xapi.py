@@ -1,7 +1,6 @@
 """Learner records as xAPI 1.0.3 statements: an export for HR and a read-only statements resource."""
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -23,7 +22,8 @@ from sqlalchemy.orm import aliased
 
 from . import audit
 from .access import hr_required
-from .extensions import csrf, db
+from .auth import account_limit, address_limit
+from .extensions import csrf, db, limiter
 from .models import Department, LearningRecord, Role, User
 
 bp = Blueprint("xapi", __name__)
@@ -181,19 +181,26 @@ def export():
 
 
 def _basic_auth_user() -> User | None:
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Basic "):
+    credentials = request.authorization
+    if credentials is None or credentials.type != "basic" or not credentials.username:
         return None
-    try:
-        email, _, password = base64.b64decode(header[6:]).decode().partition(":")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    user = User.by_email(email)
-    return user if user and user.is_active and user.check_password(password) else None
+    user = User.by_email(credentials.username)
+    return user if user and user.is_active and user.check_password(credentials.password or "") else None
+
+
+def _basic_account_key() -> str:
+    credentials = request.authorization
+    return "account:" + User.normalise_email(credentials.username or "" if credentials else "")
+
+
+def _refused(response) -> bool:
+    return response.status_code == 401
 
 
 @bp.route("/xapi/statements")
 @csrf.exempt
+@limiter.limit(address_limit, deduct_when=_refused)
+@limiter.limit(account_limit, key_func=_basic_account_key, deduct_when=_refused)
 def statements():
     """Read-only xAPI statements resource: since, until, agent, verb, limit, and a `more` link.
 

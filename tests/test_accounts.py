@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 import pytest
 from conftest import PASSWORD, make_app
@@ -62,10 +63,14 @@ def test_unknown_email_and_wrong_password_get_the_same_message(client, make_user
     assert error.search(unknown.get_data(as_text=True)).group() == error.search(wrong.get_data(as_text=True)).group()
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", "/\\evil.example/", "/%5Cevil.example/", "/%09/evil.example/"]
+)
 def test_login_never_redirects_off_site(client, make_user, target):
     _, email = make_user()
     response = client.post(f"/login?next={target}", data={"email": email, "password": PASSWORD})
+    assert response.location == "/"
+    response = client.post("/language/en", data={"next": unquote(target)})
     assert response.location == "/"
 
 
