@@ -109,6 +109,7 @@ def test_session_cookies_are_http_only_same_site_and_secure_when_configured(tmp_
         for cookie in cookies:
             assert "HttpOnly" in cookie and "SameSite=Lax" in cookie, cookie
             assert ("Secure" in cookie) is secure, cookie
+        assert ("Strict-Transport-Security" in response.headers) is secure
 
 
 @pytest.fixture
