@@ -100,6 +100,8 @@ ROUTES: dict[str, Access] = {
     # administration
     "admin.users": Access.ADMIN,
     "admin.edit_user": Access.ADMIN,
+    "admin.export_person": Access.ADMIN,
+    "admin.anonymise_user": Access.ADMIN,
     "admin.departments": Access.ADMIN,
     "admin.rename_department": Access.ADMIN,
     "admin.department_contact": Access.ADMIN,

@@ -1,7 +1,9 @@
-"""Administration: people, their roles and departments, HR scopes, and the audit log."""
+"""Administration: people, their roles and departments, HR scopes, personal data, and the audit log."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import json
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,10 +18,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from . import audit, privacy
 from .access import admin_required
 from .departments import tree
 from .extensions import db
-from .forms import MIN_PASSWORD, FlaskForm, options
+from .forms import MIN_PASSWORD, AnonymiseForm, FlaskForm, options
 from .models import AuditEntry, Department, HRScope, Role, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -69,14 +72,7 @@ def users():
 @admin_required
 def edit_user(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
-    nodes = tree()
-    form = UserForm(obj=user if request.method == "GET" else None)
-    form.department.choices = options([(n.id, n.path) for n in nodes])
-    form.scope.choices = options([(n.id, n.path) for n in nodes])
-    if request.method == "GET":
-        form.department.data = user.department_id
-        form.roles.data = sorted(r.value for r in user.roles)
-        form.scope.data = sorted(user.scope_department_ids)
+    form = _user_form(user, submitted=request.method == "POST")
     if form.validate_on_submit():
         roles = {Role(r) for r in form.roles.data}
         if user.id == current_user.id and (Role.ADMIN not in roles or not form.active.data):
@@ -92,7 +88,59 @@ def edit_user(user_id: int):
             db.session.commit()
             flash(_("Saved %(name)s.", name=user.name), "success")
             return redirect(url_for(".users", q=user.email))
-    return render_template("admin/user.html", form=form, user=user)
+    return _user_page(user, form)
+
+
+@bp.route("/users/<int:user_id>/export.json")
+@admin_required
+def export_person(user_id: int):
+    """Download everything stored about one person (a subject access request)."""
+    user = db.session.get(User, user_id) or abort(404)
+    audit.record("export_person", user.id)
+    return Response(
+        json.dumps(privacy.person_export(user.id), ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="person-{user.id}.json"'},
+    )
+
+
+@bp.route("/users/<int:user_id>/anonymise", methods=["POST"])
+@admin_required
+def anonymise_user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = AnonymiseForm()
+    if form.validate_on_submit():
+        if User.normalise_email(form.email.data) != user.email:
+            form.email.errors.append(_("That is not this person's email; nothing was changed."))
+        else:
+            try:
+                privacy.anonymise(user.id, current_user)
+            except privacy.Refused as refusal:
+                form.email.errors.append(str(refusal))
+            else:
+                flash(_("The person was anonymised; their learning records are kept without their name."), "success")
+                return redirect(url_for(".edit_user", user_id=user.id))
+    return _user_page(user, anonymise_form=form)
+
+
+def _user_form(user: User, submitted: bool) -> UserForm:
+    """The account form, as the admin sent it or, if not `submitted`, filled in from `user`."""
+    nodes = tree()
+    form = UserForm() if submitted else UserForm(formdata=None, obj=user)
+    form.department.choices = options([(n.id, n.path) for n in nodes])
+    form.scope.choices = options([(n.id, n.path) for n in nodes])
+    if not submitted:
+        form.department.data = user.department_id
+        form.roles.data = sorted(r.value for r in user.roles)
+        form.scope.data = sorted(user.scope_department_ids)
+    return form
+
+
+def _user_page(user: User, form: UserForm | None = None, anonymise_form: AnonymiseForm | None = None) -> str:
+    return render_template(
+        "admin/user.html", user=user, form=form or _user_form(user, submitted=False),
+        anonymise_form=anonymise_form or AnonymiseForm(formdata=None), anonymised=privacy.is_anonymised(user),
+    )
 
 
 @bp.route("/departments", methods=["GET", "POST"])

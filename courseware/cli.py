@@ -1,8 +1,9 @@
-"""`flask` commands: content, users, and one-step setup."""
+"""`flask` commands: content, users, reminders, one-step setup, and backup and restore."""
 from __future__ import annotations
 
 import secrets
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -10,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
-from . import drafts
+from . import backups, drafts
 from .content import CourseInvalid, compile_sources, decode_sources, read_sources
 from .content.diff import unified
 from .departments import find_or_create
@@ -220,8 +221,69 @@ def reminders_send(days_before: int, dry_run: bool) -> None:
     click.echo(", ".join(f"{verb} {n} {kind}" for kind, n in sorted(counts.items())) or "nothing to send")
 
 
+def _sqlite_database(command: str) -> Path:
+    """Return the live SQLite database file, or stop with a pointer to the PostgreSQL procedure."""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite":
+        raise click.ClickException(
+            f"`{command}` works on the embedded SQLite database; this app uses {url.get_backend_name()}. "
+            "Use pg_dump and pg_restore as described in docs/deploy.md (Backups)."
+        )
+    if url.database in (None, "", ":memory:"):
+        raise click.ClickException("the database is in memory; there is no file to back up or restore")
+    return Path(url.database).resolve()
+
+
+def _size(path: Path) -> str:
+    return f"{path.stat().st_size / 1024 / 1024:.1f} MB"
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup(file: Path) -> None:
+    """Copy the SQLite database to FILE (a new file); safe while the app runs."""
+    live = _sqlite_database("backup")
+    if file.exists():
+        raise click.ClickException(f"{file} exists already; choose a new name, e.g. with the date")
+    try:
+        backups.copy(live, file)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backed up {live} to {file.resolve()} ({_size(file)}); the copy passed the integrity check.")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.confirmation_option(prompt="Replace every record in the live database with this backup?")
+@with_appcontext
+def restore(file: Path) -> None:
+    """Replace the SQLite database with FILE, a backup made by `backup`. Stop the app first.
+
+    The live database is first saved beside itself (…-before-restore-<time>.db), then replaced
+    in one transaction. Run `flask --app app db upgrade` afterwards if the backup is older than
+    this version of Courseware.
+    """
+    live = _sqlite_database("restore")
+    try:
+        revision = backups.schema_revision(file)
+        saved = live.with_name(f"{live.stem}-before-restore-{datetime.now():%Y%m%d-%H%M%S}{live.suffix}")
+        db.engine.dispose()
+        backups.copy(live, saved)
+        backups.restore(file, live)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        db.engine.dispose()
+    click.echo(f"Restored {live} from {file.resolve()} (schema revision {revision}).")
+    click.echo(f"The database as it was before is kept in {saved}.")
+    click.echo("Run `flask --app app db upgrade` before starting the app if the backup is from an older version.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(content_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(setup)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)

@@ -63,3 +63,9 @@ class SignupForm(FlaskForm):
 class PasswordChangeForm(FlaskForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
     password, confirm = _new_password(_l("New password"), _l("Repeat new password"))
+
+
+class AnonymiseForm(FlaskForm):
+    """Anonymising cannot be undone, so the admin confirms by typing the person's email."""
+
+    email = StringField(_l("Type this person's email to confirm"), validators=[DataRequired(), Length(max=254)])
