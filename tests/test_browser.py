@@ -1,31 +1,15 @@
 """A trainee in a real browser (Debian's Chromium driven by Playwright)."""
 from __future__ import annotations
 
-import gc
-import os
-import shutil
-import threading
-
 import pytest
+from browser_support import BROWSER_MARKS, launch, log_in, serve
 from conftest import PASSWORD, make_app
-from werkzeug.serving import make_server
 
 from courseware.cli import create_user
 from courseware.models import Role
 from courseware.publishing import publish
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-if CHROMIUM is None and os.environ.get("CI"):
-    raise RuntimeError("CI must run the browser tests: .ci/run installs Debian's chromium")
-
-pytestmark = [
-    pytest.mark.browser,
-    # The browser drops requests it no longer needs (a favicon when a page is left quickly); the
-    # test server's thread then leaves the static file for the garbage collector to close.
-    pytest.mark.filterwarnings("ignore:Exception ignored in:pytest.PytestUnraisableExceptionWarning"),
-    pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed (apt-get install chromium)"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -36,24 +20,15 @@ def live_server(tmp_path, course_sources):
         create_user("learner@example.com", "王小明", {Role.TRAINEE}, "销售部", PASSWORD)
         create_user("hr@example.com", "人事小赵", {Role.HR}, "人力资源部", PASSWORD)
         create_user("trainer@example.com", "讲师老陈", {Role.TRAINER}, "人力资源部", PASSWORD)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    gc.collect()  # close what dropped requests left behind while this module's warning filter applies
+    with serve(app) as base:
+        yield base
 
 
 @pytest.fixture
 def page():
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
-        )
+        browser = launch(playwright)
         page = browser.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
@@ -94,13 +69,6 @@ def test_trainee_reads_a_lesson_marks_it_complete_and_sees_the_bar_move(live_ser
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     assert bar(page, "课程进度") == 3
-
-
-def log_in(page, base, email="learner@example.com"):
-    page.goto(base + "/")
-    page.get_by_label("邮箱").fill(email)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
 
 
 def answer_in_browser(page, question):

@@ -135,6 +135,24 @@ def test_exports_honour_filters_open_in_excel_and_are_audited(client, staff, hr,
         ]
 
 
+def test_exported_names_never_become_formulas_in_excel(client, app, make_user, login, published):
+    from openpyxl import load_workbook
+
+    from courseware.models import User
+
+    learner_id, _ = make_user(department="=2+3")
+    with app.app_context():
+        db.session.get(User, learner_id).name = '=HYPERLINK("http://evil.example","点我")'
+        db.session.commit()
+    login(make_user(Role.HR)[1])
+    rows = list(csv.reader(io.StringIO(client.get("/hr/learners.csv").get_data().decode("utf-8-sig"))))
+    hostile = next(row for row in rows if "HYPERLINK" in row[0])
+    assert hostile[0] == '\'=HYPERLINK("http://evil.example","点我")' and hostile[2] == "\'=2+3"
+    sheet = load_workbook(io.BytesIO(client.get("/hr/learners.xlsx").get_data())).active
+    cell = next(row[0] for row in sheet.iter_rows() if "HYPERLINK" in str(row[0].value))
+    assert cell.data_type == "s" and cell.value == '=HYPERLINK("http://evil.example","点我")'
+
+
 def test_transcript_drills_down_to_a_quiz_answer_and_is_audited(client, make_user, login, published, app):
     learner_id, learner_email = make_user(department="销售部")
     login(learner_email)

@@ -62,12 +62,24 @@ def _learner_rows(result, columns, tz: ZoneInfo, labels: dict[str, str]) -> Iter
             ] + [labels[row.course_status or "not_started"], completed]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value: str) -> str:
+    """A cell Excel shows as typed: text that would start a formula gets a leading apostrophe.
+
+    Names and departments come from staff imports and sign-ups, so `=HYPERLINK(...)` must not
+    become a live formula on an HR computer.
+    """
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 def _csv(rows: Iterator[list[str]]) -> Iterator[str]:
     yield "\ufeff"
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:
-        writer.writerow(row)
+        writer.writerow([_inert(value) for value in row])
         if buffer.tell() > 64_000:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -77,11 +89,17 @@ def _csv(rows: Iterator[list[str]]) -> Iterator[str]:
 
 def _xlsx(rows: Iterator[list[str]], sheet_name: str) -> Iterator[bytes]:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(sheet_name)
     for row in rows:
-        sheet.append(row)
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value)
+            cell.data_type = "s"  # always text: openpyxl would store "=..." as a formula
+            cells.append(cell)
+        sheet.append(cells)
     with tempfile.TemporaryFile() as spool:
         workbook.save(spool)
         spool.seek(0)
