@@ -148,6 +148,18 @@ def wrk(base: str, lines: list[str], connections: int, duration: int, threads: i
     return {"rps": requests / seconds, "mean_ms": mean_ms}
 
 
+def page_time(base: str, line: str, repeats: int) -> float:
+    """Median ms to fetch one page over HTTP, one request at a time (after one warm-up request)."""
+    _method, path, cookie, _body = line.split("\t")
+    timings = []
+    for _ in range(repeats + 1):
+        started = time.perf_counter()
+        with urlopen(Request(base + path, headers={"Cookie": cookie}), timeout=120) as response:
+            response.read()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings[1:])
+
+
 # --- sessions: signed cookies for logged-in learners, as the app itself would set them ------
 
 
@@ -207,10 +219,11 @@ def bench_backend(backend: str, url: str, args) -> list[Row]:
             ("HR learner matrix (10,000)", plan["matrix"], plan["hr_id"], 3.0),
             ("trainer analytics overview, recomputed", plan["analytics"], plan["trainer_id"], None),
         ):
-            page = wrk(site, [line], 1, args.duration, threads=1)
-            sql_ms = replay_sql(app, line.split("\t")[1], user_id, repeats=3 if target is None else 20)
-            ok = page["mean_ms"] / sql_ms <= target if target else None
-            rows.append(Row(case, page["mean_ms"], sql_ms, "ms", f"≤ {target}× its SQL" if target else "—", ok))
+            repeats = 3 if target is None else 20
+            page_ms = page_time(site, line, repeats)
+            sql_ms = replay_sql(app, line.split("\t")[1], user_id, repeats)
+            ok = page_ms / sql_ms <= target if target else None
+            rows.append(Row(case, page_ms, sql_ms, "ms", f"≤ {target}× its SQL" if target else "—", ok))
         if backend == "postgresql":
             rows.append(check_workers_agree(app, site))
     for fmt in ("csv", "xlsx"):
