@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, exists, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import certificates, grading, roleplay
@@ -155,8 +155,20 @@ def _finish(user: User, live: LiveCourse, activity_id: str, kind: str, now: date
     _mark(user, activity_id, kind, None, live.revision_id, Status.COMPLETED, now)
 
 
+def _wait_for_other_writes(user: User) -> None:
+    """Wait for the learner's other write transactions, so that what is read next includes them.
+
+    Finishing a module's last lesson in one tab while passing its quiz in another must complete
+    the module: each rollup has to see the other's work. On PostgreSQL this locks the learner's
+    row (FOR NO KEY UPDATE, which the inserts that reference the learner do not wait on) until
+    commit; SQLite runs one write transaction at a time already and renders no lock.
+    """
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
+
+
 def _complete_rollups(user: User, live: LiveCourse, module: Module | None, now: datetime, round_: int) -> None:
     """Complete the module and the course when their rules now hold."""
+    _wait_for_other_writes(user)
     completed = set(
         db.session.scalars(
             select(Progress.activity_id).where(
@@ -232,23 +244,24 @@ def attempts_this_round(user: User, live: LiveCourse, quiz_id: str) -> list[Quiz
     return attempts_of(user, quiz_id, certificates.cycle_of(user.id, live.course.id)[1])
 
 
-def _used(model: type, column: str, user: User, activity_id: str) -> int:
-    return db.session.scalar(
-        select(func.coalesce(func.max(model.number), 0)).where(
-            model.user_id == user.id, getattr(model, column) == activity_id
-        )
-    )
-
-
 def _begin(model: type, column: str, user: User, live: LiveCourse, activity: Quiz | Scenario, kind: str) -> str | None:
-    """Open the learner's next attempt or run; return its id, or None if a parallel request won."""
+    """Open the learner's next attempt or run; return its id, or None if one is open already.
+
+    One statement both checks that nothing is open and numbers the new row, so two clicks that
+    race cannot open two: the loser either sees the winner's row or collides on its number.
+    """
     row_id, now = str(uuid.uuid4()), utcnow()
+    theirs = (model.user_id == user.id) & (getattr(model, column) == activity.id)
+    number = select(func.coalesce(func.max(model.number), 0) + 1).where(theirs).scalar_subquery()
+    values = {
+        "id": literal(row_id), "user_id": literal(user.id), "number": number,
+        "revision_id": literal(live.revision_id), "status": literal("in_progress"),
+        "started_at": literal(now, model.started_at.type), column: literal(activity.id),
+    }
+    open_already = exists().where(theirs, model.status == "in_progress")
     inserted = db.session.execute(
         _insert(model)
-        .values(
-            id=row_id, user_id=user.id, number=_used(model, column, user, activity.id) + 1,
-            revision_id=live.revision_id, status="in_progress", started_at=now, **{column: activity.id},
-        )
+        .from_select(list(values), select(*values.values()).where(~open_already))
         .on_conflict_do_nothing()
         .returning(model.id)
     ).scalar()
@@ -279,18 +292,32 @@ def start_attempt(user: User, live: LiveCourse, quiz: Quiz) -> QuizAttempt:
 
 def save_answers(attempt: QuizAttempt, answers: dict[str, Any]) -> bool:
     """Keep the learner's answers so far; tell whether the attempt was still open to changes."""
-    if not _save(attempt, answers):
+    if not _lock_if_open(attempt):
         return False
+    _write_answers(attempt, answers, utcnow())
     db.session.commit()
     return True
 
 
-def _save(attempt: QuizAttempt, answers: dict[str, Any]) -> bool:
-    if attempt.status != "in_progress":
-        return False
+def _lock_if_open(attempt: QuizAttempt, **values: Any) -> bool:
+    """Lock the attempt's row, setting `values`, if it is still in progress; otherwise roll back.
+
+    Saves and submits both take this lock before they write answers, so an autosave racing a
+    submit lands before the grading or not at all, and the two never wait on each other's rows.
+    """
+    held = db.session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.status == "in_progress")
+        .values({"status": QuizAttempt.status, **values})
+    ).rowcount == 1
+    if not held:
+        db.session.rollback()
+    return held
+
+
+def _write_answers(attempt: QuizAttempt, answers: dict[str, Any], now: datetime) -> None:
     if not answers:
-        return True
-    now = utcnow()
+        return
     statement = _insert(QuizAnswer)
     db.session.execute(
         statement.on_conflict_do_update(
@@ -299,21 +326,14 @@ def _save(attempt: QuizAttempt, answers: dict[str, Any]) -> bool:
         ),
         [{"attempt_id": attempt.id, "question_id": qid, "answer": answer, "updated_at": now} for qid, answer in answers.items()],
     )
-    return True
 
 
 def submit_attempt(user: User, live: LiveCourse, attempt: QuizAttempt, quiz: Quiz, answers: dict[str, Any]) -> QuizAttempt:
     """Grade and close an attempt exactly once; a second submit returns the first result."""
-    _save(attempt, answers)
     now = utcnow()
-    claimed = db.session.execute(
-        update(QuizAttempt)
-        .where(QuizAttempt.id == attempt.id, QuizAttempt.status == "in_progress")
-        .values(status="submitted", submitted_at=now)
-    ).rowcount
-    if claimed != 1:
-        db.session.rollback()
+    if not _lock_if_open(attempt, status="submitted", submitted_at=now):
         return db.session.get(QuizAttempt, attempt.id, populate_existing=True)
+    _write_answers(attempt, answers, now)
     db.session.expire(attempt)
     result = grading.grade(quiz, attempt.answer_map())
     attempt.score, attempt.passed = result.scaled, result.passed
@@ -393,10 +413,14 @@ def runs_of(user: User, scenario_id: str) -> list[ScenarioRun]:
 
 
 def start_run(user: User, live: LiveCourse, scenario: Scenario, *, fresh: bool = False) -> ScenarioRun:
-    """Resume the run in progress, or start a new one; `fresh` abandons an unfinished run (replay)."""
+    """Resume the run in progress, or start a new one; `fresh` abandons an unfinished run (replay).
+
+    Starting again a run with no choice made yet is that run, so a double click on "start again"
+    opens one new run, not two.
+    """
     for _ in range(3):
         run = current_run(user, scenario.id)
-        if run is not None and not fresh:
+        if run is not None and (not fresh or not run.steps):
             return run
         if run is not None:
             db.session.execute(
