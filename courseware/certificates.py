@@ -190,7 +190,7 @@ def pdf(code: str):
 
 @bp.route("/verify/<code>")
 def verify(code: str):
-    """Public: anyone holding a code can check it; only name, course and date are shown."""
+    """Public: anyone holding a code can check it; only name, course, dates and validity are shown."""
     certificate = db.session.scalar(select(Certificate).where(Certificate.code == code.strip().upper()))
     if certificate is None:
         return render_template("certificates/verify.html", certificate=None, code=code), 404
@@ -199,6 +199,8 @@ def verify(code: str):
         certificate=certificate,
         name=certificate.user.name,
         issued=_local_date(certificate.issued_at),
+        expires=_local_date(certificate.expires_at),
+        lapsed=certificate.expires_at is not None and certificate.expires_at <= utcnow(),
     )
 
 

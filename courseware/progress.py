@@ -107,7 +107,10 @@ def summarise(course: Course, states: dict[str, ActivityState]) -> CourseProgres
 
 
 def _next_activity(course: Course, states: dict[str, ActivityState]) -> Activity | None:
-    """Pick where to continue: the activity last touched if unfinished, else the next unfinished one."""
+    """Pick where to continue: the activity last touched if unfinished, else the next unfinished one.
+
+    The final assessment waits until every module activity is done, unless the learner is taking it.
+    """
     activities = course.activities
     unfinished = [i for i, a in enumerate(activities) if not _done(states, a.id)]
     if not unfinished:
@@ -117,8 +120,8 @@ def _next_activity(course: Course, states: dict[str, ActivityState]) -> Activity
         for i, a in enumerate(activities)
         if (state := states.get(a.id)) and state.last_touched
     ]
-    if not touched:
-        return activities[unfinished[0]]
-    _, last = max(touched)
-    after = next((i for i in unfinished if i >= last), unfinished[0])
-    return activities[after]
+    last = max(touched)[1] if touched else -1
+    if last in unfinished:
+        return activities[last]
+    ahead = [i for i in unfinished if activities[i].id != course.final_quiz_id] or unfinished
+    return activities[next((i for i in ahead if i > last), ahead[0])]
