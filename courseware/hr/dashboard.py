@@ -4,19 +4,33 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import render_template
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 
 from .. import reports
 from ..access import hr_required
 from ..assignments import today
 from ..departments import tree
 from ..extensions import db
-from ..models import Assignment, utcnow
+from ..models import Assignment, Progress, Status, User, utcnow
 from ..publishing import require_live_course
 from . import bp
 from .scope import visible_department_ids
 
 EXPIRY_WARNING_DAYS = 60
+
+
+def course_status_counts(course_id: str, department_ids: set[int] | None) -> dict[str, int]:
+    """How many active learners in scope have not started, are partway through, or have completed the course."""
+    statement = (
+        select(Progress.status, func.count(User.id))
+        .select_from(User)
+        .outerjoin(Progress, and_(Progress.user_id == User.id, Progress.activity_id == course_id))
+        .where(User.active.is_(True))
+        .group_by(Progress.status)
+    )
+    counts = dict(db.session.execute(reports.in_departments(statement, department_ids)).all())
+    counts[Status.NOT_STARTED.value] = counts.get(Status.NOT_STARTED.value, 0) + counts.pop(None, 0)
+    return {status.value: counts.get(status.value, 0) for status in Status}
 
 
 @bp.route("/")
@@ -38,6 +52,7 @@ def dashboard():
         rates=rates,
         chart=[(rate.node.path, rate.percent, rate) for rate in rates],
         total=reports.completion_total(live.course.id, visible),
+        statuses=course_status_counts(live.course.id, visible),
         titles=titles | {live.course.id: live.course.title},
         overdue=reports.overdue_learners(on, visible),
         assignments=[(a, counts[a.id]) for a in assignments],

@@ -16,6 +16,7 @@ from ..departments import tree
 from ..extensions import db
 from ..forms import FlaskForm, options
 from ..models import Assignment, Progress, QuizAttempt, ScenarioRun, User
+from ..progress import learner_progress
 from ..publishing import course_at, live_course, require_live_course
 from . import bp
 from .scope import visible_department_ids
@@ -121,6 +122,7 @@ def transcript(user_id: int):
     return render_template(
         "hr/transcript.html", learner=learner, course=live.course if live else None,
         states=states, attempts=attempts, runs=runs, certificates=certificates.of(learner.id),
+        progress=learner_progress(learner.id, live.course) if live else None,
     )
 
 
