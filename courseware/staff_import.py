@@ -4,10 +4,12 @@ Reading and checking are pure (file in, rows and row errors out); `apply` writes
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from itertools import islice
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import insert, select
@@ -17,6 +19,7 @@ from .extensions import db
 from .models import Department, Role, User, UserRole
 
 MAX_ROWS = 20_000
+MAX_DEPARTMENT_LEVELS = 10  # Department.lineage keeps the ids of every level in 255 characters
 HEADERS = {
     "email": {"email", "e-mail", "邮箱", "电子邮箱", "邮件"},
     "name": {"name", "姓名", "名字"},
@@ -71,7 +74,7 @@ def read_table(filename: str, data: bytes) -> list[tuple[int, dict[str, str]]]:
         records = _csv_rows(data)
     else:
         raise ImportFileError("upload a .csv or .xlsx file")
-    rows = list(records)
+    rows = list(islice(records, MAX_ROWS + 2))  # a header, the rows allowed, and one more to tell it is too long
     if not rows:
         raise ImportFileError("the file is empty")
     header_line, header = rows[0]
@@ -90,24 +93,34 @@ def read_table(filename: str, data: bytes) -> list[tuple[int, dict[str, str]]]:
 
 
 def _csv_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
-    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
+    # Excel in China saves CSV as GBK, and "Unicode Text" as UTF-16 with a byte order mark.
+    encodings = ("utf-16",) if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else ("utf-8-sig", "gb18030")
+    for encoding in encodings:
         try:
             text = data.decode(encoding)
             break
         except UnicodeDecodeError:
             continue
     else:
-        raise ImportFileError("the file is neither UTF-8 nor GBK text")
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+        raise ImportFileError("the file is neither UTF-8, UTF-16 nor GBK text")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))  # rows end in CR LF, LF or CR
+    start = 1
     try:
         for values in reader:
-            yield reader.line_num, values
+            yield start, values  # a row with a line break inside quotes is named by its first line
+            start = reader.line_num + 1
     except csv.Error as error:
         raise ImportFileError(f"line {reader.line_num}: {error}") from error
+
+
+def _delimiter(text: str) -> str:
+    """Tell the separator from the header row: the one that splits it into the most known columns.
+
+    Excel writes ';' or a tab where ',' is the decimal mark; guessing from the rows instead is
+    fooled by a comma inside a name or a list of roles.
+    """
+    header = text.splitlines()[0] if text else ""
+    return max(",;\t", key=lambda delimiter: len(_columns(next(csv.reader([header], delimiter=delimiter)))))
 
 
 def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
@@ -117,9 +130,15 @@ def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a damaged file
         raise ImportFileError(f"not a readable .xlsx file ({error.__class__.__name__})") from error
+    sheet = workbook.active
+    if sheet is None:
+        workbook.close()
+        raise ImportFileError("the workbook has no sheet to read")
     try:
-        for number, values in enumerate(workbook.active.iter_rows(values_only=True), 1):
+        for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
             yield number, ["" if v is None else str(v) for v in values]
+    except Exception as error:  # read-only mode reads the sheet as it goes: damage inside it shows up here
+        raise ImportFileError(f"not a readable .xlsx file ({error.__class__.__name__})") from error
     finally:
         workbook.close()
 
@@ -163,6 +182,8 @@ def _check(line: int, values: dict[str, str], allowed_paths: set[str] | None) ->
     parts = split_path(values["department"])
     if not parts or any(len(part) > 120 for part in parts):
         return "a department is required, e.g. 销售部/华东区", None
+    if len(parts) > MAX_DEPARTMENT_LEVELS:
+        return f"a department path has at most {MAX_DEPARTMENT_LEVELS} levels", None
     path = " › ".join(parts)
     if allowed_paths is not None and not any(path == p or path.startswith(p + " › ") for p in allowed_paths):
         return f"department {path} is outside the departments you manage", None

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import posixpath
 import zipfile
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -58,8 +59,8 @@ def unpack(data: bytes, filename: str, course_root: str = "lessons") -> Unpacked
     result = Unpacked()
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        result.errors.append(ContentError(filename, 1, "this is not a .zip file"))
+    except Exception:  # zipfile raises many kinds for a file that is not a zip or is a damaged one
+        result.errors.append(ContentError(filename, 1, "this is not a .zip file, or it is damaged"))
         return result
     with archive:
         entries = [info for info in archive.infolist() if not info.is_dir() and not _is_clutter(info.filename)]
@@ -67,6 +68,7 @@ def unpack(data: bytes, filename: str, course_root: str = "lessons") -> Unpacked
             result.errors.append(ContentError(filename, 1, f"the archive is too large (at most {MAX_FILES} files, {MAX_TOTAL_BYTES // 1024 // 1024} MB)"))
             return result
         named: dict[str, zipfile.ZipInfo] = {}
+        repeated: list[str] = []
         for info in entries:
             path = info.filename.replace("\\", "/")
             parts = path.split("/")
@@ -74,13 +76,22 @@ def unpack(data: bytes, filename: str, course_root: str = "lessons") -> Unpacked
                 result.errors.append(ContentError(filename, 1, f"'{info.filename}' points outside the archive"))
             elif not path.endswith(SOURCE_SUFFIXES):
                 result.ignored.append(path)
+            elif path in named:
+                repeated.append(path)
             else:
                 named[path] = info
+        mapping = _course_paths(list(named), filename, course_root)
+        repeated += [target for target, n in Counter(mapping.values()).items() if n > 1]
+        result.errors += [ContentError(filename, 1, f"the archive holds two files that would both be {path}") for path in sorted(set(repeated))]
         if result.errors:
             return result
-        mapping = _course_paths(list(named), filename, course_root)
         for original, target in mapping.items():
-            result.files[target] = archive.read(named[original])
+            try:
+                result.files[target] = archive.read(named[original])
+            except Exception as error:  # a damaged or encrypted member: zipfile raises many kinds
+                result.files.clear()
+                result.errors.append(ContentError(filename, 1, f"'{original}' cannot be read: the archive is damaged or encrypted ({error.__class__.__name__})"))
+                return result
     return result
 
 

@@ -35,7 +35,7 @@ def slug_list(value: Any) -> str | None:
 
 
 COURSE_FIELDS = {"id": fm.slug, "title": fm.text}
-COURSE_OPTIONAL = {"final_quiz": fm.slug, "valid_for_days": fm.positive_int}
+COURSE_OPTIONAL = {"final_quiz": fm.slug, "valid_for_days": yamlfile.int_between(1, 36500)}  # certificates expire within a century
 MODULE_FIELDS = {"id": fm.slug, "title": fm.text, "order": fm.positive_int}
 MODULE_OPTIONAL = {"summary": fm.text, "completion": fm.mapping, "quiz": fm.slug, "scenarios": slug_list}
 LESSON_FIELDS = {"id": fm.slug, "title": fm.text, "order": fm.positive_int, "minutes": fm.positive_int}
@@ -106,7 +106,9 @@ def compile_sources(files: Sources) -> Course:
         (p for p in markdown if posixpath.basename(p) == COURSE_FILE), key=lambda p: (p.count("/"), p)
     )
     if not course_paths:
-        raise CourseInvalid(errors + [ContentError(COURSE_FILE, 1, "no course.md found in the course folder")])
+        if not any(posixpath.basename(p) == COURSE_FILE for p in files):  # else it is there but unreadable
+            errors.append(ContentError(COURSE_FILE, 1, "no course.md found in the course folder"))
+        raise CourseInvalid(errors)
     ids = IdRegistry()
     course_doc = fm.parse(course_paths[0], markdown.pop(course_paths[0]))
     if fm.check_fields(course_doc, COURSE_FIELDS, COURSE_OPTIONAL):
@@ -204,7 +206,7 @@ def _compile_activities(
                 errors.append(ContentError(path, 1, "the file must be fields written as 'name: value'"))
             continue
         kind = data.get("kind")
-        if kind not in ACTIVITY_KINDS:
+        if not isinstance(kind, str) or kind not in ACTIVITY_KINDS:
             line = data.line_of("kind")
             reason = f"'kind' must be one of: {', '.join(ACTIVITY_KINDS)}" if "kind" in data else "missing required field 'kind' (quiz or scenario)"
             errors.append(ContentError(path, line, reason))

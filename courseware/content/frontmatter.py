@@ -5,11 +5,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import yaml
-
+from . import yamlfile
 from .errors import ContentError
 
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
@@ -43,33 +41,22 @@ def parse(path: str, text: str) -> Document:
         return doc
     doc.body = "\n".join(lines[end + 1 :])
     doc.body_line = end + 2
-    source = "\n".join(lines[1:end])
-    try:
-        node = yaml.compose(source, Loader=SAFE_LOADER)
-        meta = yaml.load(source, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 2 if mark else 1
-        doc.errors.append(ContentError(path, line, f"invalid YAML in front matter: {exc.problem}"))
+    if found := yamlfile.control_character(doc.body):
+        line, reason = found
+        doc.errors.append(ContentError(path, doc.body_line + line - 1, reason))
+    before = len(doc.errors)
+    meta = yamlfile.load(path, "\n".join(lines[1:end]), doc.errors, first_line=2, label="invalid YAML in front matter")
+    if len(doc.errors) > before:
         return doc
-    except yaml.YAMLError as exc:
-        doc.error(None, f"invalid YAML in front matter: {exc}")
-        return doc
-    if node is None:
+    if meta is None:
         doc.parsed = True
         return doc
-    if not isinstance(node, yaml.MappingNode) or not isinstance(meta, dict):
-        doc.errors.append(
-            ContentError(path, node.start_mark.line + 2, "front matter must be fields written as 'name: value'")
-        )
+    if not isinstance(meta, yamlfile.LineDict):
+        line = meta.line if isinstance(meta, yamlfile.LineList) else 2
+        doc.errors.append(ContentError(path, line, "front matter must be fields written as 'name: value'"))
         return doc
-    for key_node, _ in node.value:
-        key = str(key_node.value)
-        line = key_node.start_mark.line + 2
-        if key in doc.lines:
-            doc.errors.append(ContentError(path, line, f"field '{key}' is given twice"))
-        doc.lines[key] = line
-    doc.meta = {str(key): value for key, value in meta.items()}
+    doc.errors += [ContentError(path, line, f"field '{key}' is given twice") for key, line in meta.duplicates]
+    doc.meta, doc.lines = dict(meta), dict(meta.key_lines)
     doc.parsed = True
     return doc
 

@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from itertools import count
 from typing import Any, Callable, Iterator
 
-import yaml
-
+from . import yamlfile
 from .errors import ContentError, CourseInvalid
 from .frontmatter import SLUG
 from .quizfile import unique_id
@@ -314,12 +313,10 @@ def dump(questions: list[Question]) -> tuple[str, list[Skipped]]:
 
 def quiz_to_gift(yaml_text: str, path: str) -> tuple[str, list[Skipped]]:
     """Write the questions of a quiz file as GIFT; raise `CourseInvalid` when it is not a quiz."""
-    try:
-        data = yaml.safe_load(yaml_text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        raise CourseInvalid([ContentError(path, line, f"invalid YAML: {getattr(error, 'problem', error)}")]) from error
+    errors: list[ContentError] = []
+    data = yamlfile.load(path, yaml_text, errors)  # as the course compiler reads it
+    if errors:
+        raise CourseInvalid(errors)
     questions = data.get("questions") if isinstance(data, dict) else None
     if not isinstance(questions, list) or not all(isinstance(q, dict) for q in questions):
         raise CourseInvalid([ContentError(path, 1, "not a quiz: the file needs a list 'questions:'")])

@@ -7,6 +7,9 @@ from typing import Any
 
 import yaml
 
+from . import yamlfile
+from .errors import ContentError
+
 SLUG_LENGTH = 64
 _LIST_ITEM = re.compile(r"-(\s|$)")
 
@@ -39,14 +42,19 @@ def unique_id(base: str, taken: set[str]) -> str:
 def append_questions(yaml_text: str, questions: list[dict[str, Any]]) -> tuple[str, list[str]]:
     """Add `questions` after the last item of the file's `questions:` list; return the text and their ids.
 
-    Existing lines are kept byte for byte. An id already used in the file gets a suffix `-2`, `-3`, ….
-    Raise ValueError when the file has no block list `questions:`.
+    Existing lines are kept byte for byte (a stray CR alone ends a line, as in YAML, and is written
+    as the file's other line ends). An id already used in the file gets a suffix `-2`, `-3`, ….
+    Raise ValueError when the file is not valid YAML or has no block list `questions:`.
     """
+    errors: list[ContentError] = []
+    data = yamlfile.load("", yaml_text, errors)
+    if errors:
+        raise ValueError(f"line {errors[0].line}: {errors[0].reason}: fix the quiz file first")
     newline = "\r\n" if "\r\n" in yaml_text else "\n"
-    lines = yaml_text.split(newline)
+    lines = re.split(r"\r\n|\r|\n", yaml_text)
     key_line, indent = _questions_list(yaml_text)
     end = _list_end(lines, key_line, indent)
-    taken = {str(q.get("id")) for q in yaml.safe_load(yaml_text)["questions"] if isinstance(q, dict)}
+    taken = {str(q.get("id")) for q in data["questions"] if isinstance(q, dict)}
     ids = []
     for question in questions:
         ids.append(unique_id(str(question.get("id") or "question"), taken))
@@ -56,13 +64,19 @@ def append_questions(yaml_text: str, questions: list[dict[str, Any]]) -> tuple[s
 
 
 def _questions_list(yaml_text: str) -> tuple[int, int]:
-    """Return the line index of the top-level `questions:` key and the column of its items' dashes."""
-    root = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
+    """Return the line index of the top-level `questions:` key and the column of its items' dashes.
+
+    Lines are counted at LF, CR LF and CR only, as the caller splits them; YAML would also count
+    U+0085, U+2028 and U+2029.
+    """
+    text = yaml_text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    root = yaml.compose(text, Loader=yamlfile.SAFE_LOADER)
     pairs = root.value if isinstance(root, yaml.MappingNode) else []
-    for key, value in pairs:
-        if key.value == "questions" and isinstance(value, yaml.SequenceNode) and value.value and not value.flow_style:
-            return key.start_mark.line, value.start_mark.column
-    raise ValueError("the quiz file needs a list 'questions:' written one '- ' item per question")
+    named = [(key, value) for key, value in pairs if key.value == "questions"]
+    key, value = named[-1] if named else (None, None)  # a field given twice counts as the last, as the loader reads it
+    if not (isinstance(value, yaml.SequenceNode) and value.value and not value.flow_style):
+        raise ValueError("the quiz file needs a list 'questions:' written one '- ' item per question")
+    return text.count("\n", 0, key.start_mark.index), value.start_mark.column
 
 
 def _list_end(lines: list[str], key_line: int, indent: int) -> int:

@@ -249,9 +249,11 @@ def _ending(f: Fields, lesson_ids: frozenset[str] | None) -> Ending | None:
     debrief = e.get("debrief", fm.text, "")
     lessons = e.optional("lessons", is_list, LineList())
     for index, lesson_id in enumerate(lessons):
-        if lesson_ids is not None and lesson_id not in lesson_ids:
+        if fm.slug(lesson_id):
+            e.error_at(lessons.line_of(index), "each of 'lessons' must be a lesson id")
+        elif lesson_ids is not None and lesson_id not in lesson_ids:
             e.error_at(lessons.line_of(index), f"debrief points to lesson '{lesson_id}', which does not exist")
-    return Ending(title, outcome, render(debrief), tuple(map(str, lessons)))
+    return Ending(title, outcome, render(debrief), tuple(lessons))
 
 
 def _check_graph(

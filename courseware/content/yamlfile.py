@@ -1,11 +1,17 @@
 """Load YAML keeping the line of every mapping key and list item, and read typed fields from it."""
 from __future__ import annotations
 
+import bisect
+import re
 from typing import Any, Callable
 
 import yaml
 
 from .errors import ContentError
+
+MAX_DEPTH = 50  # course files nest five or six levels; far deeper input would overflow the C parser's stack
+MAX_REPEATED = 10_000  # values that aliases (*name) may repeat, so a short file cannot expand to billions
+VALUE_NAMES = {"int": "whole number", "float": "number", "bool": "true or false", "timestamp": "date"}
 
 
 class LineDict(dict):
@@ -29,19 +35,50 @@ class LineList(list):
         return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when installed: ~10x faster
-    pass
+class _Lines:
+    """Turn a position in the text into a line number, counting only line ends an editor shows.
+
+    YAML also ends lines at U+0085, U+2028 and U+2029; counting those would point a trainer at a
+    line their editor does not have.
+    """
+
+    def __init__(self, text: str, first_line: int):
+        self.starts = [match.end() for match in re.finditer("\n", text)]
+        self.first_line = first_line
+
+    def of(self, mark: yaml.Mark | None) -> int:
+        return bisect.bisect_right(self.starts, mark.index) + self.first_line if mark else self.first_line
+
+
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed: ~10x faster
+
+
+class _Loader(SAFE_LOADER):
+    lines: _Lines
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """Report a value YAML reads but cannot build (`2020-13-45`, a 5000-digit number) at its line."""
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except Exception as error:  # PyYAML's constructors raise ValueError, KeyError, AttributeError…
+            kind = node.tag.rpartition(":")[2]
+            text = str(node.value) if isinstance(node, yaml.ScalarNode) else ""
+            value = f"'{text[:40]}{'…' if len(text) > 40 else ''}'" if text else "this value"
+            problem = f"{value} is not a valid {VALUE_NAMES.get(kind, kind)}: put it in quotes to use it as text"
+            raise yaml.MarkedYAMLError(problem=problem, problem_mark=node.start_mark) from error
 
 
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     loader.flatten_mapping(node)
     result = LineDict()
-    result.line = node.start_mark.line + 1
+    result.line = loader.lines.of(node.start_mark)
     result.key_lines, result.duplicates = {}, []
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         key = str(key) if not isinstance(key, str) else key
-        line = key_node.start_mark.line + 1
+        line = loader.lines.of(key_node.start_mark)
         if key in result:
             result.duplicates.append((key, line))
         result[key] = loader.construct_object(value_node, deep=True)
@@ -51,8 +88,8 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
 
 def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
     result = LineList(loader.construct_object(child, deep=True) for child in node.value)
-    result.line = node.start_mark.line + 1
-    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    result.line = loader.lines.of(node.start_mark)
+    result.item_lines = [loader.lines.of(child.start_mark) for child in node.value]
     return result
 
 
@@ -60,35 +97,72 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 
 
-def load(path: str, text: str, errors: list[ContentError], first_line: int = 1) -> Any:
-    """Parse YAML `text`; on a syntax error, append it to `errors` and return None."""
+def _check_size(text: str) -> None:
+    """Refuse text nested too deeply or repeated too often by aliases, before building anything."""
+    open_collections: list[tuple[str | None, int]] = []  # anchor, and the count of values when it opened
+    anchored: dict[str, int] = {}  # anchor → how many values an alias to it repeats
+    values = repeated = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            size = anchored.get(event.anchor, 1)
+            values += size
+            repeated += size
+        elif isinstance(event, yaml.ScalarEvent):
+            values += 1
+            if event.anchor:
+                anchored[event.anchor] = 1
+        elif isinstance(event, yaml.CollectionStartEvent):
+            values += 1
+            open_collections.append((event.anchor, values))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, opened_at = open_collections.pop()
+            if anchor:
+                anchored[anchor] = values - opened_at + 1
+        if len(open_collections) > MAX_DEPTH:
+            raise yaml.MarkedYAMLError(
+                problem=f"lists and fields are nested too deeply (more than {MAX_DEPTH} levels)",
+                problem_mark=event.start_mark,
+            )
+        if repeated > MAX_REPEATED:
+            raise yaml.MarkedYAMLError(
+                problem=f"aliases (*name) repeat more than {MAX_REPEATED} values: write the values out instead",
+                problem_mark=event.start_mark,
+            )
+
+
+def control_character(text: str) -> tuple[int, str] | None:
+    """Find the first character that is not text (NUL, ESC, …): return its line and what to do about it.
+
+    YAML refuses them and PostgreSQL cannot store NUL; they come in unseen from copy and paste.
+    """
+    found = yaml.reader.Reader.NON_PRINTABLE.search(text)
+    if found is None:
+        return None
+    line = text.count("\n", 0, found.start()) + 1
+    return line, f"the invisible control character U+{ord(found[0]):04X} is not allowed: delete it"
+
+
+def load(path: str, text: str, errors: list[ContentError], first_line: int = 1, label: str = "invalid YAML") -> Any:
+    """Parse YAML `text` whose first line is `first_line`; on an error, append it to `errors` and return None."""
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    lines = _Lines(text, first_line)
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = (mark.line if mark else 0) + first_line
-        errors.append(ContentError(path, line, f"invalid YAML: {exc.problem}"))
-        return None
-    except yaml.YAMLError as exc:
-        errors.append(ContentError(path, first_line, f"invalid YAML: {exc}"))
-        return None
-    if first_line != 1:
-        _shift(data, first_line - 1)
-    return data
-
-
-def _shift(data: Any, offset: int) -> None:
-    if isinstance(data, LineDict):
-        data.line += offset
-        data.key_lines = {k: v + offset for k, v in data.key_lines.items()}
-        data.duplicates = [(k, v + offset) for k, v in data.duplicates]
-        for value in data.values():
-            _shift(value, offset)
-    elif isinstance(data, LineList):
-        data.line += offset
-        data.item_lines = [v + offset for v in data.item_lines]
-        for value in data:
-            _shift(value, offset)
+        _check_size(text)
+        loader = _Loader(text)
+        loader.lines = lines
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        errors.append(ContentError(path, lines.of(mark), f"{label}: {error.problem or error.context or error}"))
+    except yaml.reader.ReaderError:
+        line, reason = control_character(text) or (1, "a character that is not text")
+        errors.append(ContentError(path, line + first_line - 1, f"{label}: {reason}"))
+    except yaml.YAMLError as error:
+        errors.append(ContentError(path, first_line, f"{label}: {error}"))
+    return None
 
 
 Check = Callable[[Any], str | None]
