@@ -157,3 +157,29 @@ def test_completing_the_course_issues_a_certificate_anyone_can_verify(client, tr
         assert learner.email not in public
     assert client.get("/verify/AAAA-BBBB-CCCC").status_code == 404
     assert client.get(f"/certificates/{code}.pdf").status_code == 302  # the PDF needs a login
+
+
+def test_continue_resumes_what_was_left_open_and_keeps_the_final_assessment_for_last(course_sources):
+    from datetime import datetime, timedelta, timezone
+
+    from courseware.content import compile_sources
+    from courseware.models import Status
+    from courseware.progress import ActivityState, summarise
+
+    course = compile_sources(course_sources)
+    activities = [a for a in course.activities if a.id != course.final_quiz_id]
+    start = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+    def done(i: int) -> ActivityState:
+        return ActivityState(Status.COMPLETED, start + timedelta(hours=i), start + timedelta(hours=i))
+
+    assert summarise(course, {}).next_activity == activities[0]
+    # Left the third activity open after finishing the first two: continue goes back to it.
+    opened = {a.id: done(i) for i, a in enumerate(activities[:2])} | {activities[2].id: ActivityState(Status.IN_PROGRESS, start + timedelta(hours=5))}
+    assert summarise(course, opened).next_activity == activities[2]
+    # Everything but one module activity done, out of order: the gap comes before the final assessment.
+    gap = activities[3]
+    almost = {a.id: done(i) for i, a in enumerate(activities) if a is not gap}
+    assert summarise(course, almost).next_activity == gap
+    everything = {a.id: done(i) for i, a in enumerate(activities)}
+    assert summarise(course, everything).next_activity.id == course.final_quiz_id
