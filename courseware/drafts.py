@@ -245,11 +245,8 @@ def add_files(files: dict[str, str], by: User, replace_all: bool = False) -> lis
     block an upload that fixes something else.
     """
     working = working_files()
-    before = set(check(working).errors)
-    after = check(dict(files) if replace_all else {**working, **files})
-    new_errors = [error for error in after.errors if error not in before]
-    if new_errors:
-        return new_errors
+    if errors := new_errors(files, replace_all, working):
+        return errors
     changes: dict[str, str | None] = {path: text for path, text in files.items() if working.get(path) != text}
     if replace_all:
         changes |= {path: None for path in working if path not in files}
@@ -257,6 +254,14 @@ def add_files(files: dict[str, str], by: User, replace_all: bool = False) -> lis
         current = draft_of(path)
         save(path, text, by, current.version if current else 0)
     return []
+
+
+def new_errors(files: dict[str, str], replace_all: bool = False, working: dict[str, str] | None = None) -> list[ContentError]:
+    """The errors laying `files` over the working copy would bring, beyond those it already has."""
+    working = working_files() if working is None else working
+    before = set(check(working).errors)
+    after = check(dict(files) if replace_all else {**working, **files})
+    return [error for error in after.errors if error not in before]
 
 
 def roll_back(revision_id: int, by: User) -> PublishResult:

@@ -301,6 +301,19 @@ def test_gift_exported_from_one_quiz_imports_into_another_as_a_draft(app, client
     assert {q.kind for q in course.quiz(target.id).questions[-carried:]} == {q.kind for q in source_quiz.questions if q.kind != "ordering"}
 
 
+def test_gift_questions_a_quiz_cannot_take_are_refused_before_the_confirm_step(app, client, published, login, trainer):
+    login(trainer[1])
+    with app.app_context():
+        target = compile_sources(drafts.live_files()).quizzes[0]
+    no_explanation = "::新题::内部客户包括同事吗？{T}\n"
+    preview = client.post("/studio/gift", data={"text": no_explanation, "quiz": target.id})
+    assert preview.status_code == 400
+    assert 'name="confirm" value="yes"' not in preview.text
+    assert "explanation" in preview.text and target.path in preview.text
+    with app.app_context():
+        assert drafts.drafts() == []
+
+
 @pytest.mark.parametrize("app_config", [{"MAX_CONTENT_LENGTH": 1024}])
 def test_an_upload_over_the_limit_gets_a_clear_page(client, published, login, trainer, app_config):
     login(trainer[1])

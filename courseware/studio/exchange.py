@@ -178,16 +178,19 @@ def gift_import():
         return _exchange_page(gift_form=form, status=400, gift_skipped=skipped)
     live = live_course()
     quiz = live.course.quiz(form.quiz.data)
-    if request.form.get("confirm") != "yes":
-        form.text.data = text
-        return _exchange_page(gift_form=form, gift_preview=questions, gift_skipped=skipped, gift_quiz=quiz)
     working = drafts.working_files()
     try:
         new_text, ids = quizfile.append_questions(working[quiz.path], questions)
     except ValueError as reason:
         errors = [ContentError(quiz.path, 1, str(reason))]
     else:
-        errors = drafts.add_files({quiz.path: new_text}, current_user)
+        errors = drafts.new_errors({quiz.path: new_text}, working=working)
+    if errors:  # shown before confirming, so the preview never offers what cannot be added
+        return _exchange_page(gift_form=form, status=400, upload_errors=errors, gift_skipped=skipped)
+    if request.form.get("confirm") != "yes":
+        form.text.data = text
+        return _exchange_page(gift_form=form, gift_preview=questions, gift_skipped=skipped, gift_quiz=quiz)
+    errors = drafts.add_files({quiz.path: new_text}, current_user)
     if errors:
         return _exchange_page(gift_form=form, status=400, upload_errors=errors)
     audit.record("content.gift_import", detail={"quiz": quiz.id, "questions": ids, "skipped": len(skipped)})
