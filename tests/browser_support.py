@@ -43,8 +43,16 @@ def serve(app) -> Iterator[str]:
         gc.collect()  # close what dropped requests left behind while the module's warning filter applies
 
 
-def launch(playwright):
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+@contextlib.contextmanager
+def chromium():
+    """Start Playwright and Debian's Chromium; yield the browser, close both afterwards."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def log_in(page, base, email="learner@example.com"):

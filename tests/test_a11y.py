@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from browser_support import BROWSER_MARKS, launch, serve
+from browser_support import BROWSER_MARKS, chromium, serve
 from conftest import PASSWORD, ROOT, make_app
 from sqlalchemy import select
 
@@ -114,11 +114,8 @@ def site(tmp_path_factory, course_sources):
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = launch(playwright)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

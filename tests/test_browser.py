@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from io import BytesIO
 
 import pytest
-from browser_support import BROWSER_MARKS, launch, log_in, serve
+from browser_support import BROWSER_MARKS, chromium, log_in, serve
 from conftest import PASSWORD, make_app
 from flask import Flask
 from openpyxl import load_workbook
@@ -60,10 +60,8 @@ def site(tmp_path, course_sources):
 @pytest.fixture
 def open_page():
     """Open pages, each in a fresh browser context: its own cookies, as another person or device would."""
-    sync_api = pytest.importorskip("playwright.sync_api")
     errors: list[str] = []
-    with sync_api.sync_playwright() as playwright:
-        browser = launch(playwright)
+    with chromium() as browser:
 
         def new_page(**context_options):
             page = browser.new_context(**context_options).new_page()
@@ -72,7 +70,6 @@ def open_page():
             return page
 
         yield new_page
-        browser.close()
     assert errors == [], errors
 
 

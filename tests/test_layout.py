@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_support import BROWSER_MARKS, launch, log_in, serve
+from browser_support import BROWSER_MARKS, chromium, log_in, serve
 from conftest import LESSONS, PASSWORD, make_app
 
 from courseware import records
@@ -84,10 +84,8 @@ def _activity(learner, live) -> dict[str, object]:
 @pytest.fixture(scope="module")
 def phones(site):
     """One logged-in phone-sized browser tab per role, opened when first needed."""
-    sync_api = pytest.importorskip("playwright.sync_api")
     base, _ids = site
-    with sync_api.sync_playwright() as playwright:
-        browser = launch(playwright)
+    with chromium() as browser:
         tabs: dict = {}
 
         def tab(who: str | None):
@@ -103,7 +101,6 @@ def phones(site):
             return page, errors
 
         yield tab
-        browser.close()
 
 
 def in_browser(test):

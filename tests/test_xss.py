@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import pytest
 import yaml
-from browser_support import BROWSER_MARKS, launch, log_in, serve
+from browser_support import BROWSER_MARKS, chromium, log_in, serve
 from conftest import PASSWORD, make_app
 
 from courseware import certificates
@@ -334,11 +334,8 @@ def site(tmp_path_factory, course):
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = launch(playwright)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
