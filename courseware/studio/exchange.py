@@ -14,6 +14,7 @@ from ..content import decode_sources
 from ..content import archive, gift, quizfile
 from ..content.archive import QUIZ_FOLDER, course_folder
 from ..content.errors import ContentError
+from ..access import live_activity_or_404
 from ..forms import options
 from ..publishing import live_course
 from . import bp, trainer_required
@@ -146,10 +147,7 @@ def download_module(module_id: str):
 @bp.route("/quizzes/<quiz_id>.gift")
 @trainer_required
 def gift_export(quiz_id: str):
-    live = live_course()
-    quiz = live.course.quiz(quiz_id) if live else None
-    if quiz is None:
-        abort(404)
+    live, quiz = live_activity_or_404("quiz", quiz_id)
     text, skipped = gift.quiz_to_gift(drafts.file_text(live.revision_id, quiz.path) or "", quiz.path)
     notes = "".join(f"// {_('Not carried')}: {item.question}: {item.reason}\n" for item in skipped)
     return Response(
