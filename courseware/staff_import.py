@@ -7,8 +7,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
+import zipfile
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from itertools import islice
 
 from email_validator import EmailNotValidError, validate_email
@@ -19,6 +21,7 @@ from .extensions import db
 from .models import Department, Role, User, UserRole
 
 MAX_ROWS = 20_000
+MAX_UNPACKED_MB = 100  # a workbook of 20,000 staff unpacks to a few MB; a zip bomb to gigabytes
 MAX_DEPARTMENT_LEVELS = 10  # Department.lineage keeps the ids of every level in 255 characters
 HEADERS = {
     "email": {"email", "e-mail", "邮箱", "电子邮箱", "邮件"},
@@ -33,6 +36,7 @@ ROLE_NAMES = {
     "admin": Role.ADMIN, "管理员": Role.ADMIN,
 }
 UNUSABLE_PASSWORD = "!"  # imported people set a password before their first login
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class ImportFileError(ValueError):
@@ -41,11 +45,25 @@ class ImportFileError(ValueError):
 
 @dataclass(frozen=True)
 class StaffRow:
+    """One checked row. Empty `roles` means the file did not say: trainee when new, unchanged otherwise."""
+
     line: int
     email: str
     name: str
     department: str
     roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Importer:
+    """Who is importing: only admins grant roles above trainee or touch people holding them;
+    `allowed_paths` (None: everywhere) are the departments an HR user manages."""
+
+    is_admin: bool
+    allowed_paths: set[str] | None = None
+
+    def manages(self, path: str) -> bool:
+        return self.allowed_paths is None or any(path == p or path.startswith(p + " › ") for p in self.allowed_paths)
 
 
 @dataclass(frozen=True)
@@ -126,6 +144,7 @@ def _delimiter(text: str) -> str:
 def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
     from openpyxl import load_workbook
 
+    _refuse_oversize_workbook(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a damaged file
@@ -143,6 +162,17 @@ def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
         workbook.close()
 
 
+def _refuse_oversize_workbook(data: bytes) -> None:
+    """Refuse a workbook whose parts would unpack past the limit, before anything is unpacked."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError) as error:
+        raise ImportFileError(f"not a readable .xlsx file ({error.__class__.__name__})") from error
+    if unpacked > MAX_UNPACKED_MB * 1024 * 1024:
+        raise ImportFileError(f"the workbook unpacks to more than {MAX_UNPACKED_MB} MB; save only the staff list in it")
+
+
 def _columns(header: list[str]) -> dict[str, int]:
     columns = {}
     for index, title in enumerate(header):
@@ -153,14 +183,11 @@ def _columns(header: list[str]) -> dict[str, int]:
     return columns
 
 
-def check_rows(table: list[tuple[int, dict[str, str]]], allowed_paths: set[str] | None = None) -> tuple[list[StaffRow], list[RowError]]:
-    """Check every row; return the good rows and, for each bad one, its line and reason.
-
-    `allowed_paths` limits an HR user to departments at or below those paths.
-    """
+def check_rows(table: list[tuple[int, dict[str, str]]]) -> tuple[list[StaffRow], list[RowError]]:
+    """Check every row on its own; return the good rows and, for each bad one, its line and reason."""
     rows, errors, seen = [], [], {}
     for line, values in table:
-        problem, row = _check(line, values, allowed_paths)
+        problem, row = _check(line, values)
         if problem is None and row.email in seen:
             problem = f"email {row.email} is also on line {seen[row.email]}"
         if problem:
@@ -171,7 +198,9 @@ def check_rows(table: list[tuple[int, dict[str, str]]], allowed_paths: set[str] 
     return rows, errors
 
 
-def _check(line: int, values: dict[str, str], allowed_paths: set[str] | None) -> tuple[str | None, StaffRow | None]:
+def _check(line: int, values: dict[str, str]) -> tuple[str | None, StaffRow | None]:
+    if any(CONTROL_CHARACTERS.search(value) for value in values.values()):
+        return "the row contains a control character (such as NUL or a line break inside a cell); remove it", None
     try:
         email = validate_email(values["email"], check_deliverability=False).normalized.lower()
     except EmailNotValidError:
@@ -184,31 +213,54 @@ def _check(line: int, values: dict[str, str], allowed_paths: set[str] | None) ->
         return "a department is required, e.g. 销售部/华东区", None
     if len(parts) > MAX_DEPARTMENT_LEVELS:
         return f"a department path has at most {MAX_DEPARTMENT_LEVELS} levels", None
-    path = " › ".join(parts)
-    if allowed_paths is not None and not any(path == p or path.startswith(p + " › ") for p in allowed_paths):
-        return f"department {path} is outside the departments you manage", None
     roles = []
     for raw in filter(None, (r.strip().lower() for r in values.get("roles", "").replace("；", ";").replace("，", ",").replace(";", ",").split(","))):
         if raw not in ROLE_NAMES:
             return f"unknown role '{raw}' (use trainee, trainer, hr, admin)", None
         roles.append(ROLE_NAMES[raw].value)
-    return None, StaffRow(line, email, name, path, tuple(sorted(set(roles) or {Role.TRAINEE.value})))
+    return None, StaffRow(line, email, name, " › ".join(parts), tuple(sorted(set(roles))))
 
 
-def plan(rows: list[StaffRow], errors: list[RowError]) -> Plan:
-    """Sort good rows into people to create, to update and already up to date."""
+def plan(rows: list[StaffRow], errors: list[RowError], importer: Importer) -> Plan:
+    """Sort good rows into people to create, to update and already up to date, as `importer` may.
+
+    Runs at the preview and again at the confirm, so a row is judged by who holds which role now.
+    """
     result = Plan(errors=list(errors))
     existing = _existing_users({row.email for row in rows})
     paths = _department_paths()
     for row in rows:
         user = existing.get(row.email)
-        if user is None:
-            result.creates.append(row)
-        elif (user.name, paths.get(user.department_id), tuple(sorted(r.role for r in user.role_rows))) == (row.name, row.department, row.roles):
-            result.unchanged.append(row)
+        current_roles = tuple(sorted(r.role for r in user.role_rows)) if user else ()
+        current_path = paths.get(user.department_id, "") if user else ""
+        if problem := _refusal(row, user, current_roles, current_path, importer):
+            result.errors.append(RowError(row.line, problem))
+        elif user is None:
+            result.creates.append(replace(row, roles=row.roles or (Role.TRAINEE.value,)))
         else:
-            result.updates.append(row)
+            row = replace(row, roles=row.roles or current_roles)
+            if (user.name, current_path, current_roles) == (row.name, row.department, row.roles):
+                result.unchanged.append(row)
+            else:
+                result.updates.append(row)
+    result.errors.sort(key=lambda error: error.line)
     return result
+
+
+def _refusal(row: StaffRow, user: User | None, current_roles: tuple[str, ...], current_path: str, importer: Importer) -> str | None:
+    """Why `importer` may not apply `row`, or None."""
+    if not importer.manages(row.department):
+        return f"department {row.department} is outside the departments you manage"
+    if user is not None and not importer.manages(current_path):
+        return f"{row.email} belongs to {current_path}, outside the departments you manage"
+    if importer.is_admin:
+        return None
+    if set(row.roles) - {Role.TRAINEE.value}:
+        return "only an administrator can give the roles trainer, hr or admin"
+    if user is not None and set(current_roles) - {Role.TRAINEE.value}:
+        held = ", ".join(r for r in current_roles if r != Role.TRAINEE.value)
+        return f"{row.email} holds the role {held}; only an administrator can change this account"
+    return None
 
 
 def _existing_users(emails: set[str]) -> dict[str, User]:

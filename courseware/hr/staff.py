@@ -12,7 +12,7 @@ from .. import staff_import
 from ..access import hr_required
 from ..extensions import db
 from ..forms import EmptyForm, FlaskForm
-from ..models import ImportBatch, utcnow
+from ..models import ImportBatch, Role, utcnow
 from . import bp
 from .scope import allowed_paths
 
@@ -39,7 +39,7 @@ def import_people():
         except staff_import.ImportFileError as error:
             form.file.errors.append(str(error))
         else:
-            rows, errors = staff_import.check_rows(table, allowed_paths())
+            rows, errors = staff_import.check_rows(table)
             batch = ImportBatch(
                 id=str(uuid.uuid4()),
                 created_by_id=current_user.id,
@@ -55,7 +55,11 @@ def import_people():
 def _plan(batch: ImportBatch) -> staff_import.Plan:
     rows = staff_import.rows_from_json(batch.rows["rows"])
     errors = [staff_import.RowError(**e) for e in batch.rows["errors"]]
-    return staff_import.plan(rows, errors)
+    return staff_import.plan(rows, errors, _importer())
+
+
+def _importer() -> staff_import.Importer:
+    return staff_import.Importer(is_admin=current_user.has_role(Role.ADMIN), allowed_paths=allowed_paths())
 
 
 @bp.route("/people/import/<batch_id>")
