@@ -5,6 +5,7 @@ before it is sent, so a second run (or two at once) never sends it again.
 """
 from __future__ import annotations
 
+import re
 import smtplib
 from collections import defaultdict
 from dataclasses import dataclass
@@ -113,6 +114,18 @@ def _release(message: Message) -> None:
     db.session.commit()
 
 
+def _one_line(value: str) -> str:
+    """Header text on one line: e-mail refuses CR/LF in a header, and a title or name may hold them."""
+    return re.sub(r"[\x00-\x1f\x7f]+", " ", value).strip()
+
+
+def _email(message: Message, sender: str) -> EmailMessage:
+    email = EmailMessage()
+    email["From"], email["To"], email["Subject"] = sender, _one_line(message.user.email), _one_line(message.subject)
+    email.set_content(message.body)
+    return email
+
+
 def send(on: date | None = None, days_before: int = 3, dry_run: bool = False) -> dict[str, int]:
     """Re-assign the course to those due to recertify, then send every reminder not sent before.
 
@@ -139,12 +152,9 @@ def send(on: date | None = None, days_before: int = 3, dry_run: bool = False) ->
         for message in messages:
             if not _claim(message):
                 continue
-            email = EmailMessage()
-            email["From"], email["To"], email["Subject"] = config["MAIL_FROM"], message.user.email, message.subject
-            email.set_content(message.body)
             try:
-                smtp.send_message(email)
-            except smtplib.SMTPException:
+                smtp.send_message(_email(message, config["MAIL_FROM"]))
+            except Exception:  # noqa: BLE001 - whatever went wrong, the others still go out
                 _release(message)  # not sent: let the next run try again
                 current_app.logger.exception("reminder %s not sent", message.key)
                 continue

@@ -1,12 +1,15 @@
 """The trainee journey and its records: progress moves, survives, and is written exactly once."""
 from __future__ import annotations
 
+import re
+import zlib
+
 from conftest import at_once, pass_quiz, play_model_path
 from sqlalchemy import func, select
 
 from courseware import records
 from courseware.extensions import db
-from courseware.models import LearningRecord, Progress, User
+from courseware.models import Certificate, LearningRecord, Progress, User, utcnow
 from courseware.publishing import live_course, publish
 
 
@@ -157,6 +160,35 @@ def test_completing_the_course_issues_a_certificate_anyone_can_verify(client, tr
         assert learner.email not in public
     assert client.get("/verify/AAAA-BBBB-CCCC").status_code == 404
     assert client.get(f"/certificates/{code}.pdf").status_code == 302  # the PDF needs a login
+
+
+PDF_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t"}
+
+
+def pdf_text(data: bytes) -> str:
+    """Read back the text fpdf2 drew: deflated pages name glyphs, which the font's ToUnicode map spells out."""
+    cmap = data[data.index(b"beginbfchar"):]
+    chars = {bytes.fromhex(code.decode()): chr(int(char, 16)) for code, char in re.findall(rb"<(\w{4})> <(\w{4})>", cmap)}
+    lines = []
+    for stream in re.findall(rb"FlateDecode.*?stream\n(.*?)\nendstream", data, re.S):
+        for drawn in re.findall(rb"\(((?:\\.|[^\\)])*)\) Tj", zlib.decompress(stream), re.S):
+            codes = re.sub(rb"\\(.)", lambda m: PDF_ESCAPES.get(m[1], m[1]), drawn, flags=re.S)
+            lines.append("".join(chars[codes[i:i + 2]] for i in range(0, len(codes), 2)))
+    return "\n".join(lines)
+
+
+def test_the_certificate_links_to_the_public_address_whatever_the_host_header(client, trainee, published, app):
+    app.config["PUBLIC_URL"] = "https://learn.example.com/"
+    with app.app_context():
+        db.session.add(Certificate(code="ABCD-EFGH-JKMN", user_id=trainee, course_id="internal-customer-service",
+                                   course_title="内部客户服务意识", revision_id=published, issued_at=utcnow()))
+        db.session.commit()
+    session = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    client.set_cookie(session.key, session.value, domain="evil.example")  # the browser of someone who set the Host
+    pdf = client.get("/certificates/ABCD-EFGH-JKMN.pdf", headers={"Host": "evil.example"})
+    assert pdf.status_code == 200
+    text = pdf_text(pdf.data)
+    assert "验证 Verify: https://learn.example.com/verify/ABCD-EFGH-JKMN" in text and "evil.example" not in text
 
 
 def test_continue_resumes_what_was_left_open_and_keeps_the_final_assessment_for_last(course_sources):

@@ -72,6 +72,69 @@ def test_due_soon_overdue_and_digest_are_sent_once(app, make_user, published, sm
     assert "nothing to send" in again.output and len(inbox.messages) == 3
 
 
+def test_a_title_with_a_line_break_still_sends_every_reminder_on_one_line(app, make_user, course_sources, smtp):
+    from courseware.assignments import today
+    from courseware.publishing import publish
+
+    module = "lessons/03-core-elements/module.md"
+    sources = course_sources | {module: course_sources[module].replace(
+        "title: 四大核心要素".encode(), 'title: "四大核心\\r\\n要素\\x1b"'.encode()
+    )}
+    _, inbox = smtp
+    first_id, first = make_user(department="销售部")
+    second_id, second = make_user(department="生产部")
+    with app.app_context():
+        publish(sources)
+        on = today()
+        db.session.add_all([
+            Assignment(activity_id="core-elements", user_id=first_id, due_on=on + timedelta(days=1)),
+            Assignment(activity_id="core-elements", user_id=second_id, due_on=on - timedelta(days=1)),
+        ])
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["reminders", "send"])
+    assert result.exit_code == 0, result.output
+    assert "sent 1 due_soon, sent 1 overdue" in result.output
+    subjects = {m["To"]: m["Subject"] for m in inbox.messages}
+    assert set(subjects) == {first, second}
+    assert all("四大核心 要素" in subject and "\n" not in subject and "\r" not in subject for subject in subjects.values())
+
+
+def test_a_reminder_that_fails_is_sent_next_run_and_the_others_now(app, make_user, published, smtp, monkeypatch, caplog):
+    import smtplib
+
+    from courseware.assignments import today
+    from courseware.models import ReminderSent
+
+    _, inbox = smtp
+    learners = [make_user(department="销售部") for _ in range(3)]
+    unlucky_id, unlucky = learners[1]
+    with app.app_context():
+        db.session.add_all(
+            Assignment(activity_id="internal-customer-service", user_id=user_id, due_on=today()) for user_id, _ in learners
+        )
+        db.session.commit()
+    send_message = smtplib.SMTP.send_message
+
+    def refuse_one(self, email, *args, **kwargs):
+        if email["To"] == unlucky:
+            raise ValueError("not an SMTP error")
+        return send_message(self, email, *args, **kwargs)
+
+    monkeypatch.setattr(smtplib.SMTP, "send_message", refuse_one)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["reminders", "send"])
+    assert first.exit_code == 0, first.output
+    assert "sent 2 due_soon" in first.output and "not sent" in caplog.text
+    assert sorted(m["To"] for m in inbox.messages) == sorted(email for _, email in learners if email != unlucky)
+    with app.app_context():
+        assert unlucky_id not in db.session.scalars(select(ReminderSent.user_id)).all()  # released, not lost
+
+    monkeypatch.undo()
+    again = runner.invoke(args=["reminders", "send"])
+    assert "sent 1 due_soon" in again.output
+    assert [m["To"] for m in inbox.messages[2:]] == [unlucky]
+
+
 def test_dry_run_sends_nothing(app, make_user, published, smtp):
     from courseware.assignments import today
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime
@@ -62,24 +63,34 @@ def _learner_rows(result, columns, tz: ZoneInfo, labels: dict[str, str]) -> Iter
             ] + [labels[row.course_status or "not_started"], completed]
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Where a formula could start: the cell, or any piece a spreadsheet splitting on another
+# separator (Excel uses `;` in many locales) or on line breaks would make into a cell of its own.
+FORMULA_START = re.compile(r"(^|[;,\t\r\n])(?=[=+\-@\t\r])")
+# What XML 1.0, and so XLSX, cannot hold. openpyxl's ILLEGAL_CHARACTERS_RE has only the control
+# characters, and U+FFFE/U+FFFF would silently make a file Excel refuses to open.
+NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _printable(value: str) -> str:
+    """Drop the control characters old sign-ups let into names, which no spreadsheet can show."""
+    return NOT_XML.sub("", value)
 
 
 def _inert(value: str) -> str:
     """A cell Excel shows as typed: text that would start a formula gets a leading apostrophe.
 
-    Names and departments come from staff imports and sign-ups, so `=HYPERLINK(...)` must not
-    become a live formula on an HR computer.
+    Names and departments come from staff imports and sign-ups, so `=HYPERLINK(...)` (or
+    `x;=HYPERLINK(...)`, split on `;`) must not become a live formula on an HR computer.
     """
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return FORMULA_START.sub(lambda match: match[1] + "'", value)
 
 
 def _csv(rows: Iterator[list[str]]) -> Iterator[str]:
     yield "\ufeff"
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)  # a quoted separator stays inside its cell
     for row in rows:
-        writer.writerow([_inert(value) for value in row])
+        writer.writerow([_inert(_printable(value)) for value in row])
         if buffer.tell() > 64_000:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -96,7 +107,7 @@ def _xlsx(rows: Iterator[list[str]], sheet_name: str) -> Iterator[bytes]:
     for row in rows:
         cells = []
         for value in row:
-            cell = WriteOnlyCell(sheet, value)
+            cell = WriteOnlyCell(sheet, _printable(value))
             cell.data_type = "s"  # always text: openpyxl would store "=..." as a formula
             cells.append(cell)
         sheet.append(cells)
