@@ -41,6 +41,14 @@ def errors_of(files: dict[str, str]) -> list[str]:
     return [str(error) for error in caught.value.errors]
 
 
+def with_line(text: str, pattern: str, new: str) -> tuple[str, int]:
+    """Replace the first line matching `pattern`, keeping its indent; return the text and the line number."""
+    lines = text.split("\n")
+    index = next(i for i, row in enumerate(lines) if re.match(pattern, row))
+    lines[index] = re.match(r"\s*", lines[index])[0] + new
+    return "\n".join(lines), index + 1
+
+
 def test_real_curriculum_covers_every_module_with_complete_lessons(course_sources):
     course = compile_sources(course_sources)
     titles = [module.title for module in course.modules]
@@ -117,6 +125,70 @@ def test_broken_lesson_is_reported_with_file_and_line(text, expected):
     assert any(error.startswith(expected) for error in errors_of(sources(x=text))), expected
 
 
+STATIC_ONLY = "images must be files under static/ (e.g. /static/img/x.png); a page of this site cannot be used as an image"
+
+
+def test_an_image_from_static_is_shown():
+    course = compile_sources(sources(a=lesson(body="正文。\n\n![流程图](/static/img/flow.png)\n")))
+    assert '<img alt="流程图" src="/static/img/flow.png">' in course.lesson("lesson-a").html
+
+
+@pytest.mark.parametrize("src", ["/hr/learners/12", "images/x.png", "x", "/static/../hr/learners/12", "/admin/"])
+def test_a_page_of_this_site_cannot_be_a_lesson_image(src):
+    found = errors_of(sources(x=lesson(body=f"正文。\n\n![图]({src})\n")))
+    assert f"lessons/m1/x.md:9: {STATIC_ONLY}" in found
+
+
+@pytest.mark.parametrize(("path", "text", "line"), [
+    ("lessons/course.md", COURSE + "\n![](/hr/learners/12)\n", 7),
+    ("lessons/m1/module.md", MODULE + "\n[图]: /hr/learners/12\n\n![图][图]\n", 10),  # where the address is written
+])
+def test_a_page_of_this_site_cannot_be_an_image_in_an_introduction(path, text, line):
+    assert f"{path}:{line}: {STATIC_ONLY}" in errors_of({**sources(a=lesson()), path: text})
+
+
+@pytest.mark.parametrize("path", ["quizzes/quiz-core-elements.yaml", "quizzes/scenario-rush-order.yaml"])
+def test_a_page_of_this_site_cannot_be_an_image_in_a_quiz_or_role_play(course_sources, path):
+    text, line = with_line(course_sources[path].decode(), r"\s+feedback:", "feedback: 见图 ![图](/hr/learners/12)")
+    assert f"{path}:{line}: {STATIC_ONLY}" in errors_of({**course_sources, path: text})
+
+
+def test_a_lesson_text_over_the_limit_is_refused_at_the_line_where_it_passes_it():
+    body = "一段很长的文字。\n" * 4000  # 9 characters a line: 36,000
+    found = errors_of(sources(x=lesson(body=body)))
+    # character 30,001 is on line 3334 of the text, which starts on line 7 of the file
+    assert "lessons/m1/x.md:3340: the text is longer than 30,000 characters (36,000): shorten it or split it up" in found
+
+
+def test_a_file_over_the_limit_is_refused_without_being_read():
+    found = errors_of(sources(x=("x" * 99 + "\n") * 2001))  # 200,100 characters, no front matter
+    assert "lessons/m1/x.md:2001: the file is longer than 200,000 characters (200,100): split it into smaller files" in found
+    assert not any(error.startswith("lessons/m1/x.md:1: missing front matter") for error in found)
+
+
+def test_a_question_text_over_the_limit_is_refused_at_its_field(course_sources):
+    path = "quizzes/quiz-core-elements.yaml"
+    text, line = with_line(course_sources[path].decode(), r"\s+explanation:", "explanation: " + "长" * 30_001)
+    found = errors_of({**course_sources, path: text})
+    assert f"{path}:{line}: question 1: 'explanation' is longer than 30,000 characters (30,001): shorten it or split it up" in found
+
+
+def test_lists_nested_too_deeply_are_refused_at_their_line_instead_of_crashing(course_sources):
+    found = errors_of(sources(x=lesson(body="正文。\n\n" + "1. " * 500 + "太深\n")))
+    assert any(error.startswith("lessons/m1/x.md:9: the text nests lists, quotes or callouts too deeply") for error in found)
+    path = "quizzes/scenario-rush-order.yaml"
+    text, line = with_line(course_sources[path].decode(), r"\s+feedback:", f'feedback: "{"> " * 200}太深"')
+    found = errors_of({**course_sources, path: text})
+    assert any(error.startswith(f"{path}:{line}: node ") and "'feedback' nests lists, quotes or callouts too deeply" in error for error in found)
+
+
+@pytest.mark.parametrize("unit", ["[", "[](", "![](", "<img ", "<a ", "[^", "*_", "\\"])
+def test_hostile_text_within_the_limit_compiles_and_shows_as_text(unit):
+    body = (unit * 30_000)[:30_000]
+    html = compile_sources(sources(a=lesson(body=body))).lesson("lesson-a").html
+    assert "<img" not in html and "<a " not in html
+
+
 def test_every_error_is_reported_not_just_the_first():
     found = errors_of(sources(a=lesson("same", 1), b=lesson("same", 1), c="oops\n"))
     assert "lessons/m1/b.md:2: id 'same' is already used by lessons/m1/a.md:2" in found
@@ -139,18 +211,26 @@ def test_script_in_a_lesson_never_reaches_the_html():
         "Hello <script>alert('x')</script><img src=x onerror=alert(1)>"
         "[click](javascript:alert(2)) <a href=\"#\" onclick=\"alert(3)\">a</a>\n"
     )
-    assert "<script" not in html and "alert('x')" not in html
-    assert "onerror" not in html and "onclick" not in html and "javascript:" not in html
+    assert "<script" not in html and "<img" not in html and "javascript:" not in html
+    assert "&lt;script&gt;alert('x')&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in html, "tags show as text"
+    assert '&lt;a href="#" onclick="alert(3)"&gt;a&lt;/a&gt;' in html
+
+
+@pytest.mark.parametrize("block", ["<img src=x>", "<div>\n<img src=x>\n</div>", "<!-- note -->"])
+def test_html_in_markdown_shows_as_text(block):
+    html = render(f"前文\n\n{block}\n\n后文")
+    assert "<img" not in html and "<div" not in html and "<!--" not in html
+    assert block.replace("<", "&lt;").replace(">", "&gt;") in html
 
 
 def test_trainer_markdown_features_render():
     html = render(
         "## 标题\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```\ncode\n```\n\n"
-        "!!! tip \"提示\"\n    内容\n\n脚注[^1]\n\n[^1]: 说明\n"
+        "!!! tip \"提示\"\n    内容\n"
     )
     assert '<h2 id="标题">' in html
     assert "<table>" in html and "<pre><code>code" in html
-    assert 'class="admonition tip"' in html and 'class="footnote"' in html
+    assert 'class="admonition tip"' in html
 
 
 @pytest.mark.parametrize(

@@ -320,6 +320,18 @@ def test_a_real_quiz_exports_to_gift_that_reads_back_the_same_questions(path):
     assert dump(read) == (gift_text, [])
 
 
+def test_a_file_with_more_questions_than_allowed_is_refused_at_the_first_one_too_many():
+    many = "// 题库\n\n" + "\n\n".join(f"::q-{n}::内部客户包括同事吗？{{TRUE}}" for n in range(501))
+    with pytest.raises(CourseInvalid, match=r"^bank.gift:1003: more than 500 questions: import at most 500 at a time$"):
+        parse(many, "bank.gift")
+    assert len(parse(many.rpartition("\n\n")[0], "bank.gift")[0]) == 500
+
+
+def test_a_file_longer_than_a_course_file_may_be_is_refused_before_it_is_read():
+    with pytest.raises(CourseInvalid, match=r"^bank.gift:2: the file is longer than 200,000 characters \(200,001\)"):
+        parse("::q::是吗？{T}\n" + "x" * 199_989, "bank.gift")  # 12 + 199,989 characters
+
+
 def test_exporting_a_file_that_is_not_a_quiz_names_the_file():
     with pytest.raises(CourseInvalid, match="quizzes/scenario-rush-order.yaml:1: not a quiz"):
         quiz_to_gift((ROOT / "quizzes/scenario-rush-order.yaml").read_text("utf-8"), "quizzes/scenario-rush-order.yaml")

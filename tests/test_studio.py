@@ -352,3 +352,44 @@ def test_a_whole_course_zip_missing_a_file_it_needs_is_refused(app, client, publ
     assert "lessons/03-core-elements/module.md</code>:" in refused.text and "quiz-core-elements" in refused.text
     with app.app_context():
         assert drafts.drafts() == []
+
+
+def test_the_editor_states_its_limits_and_the_preview_refuses_longer_text_without_rendering_it(client, published, login, trainer):
+    login(trainer[1])
+    source, version = _edit_page(client)
+    page = client.get(f"/studio/files/{LESSON}")
+    assert "200,000" in page.text and "30,000" in page.text
+
+    def live(text):
+        response = client.post("/studio/preview", data={"text": text, "version": version, "path": LESSON})
+        assert response.status_code == 200
+        return response.text
+
+    too_long = live(source + "[" * 200_000)
+    assert "the file is longer than 200,000 characters" in too_long and "[[[[" not in too_long
+    long_text = live(source + "[" * 30_000)
+    assert "the text is longer than 30,000 characters" in long_text and "[[[[" not in long_text, "nothing is rendered"
+    brackets = live(source.partition("\n---\n")[0] + "\n---\n" + "[" * 30_000)
+    assert "[" * 1000 in brackets and "error-line" not in brackets
+
+
+def test_a_gift_file_with_too_many_questions_is_refused_by_file_and_line(app, client, published, login, trainer):
+    login(trainer[1])
+    with app.app_context():
+        target = compile_sources(drafts.live_files()).quizzes[0]
+    many = "\n\n".join(f"::q-{n}::内部客户包括同事吗？{{TRUE####是的。}}" for n in range(600)).encode()
+    refused = client.post(
+        "/studio/gift", data={"file": (io.BytesIO(many), "bank.gift"), "quiz": target.id}, content_type="multipart/form-data"
+    )
+    assert refused.status_code == 400
+    assert "<code>bank.gift</code>:1001: more than 500 questions" in refused.text
+    with app.app_context():
+        assert drafts.drafts() == []
+
+
+def test_the_preview_says_why_an_image_is_refused_and_never_loads_it(client, published, login, trainer):
+    login(trainer[1])
+    source, version = _edit_page(client)
+    live = client.post("/studio/preview", data={"text": source + "\n![](/hr/learners/12)\n", "version": version, "path": LESSON})
+    assert "images must be files under static/" in live.text
+    assert "/hr/learners/12" not in live.text

@@ -9,7 +9,7 @@ import dataclasses
 import hashlib
 import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Callable
 
@@ -18,14 +18,14 @@ from . import yamlfile
 from .errors import ContentError, CourseInvalid
 from .model import CompletionRule, Course, Lesson, Module
 from .quiz import Quiz, compile_quiz
-from .render import loads_external_resource, render
+from .render import image_problem, render, unrenderable
 from .scenario import Scenario, compile_scenario
 
 COURSE_FILE = "course.md"
 MODULE_FILE = "module.md"
 QUIZ_FOLDER = "quizzes"
 YAML_SUFFIXES = (".yaml", ".yml")
-EXTERNAL_IMAGE_LINE = re.compile(r"!\[[^\]]*\]\(\s*<?(?:https?:)?//|<img[^>]+src=[\"']?(?:https?:)?//", re.I)
+MAX_FILE_CHARS = 200_000  # the largest file of the course has about 9,300, the whole course about 116,000
 
 
 def slug_list(value: Any) -> str | None:
@@ -77,6 +77,14 @@ def decode_sources(files: Sources) -> tuple[dict[str, str], list[ContentError]]:
     return texts, errors
 
 
+def too_long(path: str, text: str) -> ContentError | None:
+    """Refuse a file longer than `MAX_FILE_CHARS`, at the line where it passes the limit."""
+    if len(text) <= MAX_FILE_CHARS:
+        return None
+    line = text.count("\n", 0, MAX_FILE_CHARS) + 1
+    return ContentError(path, line, f"the file is longer than {MAX_FILE_CHARS:,} characters ({len(text):,}): split it into smaller files")
+
+
 class IdRegistry:
     """Ids are shared by every activity in a course: each may be used once."""
 
@@ -100,6 +108,10 @@ class IdRegistry:
 def compile_sources(files: Sources) -> Course:
     """Compile course files into a `Course`; raise `CourseInvalid` listing every error."""
     texts, errors = decode_sources(files)
+    for path, text in list(texts.items()):
+        if error := too_long(path, text):  # left out before anything reads it
+            errors.append(error)
+            del texts[path]
     yaml_paths = sorted(p for p in texts if p.split("/")[0] == QUIZ_FOLDER and p.endswith(YAML_SUFFIXES))
     markdown = {p: t for p, t in texts.items() if p not in yaml_paths}
     course_paths = sorted(
@@ -113,6 +125,7 @@ def compile_sources(files: Sources) -> Course:
     course_doc = fm.parse(course_paths[0], markdown.pop(course_paths[0]))
     if fm.check_fields(course_doc, COURSE_FIELDS, COURSE_OPTIONAL):
         ids.claim_doc(course_doc)
+    intro_html = _rendered(course_doc)
     errors += course_doc.errors
 
     module_docs, lesson_docs = _group_by_module(posixpath.dirname(course_paths[0]), markdown, errors)
@@ -149,7 +162,7 @@ def compile_sources(files: Sources) -> Course:
     return Course(
         id=course_doc.meta["id"],
         title=course_doc.meta["title"].strip(),
-        intro_html=render(course_doc.body),
+        intro_html=intro_html,
         modules=tuple(sorted((m for m, _ in modules), key=lambda m: m.order)),
         quizzes=tuple(quizzes.values()),
         scenarios=tuple(scenarios.values()),
@@ -212,12 +225,30 @@ def _compile_activities(
             errors.append(ContentError(path, line, reason))
             continue
         activity = ACTIVITY_KINDS[kind](path, data, errors, lesson_ids)
+        if activity is not None and (found := image_problem("".join(_html_of(activity)))):
+            src, reason = found
+            errors.append(ContentError(path, _line_of(texts[path], src), reason))
+            activity = None
         if activity is None:
             failed.add(str(data.get("id")))
             continue
         ids.claim(activity.id, path, data.line_of("id"))
         (quizzes if isinstance(activity, Quiz) else scenarios)[activity.id] = activity
     return quizzes, scenarios, failed
+
+
+def _html_of(value: Any) -> Iterator[str]:
+    """Yield the HTML of every field of a compiled activity whose name ends in 'html'."""
+    if dataclasses.is_dataclass(value):
+        for field in dataclasses.fields(value):
+            item = getattr(value, field.name)
+            if field.name.endswith("html"):
+                yield item
+            else:
+                yield from _html_of(item)
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from _html_of(item)
 
 
 def _attach(
@@ -281,6 +312,7 @@ def _compile_module(
     if not lesson_docs:
         doc.error(None, "the module has no lessons: add a lesson file to its folder")
     rule = _completion_rule(doc, {lesson.id for lesson in lessons}) if valid else None
+    intro_html = _rendered(doc)
     errors += doc.errors
     if errors or not valid or rule is None:
         return None, errors
@@ -290,7 +322,7 @@ def _compile_module(
             title=doc.meta["title"].strip(),
             order=doc.meta["order"],
             summary=str(doc.meta.get("summary", "")).strip(),
-            intro_html=render(doc.body),
+            intro_html=intro_html,
             lessons=tuple(sorted(lessons, key=lambda lesson: lesson.order)),
             completion=rule,
             path=doc.path,
@@ -305,14 +337,8 @@ def _compile_lesson(doc: fm.Document, module_id: str) -> Lesson | None:
     if not doc.body.strip():
         doc.error(None, "the lesson has no text after its front matter")
         return None
-    html = render(doc.body)
-    if loads_external_resource(html):
-        offset = next(
-            (i for i, line in enumerate(doc.body.split("\n")) if EXTERNAL_IMAGE_LINE.search(line)), 0
-        )
-        doc.errors.append(
-            ContentError(doc.path, doc.body_line + offset, "image from another site: intranet learners cannot load it; put the image in static/")
-        )
+    html = _rendered(doc)
+    if html is None:
         return None
     return Lesson(
         id=doc.meta["id"],
@@ -323,6 +349,28 @@ def _compile_lesson(doc: fm.Document, module_id: str) -> Lesson | None:
         module_id=module_id,
         path=doc.path,
     )
+
+
+def _rendered(doc: fm.Document) -> str | None:
+    """Render the text after the front matter, or report why it cannot be shown and return None."""
+    if not doc.parsed:
+        return None
+    if found := unrenderable(doc.body):
+        line, problem = found
+        doc.errors.append(ContentError(doc.path, doc.body_line + line - 1, f"the text {problem}"))
+        return None
+    html = render(doc.body)
+    if found := image_problem(html):
+        src, reason = found
+        doc.errors.append(ContentError(doc.path, doc.body_line + _line_of(doc.body, src) - 1, reason))
+        return None
+    return html
+
+
+def _line_of(text: str, src: str) -> int:
+    """Find the line of the Markdown image or link definition naming `src` (1 when written otherwise)."""
+    found = re.search(rf"(?:\(\s*<?|\]:\s*<?){re.escape(src)}", text)
+    return text.count("\n", 0, found.start()) + 1 if found else 1
 
 
 COMPLETION_CONDITIONS = ("lessons", "quiz", "scenarios")

@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from . import yamlfile
 from .errors import ContentError
+from .render import unrenderable
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
@@ -73,7 +74,8 @@ def slug(value: Any) -> str | None:
 def text(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return "must be non-empty text"
-    return None
+    found = unrenderable(value)
+    return found[1] if found else None
 
 
 def positive_int(value: Any) -> str | None:

@@ -24,6 +24,7 @@ from itertools import count
 from typing import Any, Callable, Iterator
 
 from . import yamlfile
+from .compiler import too_long
 from .errors import ContentError, CourseInvalid
 from .frontmatter import SLUG
 from .quizfile import unique_id
@@ -35,6 +36,7 @@ Read = tuple[dict[str, Any], list[str]]  # a question's own fields, and what is 
 BLANK = "____"
 TRUE_FALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
 MOODLE_SHARES = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20})  # k for which 100/k % is a Moodle grade
+MAX_QUESTIONS = 500  # the largest quiz has a dozen; reading grows faster than the count
 
 _SYNTAX = "~=#{}:"
 # While a question is cut up, its escaped syntax characters stand in as private-use characters.
@@ -64,8 +66,13 @@ class _NotCarried(Exception):
 
 # --- reading GIFT ---------------------------------------------------------------------------
 
-def parse(text: str) -> tuple[list[Question], list[Skipped]]:
-    """Read a GIFT file into quiz questions; list by line what was left out or lost."""
+def parse(text: str, path: str = "questions.gift") -> tuple[list[Question], list[Skipped]]:
+    """Read a GIFT file into quiz questions; list by line what was left out or lost.
+
+    Raises `CourseInvalid` naming `path` when the file is too large to import, before reading it.
+    """
+    if error := too_long(path, text) or _too_many(text, path):
+        raise CourseInvalid([error])
     kept: list[tuple[int, str | None, Question, list[str]]] = []
     skipped: list[Skipped] = []
     for line, block in _blocks(text):
@@ -82,6 +89,13 @@ def parse(text: str) -> tuple[list[Question], list[Skipped]]:
         questions.append({"id": qid, **question})
         skipped += [Skipped(line, qid, loss, kept=True) for loss in losses]
     return questions, sorted(skipped, key=lambda item: item.line or 0)
+
+
+def _too_many(text: str, path: str) -> ContentError | None:
+    for number, (line, _) in enumerate(_blocks(text), 1):
+        if number > MAX_QUESTIONS:
+            return ContentError(path, line, f"more than {MAX_QUESTIONS} questions: import at most {MAX_QUESTIONS} at a time")
+    return None
 
 
 def _blocks(text: str) -> Iterator[tuple[int, str]]:

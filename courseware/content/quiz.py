@@ -10,7 +10,7 @@ from markupsafe import escape
 
 from . import frontmatter as fm
 from .errors import ContentError
-from .render import render, render_inline
+from .render import render, render_inline, unrenderable
 from .yamlfile import (
     Fields,
     LineDict,
@@ -173,8 +173,10 @@ def _matching(f: Fields) -> dict[str, Any] | None:
         if str(right) not in right_texts:
             right_texts.append(str(right))
         answers.append(f"r{right_texts.index(str(right)) + 1}")
-    for value in distractors:
-        if str(value) not in right_texts:
+    for index, value in enumerate(distractors):
+        if found := unrenderable(str(value)):
+            f.error_at(distractors.line_of(index), f"each of 'distractors' {found[1]}")
+        elif str(value) not in right_texts:
             right_texts.append(str(value))
     if len(lefts) < 2:
         f.error("pairs", "a matching question needs at least two pairs")

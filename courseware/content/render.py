@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import re
 import threading
+from html.parser import HTMLParser
 
 import markdown
 import nh3
+from markdown import inlinepatterns
+from markdown.extensions import Extension
 from markdown.extensions.toc import slugify_unicode
 
-EXTENSIONS = ["tables", "fenced_code", "footnotes", "admonition", "toc", "sane_lists"]
 EXTENSION_CONFIGS = {"toc": {"slugify": slugify_unicode, "toc_depth": "2-3"}}
 
 ALLOWED_TAGS = {
@@ -24,7 +26,68 @@ ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
-EXTERNAL_SOURCE = re.compile(r"""<img[^>]+src=["']?(?:https?:)?//""", re.IGNORECASE)
+EXTERNAL = re.compile(r"(?:https?:)?//", re.IGNORECASE)
+STATIC_FILE = re.compile(r"/static/(?!.*\.\.)[\w./-]+")  # no '..', '%' or backslash that a browser would resolve elsewhere
+
+MAX_TEXT_CHARS = 30_000  # the longest lesson has about 1,800; rendering time grows with length
+MAX_PREFIX = 100  # spaces, '>' and list markers starting a line; Python-Markdown overflows its stack at ~250 levels
+DEEP_LINE = re.compile(rf"^(?:[ \t>]|[-*+](?=[ \t])|\d{{1,9}}[.)](?=[ \t])){{{MAX_PREFIX}}}", re.MULTILINE)
+
+# Python-Markdown looks for the ] and ) closing a link up to the end of the text, for every [:
+# hostile text costs the square of its length. Course links are far shorter than this window.
+WINDOW = 200
+
+
+def _paired(depth: int) -> str:
+    """Match text whose square brackets pair up, nested at most `depth` deep."""
+    pattern = r"[^\[\]]*+"
+    for _ in range(depth):
+        pattern = rf"[^\[\]]*+(?:\[{pattern}\][^\[\]]*+)*+"
+    return pattern
+
+
+LINK_TEXT = re.compile(rf"({_paired(3)})\]")
+
+
+class _Bounded:
+    """Look for the ] and ) closing a link within `WINDOW` characters; the ] by one regular expression."""
+
+    def getText(self, data: str, index: int) -> tuple[str, int, bool]:
+        match = LINK_TEXT.match(data, index, index + WINDOW)
+        return (match[1], match.end(), True) if match else ("", index, False)
+
+    def getLink(self, data: str, index: int) -> tuple[str, str | None, int, bool]:
+        window = data[index : index + WINDOW]
+        if ")" not in window:
+            return "", None, index, False
+        href, title, end, handled = super().getLink(window, 0)
+        if end < 0:  # Python-Markdown's fallback for an unclosed title gives a link to the text's end
+            return "", None, index, False
+        return href, title, index + end, handled
+
+
+LINK_PROCESSORS = {  # name: (class, pattern, priority), as Python-Markdown registers them
+    "reference": (inlinepatterns.ReferenceInlineProcessor, inlinepatterns.REFERENCE_RE, 170),
+    "link": (inlinepatterns.LinkInlineProcessor, inlinepatterns.LINK_RE, 160),
+    "image_link": (inlinepatterns.ImageInlineProcessor, inlinepatterns.IMAGE_LINK_RE, 150),
+    "image_reference": (inlinepatterns.ImageReferenceInlineProcessor, inlinepatterns.IMAGE_REFERENCE_RE, 140),
+    "short_reference": (inlinepatterns.ShortReferenceInlineProcessor, inlinepatterns.REFERENCE_RE, 130),
+    "short_image_ref": (inlinepatterns.ShortImageReferenceInlineProcessor, inlinepatterns.IMAGE_REFERENCE_RE, 125),
+}
+BOUNDED = {name: type(cls.__name__, (_Bounded, cls), {}) for name, (cls, _, _) in LINK_PROCESSORS.items()}
+
+
+class CourseMarkdown(Extension):
+    """Show HTML tags as text (course files use none) and look for link ends within a window."""
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+        for name, (_, pattern, priority) in LINK_PROCESSORS.items():
+            md.inlinePatterns.register(BOUNDED[name](pattern, md), name, priority)
+
+
+EXTENSIONS = [CourseMarkdown(), "tables", "fenced_code", "admonition", "toc", "sane_lists"]
 
 
 _local = threading.local()
@@ -52,9 +115,45 @@ def render(source: str) -> str:
     )
 
 
-def loads_external_resource(html: str) -> bool:
-    """Tell whether rendered HTML would make the browser fetch from another host (no intranet can)."""
-    return bool(EXTERNAL_SOURCE.search(html))
+def unrenderable(source: str) -> tuple[int, str] | None:
+    """Find what keeps Markdown `source` from being rendered: its line (from 1) and a problem phrase."""
+    if len(source) > MAX_TEXT_CHARS:
+        line = source.count("\n", 0, MAX_TEXT_CHARS) + 1
+        return line, f"is longer than {MAX_TEXT_CHARS:,} characters ({len(source):,}): shorten it or split it up"
+    if deep := DEEP_LINE.search(source):
+        line = source.count("\n", 0, deep.start()) + 1
+        return line, f"nests lists, quotes or callouts too deeply: start a line with at most {MAX_PREFIX} spaces, '>' and list markers"
+    return None
+
+
+class _ImageSources(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sources: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        src = dict(attrs).get("src")
+        if tag == "img" and src is not None:
+            self.sources.append(src)
+
+
+def image_problem(html: str) -> tuple[str, str] | None:
+    """Find an image in rendered HTML that learners' browsers must not fetch: return its source and why.
+
+    Only files under static/ may be images: another host is out of an intranet's reach, and a page
+    of this site would be requested, and audited, as whoever reads the text.
+    """
+    if "<img" not in html:
+        return None
+    parser = _ImageSources()
+    parser.feed(html)
+    parser.close()
+    for src in parser.sources:
+        if EXTERNAL.match(src):
+            return src, "image from another site: intranet learners cannot load it; put the image in static/"
+        if not STATIC_FILE.fullmatch(src):
+            return src, "images must be files under static/ (e.g. /static/img/x.png); a page of this site cannot be used as an image"
+    return None
 
 
 def render_inline(source: str) -> str:

@@ -13,10 +13,12 @@ from .. import drafts
 from ..content import Course
 from ..content import frontmatter as fm
 from ..content.archive import QUIZ_FOLDER, course_folder
-from ..content.render import render
-from ..forms import options
-from ..models import ContentRevision, DraftFile
+from ..content.compiler import MAX_FILE_CHARS, too_long
+from ..content.render import MAX_TEXT_CHARS, image_problem, render, unrenderable
 from ..extensions import db
+from ..forms import options
+from ..inputs import integer
+from ..models import ContentRevision, DraftFile
 from ..publishing import live_course
 from . import bp, skeletons, trainer_required
 from .forms import EditForm, NewFileForm
@@ -128,6 +130,8 @@ class Preview:
 
 def preview(files: dict[str, str], path: str, text: str) -> Preview:
     """Compile the whole course with `text` as the file at `path`, exactly as publishing would."""
+    if error := too_long(path, text):
+        return Preview("", None, None, [error], [])
     check = drafts.check({**files, path: drafts.normalise_text(text)})
     here, elsewhere = check.errors_in(path), check.errors_elsewhere(path)
     if check.course is not None:
@@ -139,7 +143,9 @@ def preview(files: dict[str, str], path: str, text: str) -> Preview:
     fallback = ""
     if path.endswith(".md"):
         doc = fm.parse(path, text)
-        fallback = render(doc.body if doc.parsed else text)
+        body = doc.body if doc.parsed else text
+        html = "" if unrenderable(body) else render(body)
+        fallback = "" if image_problem(html) else html  # the pane must not fetch what the compiler refuses
     return Preview("", None, check.course, here, elsewhere, fallback)
 
 
@@ -155,6 +161,8 @@ def _editor(path: str, files: dict[str, str], row: DraftFile | None, form: EditF
             preview=preview(files, path, form.text.data or ""),
             conflict=conflict,
             mode="yaml" if path.endswith((".yaml", ".yml")) else "markdown",
+            max_file_chars=MAX_FILE_CHARS,
+            max_text_chars=MAX_TEXT_CHARS,
         ),
         status,
     )
@@ -180,8 +188,10 @@ def edit(path: str):
         still_there = drafts.file_text(drafts.live_revision_id(), path) is not None
         return redirect(url_for("studio.edit", path=path) if still_there else url_for("studio.index"))
     text = None if action == "delete" else form.text.data or ""
+    version = integer(form.version.data or "0")
+    if version is None:
+        abort(400)
     try:
-        version = int(form.version.data or 0)
         saved = drafts.save(path, text, current_user, version)
     except ValueError:
         abort(400)
@@ -207,7 +217,8 @@ def live_preview():
     """The preview pane alone, for the editor's script to refresh as the trainer types."""
     form = EditForm()
     path = request.form.get("path", "")
-    if not form.validate_on_submit() or not path:
+    valid = form.validate_on_submit() or set(form.errors) == {"text"}  # a text too long: the pane says so
+    if not valid or not path:
         abort(400)
     files, _row = _working_file_or_404(path)
     return render_template("studio/_preview.html", preview=preview(files, path, form.text.data or ""), path=path)

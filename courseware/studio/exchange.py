@@ -13,7 +13,7 @@ from .. import audit, drafts
 from ..content import decode_sources
 from ..content import archive, gift, quizfile
 from ..content.archive import QUIZ_FOLDER, course_folder
-from ..content.errors import ContentError
+from ..content.errors import ContentError, CourseInvalid
 from ..access import live_activity_or_404
 from ..forms import options
 from ..publishing import live_course
@@ -170,7 +170,11 @@ def gift_import():
         except UnicodeDecodeError:
             form.file.errors.append(_("The file is not UTF-8 text. Save it as UTF-8 and upload it again."))
             return _exchange_page(gift_form=form, status=400)
-    questions, skipped = gift.parse(text)
+    name = form.file.data.filename if form.file.data else _("pasted text")
+    try:
+        questions, skipped = gift.parse(text, name)
+    except CourseInvalid as invalid:
+        return _exchange_page(gift_form=form, status=400, upload_errors=invalid.errors)
     if not questions:
         form.text.errors.append(_("No question could be read from this GIFT text."))
         return _exchange_page(gift_form=form, status=400, gift_skipped=skipped)

@@ -2,16 +2,22 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-MAX_SOURCE_CHARS = 500_000
+from ..content.compiler import MAX_FILE_CHARS
+from ..forms import FlaskForm
+from ..drafts import normalise_text
+
+MAX_SOURCE_CHARS = MAX_FILE_CHARS
 
 
 class EditForm(FlaskForm):
-    text = TextAreaField(_l("Source"), validators=[Length(max=MAX_SOURCE_CHARS)])
+    # Browsers send a line break as CRLF but count it as one character against maxlength.
+    text = TextAreaField(
+        _l("Source"), filters=[lambda text: normalise_text(text) if text else text], validators=[Length(max=MAX_SOURCE_CHARS)]
+    )
     version = HiddenField(default="0")
 
 
