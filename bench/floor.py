@@ -1,12 +1,13 @@
 """The floor for any logged-in page: a bare Flask app that does only what such a page cannot skip.
 
-It reads the signed session cookie, loads the user with their roles and their progress with raw
+It reads the signed session cookie, finds its login session, loads the user with their roles and their progress with raw
 DB-API queries (no ORM, no Flask-Login, no template), and returns N bytes. Served under the same
 gunicorn settings as the app, it shows how close to the bare baseline a page that must know who is
 asking and what they have done can get at all.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 from threading import local
@@ -18,6 +19,7 @@ app.secret_key = os.environ["SECRET_KEY"]
 DATABASE_URL = os.environ["DATABASE_URL"]
 _local = local()
 
+SESSION_QUERY = "SELECT user_id FROM login_session WHERE token_hash = {p}"
 QUERIES = (
     'SELECT id, name, locale, active FROM "user" WHERE id = {p}',
     "SELECT role FROM user_role WHERE user_id = {p}",
@@ -39,8 +41,9 @@ def _connection():
 
 @app.route("/floor/<int:size>")
 def floor(size: int) -> Response:
-    user_id = int(session["_user_id"])
     connection, placeholder = _connection()
+    token_hash = hashlib.sha256(session["_user_id"].encode()).hexdigest()
+    user_id = connection.execute(SESSION_QUERY.format(p=placeholder), (token_hash,)).fetchone()[0]
     for query in QUERIES:
         connection.execute(query.format(p=placeholder), (user_id,)).fetchall()
     return Response(b"x" * size, mimetype="text/html")

@@ -172,9 +172,11 @@ class Sessions:
         self.name = app.config["SESSION_COOKIE_NAME"]
 
     def cookie(self, user_id: int) -> tuple[str, str]:
-        """Return a session cookie for `user_id` and a CSRF token valid with it."""
+        """Return a session cookie for `user_id` and a CSRF token valid with it (in an app context; the caller commits)."""
+        from courseware.sessions import open_session
+
         raw = secrets.token_hex(20)
-        value = self.serializer.dumps({"_user_id": str(user_id), "_fresh": True, "csrf_token": raw})
+        value = self.serializer.dumps({"_user_id": open_session(user_id), "_fresh": True, "csrf_token": raw})
         return f"{self.name}={value}", self.csrf.dumps(raw)
 
 
@@ -281,12 +283,11 @@ def plan_requests(app, count: int) -> dict:
             path = f"/quizzes/{quiz.id}/attempts/{attempt.id}"
             plan["save"].append(f"POST\t{path}/save\t{cookie}\tcsrf_token={token}&{body}")
             plan["submit"].append(f"POST\t{path}/submit\t{cookie}\tcsrf_token={token}&{body}")
-        db.session.commit()
         hr_id = db.session.scalar(select(UserRole.user_id).where(UserRole.role == Role.HR.value))
-    hr_cookie, _token = sessions.cookie(hr_id)
-    with app.app_context():
+        hr_cookie, _token = sessions.cookie(hr_id)
         trainer_id = db.session.scalar(select(UserRole.user_id).where(UserRole.role == Role.TRAINER.value))
-    trainer_cookie, _token = sessions.cookie(trainer_id)
+        trainer_cookie, _token = sessions.cookie(trainer_id)
+        db.session.commit()
     plan["hr_id"], plan["trainer_id"] = hr_id, trainer_id
     plan["analytics"] = f"GET\t/studio/analytics?fresh=1\t{trainer_cookie}\t"
     plan["dashboard"] = f"GET\t/hr/\t{hr_cookie}\t"

@@ -11,9 +11,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli
+from . import cli, inputs
 from .access import refuse_unlisted_routes
 from .config import PROJECT_ROOT, from_environment
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -104,6 +106,9 @@ def _init_i18n(app: Flask) -> None:
 def _init_security(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
+    # Before any route is added: every `<int:…>` then refuses ids no database column holds.
+    app.url_map.converters["int"] = inputs.IdConverter
+    app.before_request(inputs.refuse_nul_bytes)
     app.before_request(refuse_unlisted_routes)
 
     @app.after_request
@@ -126,7 +131,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_error_pages(app: Flask) -> None:
     def error_page(code: int):
-        return lambda error: (render_template("errors/error.html", code=code), code)
+        return lambda error: (render_template("errors/error.html", code=code, message=_reason(error)), code)
 
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, error_page(code))
@@ -135,7 +140,23 @@ def _register_error_pages(app: Flask) -> None:
     def no_course(error: NoCoursePublished):
         return render_template("learn/empty.html")
 
+    @app.errorhandler(DataError)  # PostgreSQL refusing a value
+    @app.errorhandler(OverflowError)  # SQLite (or a date) refusing one
+    def unstorable_value(error: DataError | OverflowError):
+        # A value the checks in inputs.py missed: a NUL, a number or date out of the column's range.
+        db.session.rollback()
+        app.logger.warning("refused a value that cannot be stored: %s", getattr(error, "orig", error))
+        message = _l("The request contains a value that cannot be stored (too large, or with a NUL character). Check what you entered and try again.")
+        return render_template("errors/error.html", code=400, message=message), 400
+
     @app.errorhandler(CSRFError)
     def csrf_expired(error: CSRFError):
         message = _l("The form had expired or was sent from another page. Go back, reload and try again.")
         return render_template("errors/error.html", code=400, message=message), 400
+
+
+def _reason(error) -> str | None:
+    """The reason given by `abort(400, description=…)`; never werkzeug's stock English text."""
+    if type(error) is BadRequest and error.description != BadRequest.description:
+        return error.description
+    return None

@@ -41,6 +41,7 @@ ROUTES: dict[str, Access] = {
     "auth.signup": Access.PUBLIC,
     "auth.logout": Access.SIGNED_IN,
     "auth.change_password": Access.SIGNED_IN,
+    "auth.sign_out_everywhere": Access.SIGNED_IN,
     "system.healthz": Access.PUBLIC,
     "system.set_language": Access.PUBLIC,
     "static": Access.PUBLIC,
@@ -109,6 +110,24 @@ ROUTES: dict[str, Access] = {
 }
 
 
+# Routes that show a named person's learning records (progress, completion dates, scores, answers,
+# role-play paths, certificates) to someone else, and the audit action each writes when it does.
+# Account administration (names, emails, roles) is not a learning record; the public /verify page
+# shows only what the certificate's holder hands out with its code.
+AUDITED_READS: dict[str, str] = {
+    "hr.dashboard": "view_dashboard",
+    "hr.learners": "view_learners",
+    "hr.transcript": "view_transcript",
+    "hr.attempt": "view_attempt",
+    "hr.run": "view_run",
+    "hr.export_learners": "export_learners",
+    "xapi.export": "export_xapi",
+    "xapi.statements": "read_xapi",
+    "certificates.pdf": "view_certificate",
+    "admin.export_person": "export_person",
+}
+
+
 def refuse_unlisted_routes() -> None:
     """Refuse a request to an endpoint missing from `ROUTES` (a new route nobody has decided on)."""
     if request.endpoint is not None and request.endpoint not in ROUTES:
@@ -119,13 +138,14 @@ def access_table() -> str:
     """`ROUTES` as a Markdown table, for docs/security.md."""
     rules = {rule.endpoint: rule for rule in current_app.url_map.iter_rules()}
     lines = [
-        "| Route | Methods | Anonymous | Trainee | Trainer | HR | Admin |",
-        "|---|---|---|---|---|---|---|",
+        "| Route | Methods | Anonymous | Trainee | Trainer | HR | Admin | Audited |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for endpoint, access in ROUTES.items():
         rule = rules[endpoint]
         methods = ", ".join(sorted(rule.methods - {"HEAD", "OPTIONS"}))
-        lines.append(f"| `{rule.rule}` | {methods} | " + " | ".join(access.value) + " |")
+        audited = f"`{AUDITED_READS[endpoint]}`" if endpoint in AUDITED_READS else ""
+        lines.append(f"| `{rule.rule}` | {methods} | " + " | ".join(access.value) + f" | {audited} |")
     return "\n".join(lines)
 
 

@@ -18,11 +18,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from . import audit, privacy
+from . import audit, privacy, sessions
 from .access import admin_required
 from .departments import tree
 from .extensions import db
-from .forms import MIN_PASSWORD, AnonymiseForm, FlaskForm, options
+from .forms import AnonymiseForm, FlaskForm, options, strong_password
+from .inputs import MAX_ID, control_character, int_arg
 from .models import AuditEntry, Department, HRScope, Role, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -41,7 +42,7 @@ class UserForm(FlaskForm):
     roles = CheckboxesField(_l("Roles"), choices=options([(r.value, label) for r, label in ROLE_LABELS.items()]))
     scope = SelectMultipleField(_l("HR limited to these departments (none: all)"), coerce=int, validators=[Optional()])
     active = BooleanField(_l("Active (can log in)"))
-    password = PasswordField(_l("Set a new password"), validators=[Optional(), Length(min=MIN_PASSWORD)])
+    password = PasswordField(_l("Set a new password"), validators=[Optional(), strong_password])
 
 
 class DepartmentForm(FlaskForm):
@@ -59,7 +60,7 @@ def users():
         statement = statement.where(or_(func.lower(User.name).like(pattern), func.lower(User.email).like(pattern)))
     total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
     pages = max(1, -(-total // PER_PAGE))
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    page = min(int_arg("page", 1, lo=1), pages)
     people = db.session.scalars(statement.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     paths = {node.id: node.path for node in tree()}
     return render_template(
@@ -85,6 +86,8 @@ def edit_user(user_id: int):
             user.scope_rows = [HRScope(department_id=d) for d in form.scope.data]
             if form.password.data:
                 user.set_password(form.password.data)
+            if form.password.data or not user.active:
+                sessions.end_sessions(user)  # a copied cookie or an old password's session ends here
             db.session.commit()
             flash(_("Saved %(name)s.", name=user.name), "success")
             return redirect(url_for(".users", q=user.email))
@@ -127,6 +130,7 @@ def _user_form(user: User, submitted: bool) -> UserForm:
     """The account form, as the admin sent it or, if not `submitted`, filled in from `user`."""
     nodes = tree()
     form = UserForm() if submitted else UserForm(formdata=None, obj=user)
+    form.personal = (user.email,)
     form.department.choices = options([(n.id, n.path) for n in nodes])
     form.scope.choices = options([(n.id, n.path) for n in nodes])
     if not submitted:
@@ -180,7 +184,9 @@ def departments():
 def rename_department(department_id: int):
     department = db.session.get(Department, department_id) or abort(404)
     name = request.form.get("name", "").strip()
-    if not name or len(name) > 120:
+    if control_character(name):
+        flash(_("This field contains a control character; remove it."), "warning")
+    elif not name or len(name) > 120:
         flash(_("A department needs a name of at most 120 characters."), "warning")
     else:
         department.name = name
@@ -208,7 +214,7 @@ def department_contact(department_id: int):
 @bp.route("/audit")
 @admin_required
 def audit_log():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = int_arg("page", 1, lo=1, hi=MAX_ID // PER_PAGE)  # the offset must fit a BIGINT too
     entries = db.session.scalars(
         select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     ).all()

@@ -14,25 +14,33 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import sessions
 from .extensions import db, limiter, login_manager
 from .forms import EmptyForm, LoginForm, PasswordChangeForm, SignupForm, options
 from .models import Department, Role, User
 
 bp = Blueprint("auth", __name__)
 
-# Checked when the email is unknown, so both failures take the same time.
+# Checked when there is no password to check, so every failure costs one scrypt, as a success does.
 _DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
 
+login_manager.user_loader(sessions.load)
 
-@login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Load the user with roles and HR scope in one query (this runs on every request)."""
-    return db.session.get(User, int(user_id), options=[joinedload(User.role_rows), joinedload(User.scope_rows)])
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None.
+
+    Exactly one scrypt check runs whether the email is unknown, has no password yet, belongs to a
+    deactivated account or is right, so the time taken tells nothing about which.
+    """
+    user = User.by_email(email)
+    known = user is not None and user.has_password
+    matches = check_password_hash(user.password_hash if known else _DUMMY_HASH, password)
+    return user if known and matches and user.is_active else None
 
 
 def _safe_next(target: str | None) -> str:
@@ -56,8 +64,8 @@ def account_limit() -> str:
     return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
 
 
-def _account_key() -> str:
-    return "account:" + User.normalise_email(request.form.get("email", ""))
+def account_key(email: str) -> str:
+    return "account:" + User.normalise_email(email)
 
 
 def _failed(response) -> bool:
@@ -65,23 +73,24 @@ def _failed(response) -> bool:
     return response.status_code != 302
 
 
-failed_logins_per_address = limiter.limit(address_limit, methods=["POST"], deduct_when=_failed)
-failed_logins_per_account = limiter.limit(account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed)
+def guessing_budget(deduct_when, key_func, methods: list[str] | None = None):
+    """Limit failures per address and per account, shared by every door that checks a password
+    (login, the password page, xAPI's HTTP Basic): one budget per account, whatever the door."""
+    per_address = limiter.shared_limit(address_limit, scope="guesses-address", methods=methods, deduct_when=deduct_when)
+    per_account = limiter.shared_limit(account_limit, scope="guesses-account", key_func=key_func, methods=methods, deduct_when=deduct_when)
+    return lambda view: per_address(per_account(view))
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@failed_logins_per_address
-@failed_logins_per_account
+@guessing_budget(_failed, lambda: account_key(request.form.get("email", "")), methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
-        user = User.by_email(form.email.data)
-        if user is None:
-            check_password_hash(_DUMMY_HASH, form.password.data)
-        elif user.check_password(form.password.data) and user.is_active:
-            login_user(user, remember=form.remember.data)
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None:
+            sessions.sign_in(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors.append(_("Email or password is incorrect."))
     return render_template("auth/login.html", form=form)
@@ -90,8 +99,20 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     if EmptyForm().validate_on_submit():
-        logout_user()
+        sessions.sign_out()
         flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/sessions/end", methods=["POST"])
+@login_required
+def sign_out_everywhere():
+    """End every session of this person: other browsers, copied cookies, and this one."""
+    if EmptyForm().validate_on_submit():
+        sessions.end_sessions(current_user)
+        db.session.commit()
+        sessions.sign_out()
+        flash(_("You have been signed out everywhere."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -114,7 +135,7 @@ def signup():
         user.roles = {Role.TRAINEE}
         db.session.add(user)
         db.session.commit()
-        login_user(user)
+        sessions.sign_in(user)
         flash(_("Welcome, %(name)s!", name=user.name), "success")
         return redirect(url_for("learn.home"))
     return render_template("auth/signup.html", form=form)
@@ -122,15 +143,16 @@ def signup():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-@limiter.limit(account_limit, key_func=lambda: f"password:{current_user.id}", methods=["POST"], deduct_when=_failed)
+@guessing_budget(_failed, lambda: account_key(current_user.email), methods=["POST"])
 def change_password():
-    form = PasswordChangeForm()
+    form = PasswordChangeForm(personal=(current_user.email, current_user.name))
     if form.validate_on_submit():
         if not current_user.check_password(form.current.data):
             form.current.errors.append(_("This is not your current password."))
         else:
             current_user.set_password(form.password.data)
+            sessions.end_sessions(current_user, keep_this_one=True)
             db.session.commit()
-            flash(_("Your password has been changed."), "success")
+            flash(_("Your password has been changed. Every other session of yours has been signed out."), "success")
             return redirect(url_for("learn.home"))
-    return render_template("auth/password.html", form=form)
+    return render_template("auth/password.html", form=form, sign_out_form=EmptyForm())

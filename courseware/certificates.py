@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from . import audit
 from .extensions import db
 from .models import Assignment, Certificate, Progress, Role, User, utcnow
 from .publishing import LiveCourse
@@ -171,6 +172,8 @@ def pdf(code: str):
     certificate = db.session.scalar(select(Certificate).where(Certificate.code == code))
     if certificate is None or not _may_see(certificate):
         abort(404)
+    if certificate.user_id != current_user.id:
+        audit.record("view_certificate", certificate.user_id, {"code": certificate.code})
     text = CertificateText(
         title="结业证书 · Certificate",
         name=certificate.user.name,
@@ -179,7 +182,8 @@ def pdf(code: str):
         expires=_local_date(certificate.expires_at),
         score=f"{round(certificate.score * 100)}%" if certificate.score is not None else None,
         code=certificate.code,
-        verify_url=url_for(".verify", code=certificate.code, _external=True),
+        # The configured address, never the request's Host header, which anyone can set
+        verify_url=current_app.config["PUBLIC_URL"].rstrip("/") + url_for(".verify", code=certificate.code),
     )
     return Response(
         render_pdf(text),

@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
-from . import backups, drafts
+from . import backups, drafts, passwords, sessions
 from .content import CourseInvalid, compile_sources, decode_sources, read_sources
 from .content.diff import unified
 from .departments import find_or_create
@@ -197,11 +197,14 @@ def _create_demo_accounts() -> None:
 @click.argument("email")
 @click.password_option(help="Asked for when not given.")
 def users_password(email: str, password: str) -> None:
-    """Set a user's password."""
+    """Set a user's password and end their sessions."""
     user = User.by_email(email)
     if user is None:
         raise click.ClickException(f"no user with email {email}")
+    if problem := passwords.weakness(password, (user.email, user.name)):
+        raise click.ClickException(str(problem))
     user.set_password(password)
+    sessions.end_sessions(user)
     db.session.commit()
     click.echo(f"Password set for {user.email}.")
 

@@ -1,8 +1,8 @@
-"""Forms shared by the blueprints. Flask-WTF's FlaskForm owns CSRF for every one of them."""
+"""Forms shared by the blueprints, and the FlaskForm every form of the app derives from."""
 from __future__ import annotations
 
+import flask_wtf
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -10,12 +10,26 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
+from . import passwords
+from .inputs import control_character
 from .models import User
 
-MIN_PASSWORD = 8
+
+class FlaskForm(flask_wtf.FlaskForm):
+    """Flask-WTF's form (it owns CSRF) that also refuses NUL and control characters in any text typed."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            multiline = isinstance(field, TextAreaField)
+            if isinstance(field, StringField) and field.data and control_character(field.data, multiline):
+                field.errors.append(_l("This field contains a control character; remove it."))
+                valid = False
+        return valid
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -23,15 +37,18 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+def strong_password(form, field) -> None:
+    """Refuse a short or easily guessed password, saying why (the person's own name and email count as guessable)."""
+    if not field.data:
+        return
+    personal = [getattr(form, name).data for name in ("email", "name") if name in form] + list(getattr(form, "personal", ()))
+    if problem := passwords.weakness(field.data, [value for value in personal if isinstance(value, str)]):
+        raise ValidationError(problem)
+
+
 def _new_password(label: str, repeat_label: str) -> tuple[PasswordField, PasswordField]:
     """Return a new-password field and its confirmation, validated together."""
-    password = PasswordField(
-        label,
-        validators=[
-            DataRequired(),
-            Length(min=MIN_PASSWORD, message=_l("Use at least %(n)s characters.", n=MIN_PASSWORD)),
-        ],
-    )
+    password = PasswordField(label, validators=[DataRequired(), strong_password])
     confirm = PasswordField(
         repeat_label,
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
@@ -61,7 +78,13 @@ class SignupForm(FlaskForm):
 
 
 class PasswordChangeForm(FlaskForm):
+    """`personal`: the person's own email and name, which the new password must not be built on."""
+
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
+
+    def __init__(self, *args, personal: tuple[str, ...] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.personal = personal
     password, confirm = _new_password(_l("New password"), _l("Repeat new password"))
 
 

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, cast, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
+from . import sessions
 from .departments import tree
 from .extensions import db
 from .models import (
@@ -31,6 +32,7 @@ from .models import (
     HRScope,
     ImportBatch,
     LearningRecord,
+    LoginSession,
     Progress,
     QuizAttempt,
     ReminderSent,
@@ -131,6 +133,13 @@ def _staff_imports(user: User) -> list[dict[str, Any]]:
     return [_picked(batch, "id", "filename", "status", "created_at", "imported_at", "summary") for batch in batches]
 
 
+def _sessions(user: User) -> list[str]:
+    """When each live session began (the token's hash is a secret of the session, not of the person)."""
+    return [_plain(at) for at in db.session.scalars(
+        select(LoginSession.created_at).where(LoginSession.user_id == user.id).order_by(LoginSession.created_at)
+    )]
+
+
 @dataclass(frozen=True)
 class Section:
     """One part of the export: which references to a person it covers and how it reads them."""
@@ -154,6 +163,7 @@ SECTIONS = (
     Section("content_revisions_created", (ContentRevision.created_by_id,), _revisions_created),
     Section("drafts_edited", (DraftFile.updated_by_id,), _drafts_edited),
     Section("staff_imports", (ImportBatch.created_by_id,), _staff_imports),
+    Section("signed_in_sessions", (LoginSession.user_id,), _sessions),
 )
 
 
@@ -192,6 +202,7 @@ def anonymise(user_id: int, by: User) -> None:
     user.email = f"anonymous-{user.id}@{ANONYMOUS_DOMAIN}"
     user.password_hash = ""
     user.active = False
+    sessions.end_sessions(user)
     user.locale = None
     user.roles = {Role.TRAINEE}
     user.scope_rows = []

@@ -22,8 +22,9 @@ from sqlalchemy.orm import aliased
 
 from . import audit
 from .access import hr_required
-from .auth import account_limit, address_limit
-from .extensions import csrf, db, limiter
+from .auth import account_key, authenticate, guessing_budget
+from .extensions import csrf, db
+from .inputs import EARLIEST, LATEST, in_window, int_arg, integer
 from .models import Department, LearningRecord, Role, User
 
 bp = Blueprint("xapi", __name__)
@@ -103,18 +104,22 @@ def _parse_time(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         abort(400, description=f"not an ISO 8601 timestamp: {value}")
+    if not in_window(parsed.date()):  # nor so far off that converting it to UTC overflows
+        abort(400, description=f"timestamp out of range (use {EARLIEST} to {LATEST}): {value}")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _agent_email(value: str | None) -> str | None:
-    """Accept `agent` as an xAPI Agent object ({"mbox": "mailto:…"}) or a plain email."""
+    """Accept `agent` as an xAPI Agent object ({"mbox": "mailto:…"}) or a plain email; refuse other JSON."""
     if not value:
         return None
     try:
         agent = json.loads(value)
-        mbox = agent.get("mbox", "") if isinstance(agent, dict) else ""
     except json.JSONDecodeError:
-        mbox = value
+        agent = {"mbox": value}
+    mbox = agent.get("mbox") if isinstance(agent, dict) else None
+    if not isinstance(mbox, str):
+        abort(400, description='agent must be an Agent with an mbox, e.g. {"mbox": "mailto:name@example.com"}')
     return mbox.removeprefix("mailto:").strip().lower() or None
 
 
@@ -132,7 +137,7 @@ def query(args, department_ids: set[int] | None) -> Select:
     if verb := args.get("verb"):
         name = verb.removeprefix(ADL)
         statement_ = statement_.where(LearningRecord.verb == (name if name in VERBS else "-"))
-    if department := args.get("department", type=int):
+    if department := args.get("department", type=integer):
         home, top = aliased(Department), aliased(Department)
         statement_ = (
             statement_.join(home, home.id == User.department_id)
@@ -184,13 +189,12 @@ def _basic_auth_user() -> User | None:
     credentials = request.authorization
     if credentials is None or credentials.type != "basic" or not credentials.username:
         return None
-    user = User.by_email(credentials.username)
-    return user if user and user.is_active and user.check_password(credentials.password or "") else None
+    return authenticate(credentials.username, credentials.password or "")
 
 
 def _basic_account_key() -> str:
     credentials = request.authorization
-    return "account:" + User.normalise_email(credentials.username or "" if credentials else "")
+    return account_key(credentials.username or "" if credentials else "")
 
 
 def _refused(response) -> bool:
@@ -199,8 +203,7 @@ def _refused(response) -> bool:
 
 @bp.route("/xapi/statements")
 @csrf.exempt
-@limiter.limit(address_limit, deduct_when=_refused)
-@limiter.limit(account_limit, key_func=_basic_account_key, deduct_when=_refused)
+@guessing_budget(_refused, _basic_account_key)
 def statements():
     """Read-only xAPI statements resource: since, until, agent, verb, limit, and a `more` link.
 
@@ -211,8 +214,9 @@ def statements():
         return Response(status=401, headers={"WWW-Authenticate": 'Basic realm="xAPI"'})
     if not user.has_role(Role.HR, Role.ADMIN):
         abort(403)
-    limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), MAX_LIMIT)
-    after = request.args.get("cursor", 0, type=int)
+    audit.record("read_xapi", detail=dict(request.args.items()), by=user)
+    limit = min(int_arg("limit", 100, lo=1), MAX_LIMIT)
+    after = int_arg("cursor", 0)
     statement_ = query(request.args, _visible(user)).where(LearningRecord.id > after).limit(limit + 1)
     rows = db.session.execute(statement_).all()
     course_id = _course_id()

@@ -208,3 +208,55 @@ def play_model_path(client, scenario):
     for step, taken in enumerate(model_path(scenario).steps):
         client.post(f"{run_url}/choose", data={"step": step, "choice": taken.choice.id})
     return client.get(run_url)
+
+
+WITNESS_NAME = "证人甲"
+
+
+@pytest.fixture
+def learner_with_records(app, client, make_user, login, published):
+    """A learner who passed a quiz, began a role-play and holds a certificate; their id, email and
+    the values to fill every route's arguments with, so the real pages render."""
+    from datetime import timedelta
+
+    from courseware.models import Certificate, QuizAttempt, ScenarioRun, User, utcnow
+    from courseware.publishing import live_course
+
+    user_id, email = make_user(department="生产部", email="witness@example.com")
+    with app.app_context():
+        db.session.get(User, user_id).name = WITNESS_NAME
+        db.session.commit()
+    login(email)
+    with app.test_request_context():
+        course = live_course().course
+    pass_quiz(client, course.quizzes[0])
+    client.post(f"/scenarios/{course.scenarios[0].id}/start")
+    client.post("/logout")
+    with app.app_context():
+        attempt = db.session.scalar(db.select(QuizAttempt).where(QuizAttempt.user_id == user_id))
+        run = db.session.scalar(db.select(ScenarioRun).where(ScenarioRun.user_id == user_id))
+        certificate = Certificate(
+            code="WTNS-AAAA-BBBB", user_id=user_id, course_id=course.id, course_title=course.title, cycle=1,
+            revision_id=published, score=1.0, issued_at=utcnow(), expires_at=utcnow() + timedelta(days=20),
+        )
+        db.session.add(certificate)
+        values = {
+            "user_id": str(user_id), "attempt_id": str(attempt.id), "run_id": str(run.id),
+            "quiz_id": course.quizzes[0].id, "scenario_id": course.scenarios[0].id,
+            "lesson_id": course.lessons[0].id, "module_id": course.modules[0].id,
+            "fmt": "csv", "code": certificate.code, "path": "lessons/course.md", "revision_id": str(published),
+        }
+        db.session.commit()
+    return {"id": user_id, "email": email, "values": values}
+
+
+def get_urls(app, values: dict[str, str]):
+    """(endpoint, URL) for every GET route whose arguments `values` can fill."""
+    import re
+
+    for rule in app.url_map.iter_rules():
+        if "GET" in rule.methods and rule.endpoint != "static" and rule.arguments <= values.keys():
+            url = rule.rule
+            for argument in rule.arguments:
+                url = re.sub(rf"<(?:[a-z]+:)?{argument}>", values[argument], url)
+            yield rule.endpoint, url

@@ -211,7 +211,7 @@ def test_trainee_pages_in_chinese(page, site):
     page.get_by_text("本课已完成。").wait_for()
     audit.check("/lessons/ic-definition (just completed)")
     page.goto(site.base + "/account/password")
-    page.locator("main form button[type=submit]").click()
+    page.get_by_role("button", name="修改密码").click()
     page.locator(".errors").first.wait_for()
     audit.check("/account/password (every field missing)")
 

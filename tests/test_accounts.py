@@ -13,13 +13,13 @@ from courseware.models import Role
 def test_sign_up_log_out_and_log_in_again(client, department):
     form = {
         "name": "李雷", "email": "Li.Lei@Example.com", "department": department,
-        "password": "s3cret-pass", "confirm": "s3cret-pass",
+        "password": "quiet-river-lamp", "confirm": "quiet-river-lamp",
     }
     response = client.post("/signup", data=form, follow_redirects=True)
     assert "李雷" in response.get_data(as_text=True)
     client.post("/logout")
     assert client.get("/").status_code == 302
-    response = client.post("/login", data={"email": "li.lei@example.com", "password": "s3cret-pass"})
+    response = client.post("/login", data={"email": "li.lei@example.com", "password": "quiet-river-lamp"})
     assert response.status_code == 302 and response.location == "/"
 
 
@@ -35,7 +35,7 @@ def test_sign_up_log_out_and_log_in_again(client, department):
 )
 def test_wrong_sign_up_values_get_a_message_on_the_form(client, department, change, message):
     form = {"name": "韩梅梅", "email": "han@example.com", "department": department,
-            "password": "s3cret-pass", "confirm": "s3cret-pass", **change}
+            "password": "quiet-river-lamp", "confirm": "quiet-river-lamp", **change}
     client.post("/language/en")
     response = client.post("/signup", data=form)
     assert response.status_code == 200
@@ -46,7 +46,7 @@ def test_signing_up_twice_with_one_email_is_refused(client, department, make_use
     make_user(email="taken@example.com")
     client.post("/language/en")
     form = {"name": "x", "email": "TAKEN@example.com", "department": department,
-            "password": "s3cret-pass", "confirm": "s3cret-pass"}
+            "password": "quiet-river-lamp", "confirm": "quiet-river-lamp"}
     assert "already exists" in client.post("/signup", data=form).get_data(as_text=True)
 
 
@@ -57,8 +57,8 @@ def test_sign_up_can_be_switched_off(client):
 
 def test_unknown_email_and_wrong_password_get_the_same_message(client, make_user):
     _, email = make_user()
-    unknown = client.post("/login", data={"email": "nobody@example.com", "password": "whatever1"})
-    wrong = client.post("/login", data={"email": email, "password": "whatever1"})
+    unknown = client.post("/login", data={"email": "nobody@example.com", "password": "amber kettle road"})
+    wrong = client.post("/login", data={"email": email, "password": "amber kettle road"})
     error = re.compile(r'<ul class="errors".*?</ul>', re.S)
     assert error.search(unknown.get_data(as_text=True)).group() == error.search(wrong.get_data(as_text=True)).group()
 

@@ -130,8 +130,13 @@ def _free_port() -> int:
 
 def _sign_in(app, user_id: int) -> Learner:
     """A session cookie and CSRF token for `user_id`, signed as the app signs its own."""
+    from courseware.sessions import open_session
+
     raw_token = secrets.token_hex(20)
-    session = {"_user_id": str(user_id), "_fresh": True, "csrf_token": raw_token}
+    with app.app_context():
+        login_token = open_session(user_id)
+        db.session.commit()
+    session = {"_user_id": login_token, "_fresh": True, "csrf_token": raw_token}
     cookie = app.session_interface.get_signing_serializer(app).dumps(session)
     token = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw_token)
     return Learner(user_id, f"{app.config['SESSION_COOKIE_NAME']}={cookie}", token)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -153,6 +154,36 @@ def test_exported_names_never_become_formulas_in_excel(client, app, make_user, l
     assert cell.data_type == "s" and cell.value == '=HYPERLINK("http://evil.example","点我")'
 
 
+@pytest.mark.parametrize(("name", "in_csv", "in_xlsx"), [
+    ("x;=1+1", "x;'=1+1", "x;=1+1"),  # Excel with `;` as list separator would split it
+    ("a,@SUM(1)\t-2\n+3", "a,'@SUM(1)\t'-2\n'+3", "a,@SUM(1)\t-2\n+3"),
+    ("张\x01三\x1b[31m", "张三[31m", "张三[31m"),  # control characters an old sign-up let in
+    ("\x01=1+1", "'=1+1", "=1+1"),
+    ("李四\ufffe\uffff", "李四", "李四"),
+])
+def test_exports_survive_separators_and_control_characters(
+    client, app, make_user, login, published, name, in_csv, in_xlsx
+):
+    from openpyxl import load_workbook
+
+    from courseware.models import User
+
+    learner_id, email = make_user(department="销售部")
+    with app.app_context():
+        db.session.get(User, learner_id).name = name
+        db.session.commit()
+    login(make_user(Role.HR)[1])
+    body = client.get("/hr/learners.csv").get_data()
+    assert body.startswith("\ufeff".encode())
+    text = body.decode("utf-8-sig")
+    assert [row[0] for row in csv.reader(io.StringIO(text)) if row[1] == email] == [in_csv]
+    assert text.startswith('"姓名","邮箱","部门"')  # every field quoted, even where no quote is needed
+    pieces = [piece.strip('"') for piece in re.split(r"[;,\t\r\n]", text)]  # however a spreadsheet splits it
+    assert not [piece for piece in pieces if piece.startswith(("=", "+", "-", "@"))]
+    sheet = load_workbook(io.BytesIO(client.get("/hr/learners.xlsx").get_data())).active
+    assert [row[0] for row in sheet.values if row[1] == email] == [in_xlsx]
+
+
 def test_transcript_drills_down_to_a_quiz_answer_and_is_audited(client, make_user, login, published, app):
     learner_id, learner_email = make_user(department="销售部")
     login(learner_email)
@@ -257,3 +288,22 @@ def test_hr_sees_who_is_expiring(client, make_user, login, published, app):
     _, hr_email = make_user(Role.HR)
     login(hr_email)
     assert "已于 2026-01-01 过期" in client.get("/hr/").get_data(as_text=True)
+
+
+def test_a_due_date_outside_the_calendar_window_gets_a_message_on_the_form(client, staff, hr, app):
+    client.post("/language/en")
+    for due_on in ("9999-12-31", "0001-01-01"):
+        response = client.post("/hr/assignments", data={
+            "activity": "internal-customer-service", "department": department_id(app, "生产部"), "due_on": due_on,
+        })
+        assert response.status_code == 200
+        assert "Choose a date between 1900-01-01 and 9998-12-31." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(Assignment)).all() == []
+
+
+def test_a_search_with_a_control_character_is_shown_refused_and_ignored(client, staff, hr):
+    client.post("/language/en")
+    page = client.get("/hr/learners?q=east%01").get_data(as_text=True)
+    assert "This field contains a control character; remove it." in page
+    assert page.count('href="/hr/learners/') == client.get("/hr/learners").get_data(as_text=True).count('href="/hr/learners/')

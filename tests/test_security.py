@@ -6,11 +6,17 @@ import secrets
 from base64 import b64encode
 
 import pytest
-from conftest import LESSONS, PASSWORD, make_app, pass_quiz
+from conftest import LESSONS, PASSWORD, get_urls, make_app
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import NotFound
+from wtforms import StringField, TextAreaField
 
+from courseware.access import ROUTES, Access
 from courseware.cli import create_user
 from courseware.content import read_sources
-from courseware.models import Role
+from courseware.extensions import db
+from courseware.forms import FlaskForm
+from courseware.models import Role, User
 from courseware.publishing import publish
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -22,47 +28,12 @@ def _csrf_token(client, path: str = "/login") -> str:
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 
 
-@pytest.fixture
-def learner_with_records(app, client, make_user, login, published):
-    """A learner who passed a quiz, began a role-play and has a certificate-worthy record; their ids."""
-    from courseware.extensions import db
-    from courseware.models import QuizAttempt, ScenarioRun
-    from courseware.publishing import live_course
-
-    user_id, email = make_user(department="生产部")
-    login(email)
-    with app.test_request_context():
-        course = live_course().course
-    pass_quiz(client, course.quizzes[0])
-    client.post(f"/scenarios/{course.scenarios[0].id}/start")
-    client.post("/logout")
-    with app.app_context():
-        attempt = db.session.scalar(db.select(QuizAttempt).where(QuizAttempt.user_id == user_id))
-        run = db.session.scalar(db.select(ScenarioRun).where(ScenarioRun.user_id == user_id))
-        return {
-            "user_id": str(user_id), "attempt_id": str(attempt.id), "run_id": str(run.id),
-            "quiz_id": course.quizzes[0].id, "scenario_id": course.scenarios[0].id,
-            "lesson_id": course.lessons[0].id, "module_id": course.modules[0].id,
-            "path": "lessons/course.md", "fmt": "csv", "code": "zh", "revision_id": str(published),
-        }
-
-
-def _real_urls(app, values: dict[str, str]):
-    """A URL for every GET route, filled with ids of real records so the real page renders."""
-    for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.endpoint == "static" or not rule.arguments <= values.keys():
-            continue
-        url = rule.rule
-        for argument in rule.arguments:
-            url = re.sub(rf"<(?:[a-z]+:)?{argument}>", values[argument], url)
-        yield rule.endpoint, url
-
-
 def test_pages_carry_the_security_headers_and_no_inline_script(app, client, make_user, login, learner_with_records):
     login(make_user(Role.ADMIN)[1])
     opened = 0
-    for endpoint, url in _real_urls(app, learner_with_records):
+    for endpoint, url in get_urls(app, learner_with_records["values"]):
         response = client.get(url)
+        response.close()  # a download nobody reads ends as when a browser stops it
         assert response.status_code < 500, url
         if response.mimetype != "text/html":
             continue
@@ -174,3 +145,113 @@ def test_failed_basic_logins_to_xapi_count_against_the_account(app, client, make
     assert basic(PASSWORD, f"{net}.1") == 200
     assert [basic("guess", f"{net}.{n}") for n in range(2, 5)] == [401, 401, 401]
     assert basic(PASSWORD, f"{net}.9") == 429
+
+
+def test_the_int_converter_matches_only_ids_a_bigint_holds(app):
+    urls = app.url_map.bind("localhost")
+    assert urls.match("/admin/users/9223372036854775807") == ("admin.edit_user", {"user_id": 2**63 - 1})
+    for refused in ("9223372036854775808", str(2**64), "٣", "３", "-1"):
+        with pytest.raises(NotFound):
+            urls.match(f"/admin/users/{refused}")
+
+
+@pytest.mark.parametrize("url", [f"/admin/users/{2**64}", "/hr/learners/18446744073709551616", "/admin/users/٣",
+                                 f"/studio/revisions/{10**30}.zip", "/studio/revisions/compare?from=٣&to=1"])
+def test_an_id_past_64_bits_or_in_foreign_digits_is_not_found(client, make_user, login, published, url):
+    login(make_user(Role.ADMIN)[1])
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("page", ["٣", "²", str(10**30), str(2**63), "-1"])
+def test_a_page_number_that_is_not_a_page_shows_the_first_page(client, make_user, login, page):
+    login(make_user(Role.ADMIN)[1])
+    for url in ("/admin/audit", "/admin/users"):
+        first = client.get(url).get_data(as_text=True)
+        response = client.get(f"{url}?page={page}")
+        assert response.status_code == 200
+        assert response.get_data(as_text=True).count("<tr") == first.count("<tr") > 1, url
+
+
+@pytest.mark.parametrize("method, url, data", [
+    ("GET", "/lessons/a%00b", None),
+    ("GET", "/admin/users?q=a%00b", None),
+    ("POST", "/admin/departments", {"name": "a\x00b"}),
+])
+def test_a_nul_byte_anywhere_gets_400_and_says_why(client, make_user, login, method, url, data):
+    login(make_user(Role.ADMIN)[1])
+    client.post("/language/en")
+    response = client.open(url, method=method, data=data)
+    assert response.status_code == 400
+    assert "The request contains a NUL character" in response.get_data(as_text=True)
+
+
+def test_a_value_the_database_refuses_gets_400_and_says_why(app, client, monkeypatch):
+    monkeypatch.setitem(ROUTES, "unchecked", Access.PUBLIC)
+
+    @app.get("/unchecked")
+    def unchecked():  # a view that forgot to bound its input
+        return str(db.session.get(User, 2**63))
+
+    client.post("/language/en")
+    response = client.get("/unchecked")
+    assert response.status_code == 400
+    assert "cannot be stored" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 0  # the session still works
+
+
+@pytest.mark.parametrize("name", ["\x01", "\x1b[31mred", "tab\there", "next\x85line", "del\x7f"])
+def test_a_sign_up_name_with_a_control_character_is_refused_on_the_form(app, client, department, name):
+    client.post("/language/en")
+    response = client.post("/signup", data={
+        "name": name, "email": "ctrl@example.com", "department": department,
+        "password": "Blue-Kettle-47-Orbit", "confirm": "Blue-Kettle-47-Orbit",
+    })
+    assert response.status_code == 200
+    assert "This field contains a control character; remove it." in response.get_data(as_text=True)
+    with app.app_context():
+        assert User.by_email("ctrl@example.com") is None
+        assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 0
+
+
+def test_only_a_text_area_keeps_line_breaks_and_tabs(app):
+    class NoteForm(FlaskForm):
+        title = StringField()
+        body = TextAreaField()
+
+    with app.test_request_context():
+        assert NoteForm(MultiDict({"title": "Plan", "body": "one\r\n\ttwo"})).validate()
+        refused = NoteForm(MultiDict({"title": "Plan\n", "body": "one\x0ctwo"}))
+        assert not refused.validate() and set(refused.errors) == {"title", "body"}
+
+
+@pytest.mark.parametrize("url", [
+    "/hr/learners?from=0001-01-01", "/hr/learners?to=9999-12-31",
+    "/studio/analytics?from=0001-01-01", "/studio/analytics?to=9999-12-31",
+])
+def test_a_date_at_the_calendars_edge_gets_a_message_on_the_filter(client, make_user, login, published, url):
+    login(make_user(Role.ADMIN)[1])
+    client.post("/language/en")
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "Choose a date between 1900-01-01 and 9998-12-31." in response.get_data(as_text=True)
+
+
+@LIMIT_STORAGES
+def test_one_guessing_budget_per_account_whatever_the_door(app, client, make_user):
+    """Once the login page refuses an account, HTTP Basic on the xAPI refuses it too, and the other way round."""
+    run, net = _fresh()
+    _, hr = make_user(Role.HR, email=f"hr-door-{run}@example.com")
+    _, other = make_user(Role.HR, email=f"hr-other-{run}@example.com")
+
+    def basic(email: str, password: str, address: str) -> int:
+        token = b64encode(f"{email}:{password}".encode()).decode()
+        return client.get("/xapi/statements", headers={"Authorization": f"Basic {token}", "X-Forwarded-For": address}).status_code
+
+    def log_in(email: str, password: str, address: str) -> int:
+        return client.post("/login", data={"email": email, "password": password}, headers={"X-Forwarded-For": address}).status_code
+
+    assert [log_in(hr, "guess", f"{net}.{n}") for n in range(3)] == [200, 200, 200]
+    assert basic(hr, PASSWORD, f"{net}.20") == 429, "the login page's failures count at the xAPI door"
+    assert [basic(other, "guess", f"{net}.{30 + n}") for n in range(3)] == [401, 401, 401]
+    assert log_in(other, PASSWORD, f"{net}.40") == 429, "the xAPI door's failures count at the login page"

@@ -127,3 +127,31 @@ def test_hr_export_is_a_json_array_of_valid_statements(client, activity, make_us
     assert statements and all(s["verb"]["id"].endswith("/answered") for s in statements)
     for s in statements:
         check_statement(s)
+
+
+@pytest.mark.parametrize("agent", ['{"mbox": 5}', '{"mbox": ["mailto:a@example.com"]}', "[1]", "5", "null",
+                                   '{"account": {"name": "x", "homePage": "https://example.com"}}'])
+def test_an_agent_without_an_mbox_string_gets_400_and_says_why(client, make_user, agent):
+    _, hr_email = make_user(Role.HR)
+    response = client.get("/xapi/statements", query_string={"agent": agent}, headers=basic(hr_email))
+    assert response.status_code == 400
+    assert "agent must be an Agent with an mbox" in response.get_data(as_text=True)
+
+
+def test_an_agent_may_be_a_plain_email(client, activity, make_user):
+    _, hr_email = make_user(Role.HR)
+    statements = client.get("/xapi/statements", query_string={"agent": activity.upper(), "limit": 500},
+                            headers=basic(hr_email)).get_json()["statements"]
+    assert statements and {s["actor"]["mbox"] for s in statements} == {f"mailto:{activity}"}
+
+
+@pytest.mark.parametrize("query", [
+    {"since": "0001-01-01T00:00:00+14:00"}, {"until": "9999-12-31T23:59:59-14:00"},
+    {"since": "1899-12-31"}, {"until": "9999-01-01T00:00:00Z"},
+])
+def test_a_timestamp_past_the_calendars_edge_gets_400_and_says_why(client, make_user, login, query):
+    _, hr_email = make_user(Role.HR)
+    response = client.get("/xapi/statements", query_string=query, headers=basic(hr_email))
+    assert response.status_code == 400 and "timestamp out of range" in response.get_data(as_text=True)
+    login(hr_email)
+    assert client.get("/hr/xapi.json", query_string=query).status_code == 400

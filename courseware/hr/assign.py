@@ -14,6 +14,7 @@ from ..assignments import today
 from ..departments import tree
 from ..extensions import db
 from ..forms import FlaskForm, options
+from ..inputs import within_window
 from ..models import Assignment, User
 from ..publishing import require_live_course
 from . import bp
@@ -24,7 +25,7 @@ class AssignmentForm(FlaskForm):
     activity = SelectField(_l("What"), validators=[DataRequired()])
     department = SelectField(_l("Department (with its sub-departments)"), coerce=int, validators=[Optional()])
     email = EmailField(_l("…or one person's email"), validators=[Optional()])
-    due_on = DateField(_l("Due date"), validators=[DataRequired()])
+    due_on = DateField(_l("Due date"), validators=[DataRequired(), within_window])
 
     def validate_due_on(self, field: DateField) -> None:
         if field.data and field.data < today():

@@ -6,7 +6,7 @@ from datetime import timedelta
 from flask import render_template
 from sqlalchemy import and_, func, select
 
-from .. import reports
+from .. import audit, reports
 from ..access import hr_required
 from ..assignments import today
 from ..departments import tree
@@ -46,7 +46,9 @@ def dashboard():
     ).all()
     rates = reports.completion_by_department(live.course.id, nodes, visible)
     titles = {a.id: a.title for a in live.course.activities} | {m.id: m.title for m in live.course.modules}
-    return render_template(
+    recent = reports.recent_completions(visible, ("course", "module"))
+    expiring = reports.expiring_certificates(utcnow() + timedelta(days=EXPIRY_WARNING_DAYS), visible)
+    page = render_template(
         "hr/dashboard.html",
         course=live.course,
         rates=rates,
@@ -56,8 +58,11 @@ def dashboard():
         titles=titles | {live.course.id: live.course.title},
         overdue=reports.overdue_learners(on, visible),
         assignments=[(a, counts[a.id]) for a in assignments],
-        recent=reports.recent_completions(visible, ("course", "module")),
+        recent=recent,
         scores=reports.average_quiz_scores(visible),
-        expiring=reports.expiring_certificates(utcnow() + timedelta(days=EXPIRY_WARNING_DAYS), visible),
+        expiring=expiring,
         now=utcnow(),
     )
+    # Recorded once the page exists (a commit before rendering would expire every row it shows).
+    audit.record("view_dashboard", detail={"people": sorted({row.id for row in recent} | {row.Certificate.user_id for row in expiring})})
+    return page

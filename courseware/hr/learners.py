@@ -15,6 +15,7 @@ from ..assignments import COMPLETED, IN_PROGRESS, NOT_STARTED, OVERDUE, today
 from ..departments import tree
 from ..extensions import db
 from ..forms import FlaskForm, options
+from ..inputs import int_arg, within_window
 from ..models import Assignment, Progress, QuizAttempt, ScenarioRun, User
 from ..progress import learner_progress
 from ..publishing import course_at, live_course, require_live_course
@@ -31,8 +32,8 @@ class FilterForm(FlaskForm):
     department = SelectField(_l("Department"), coerce=int, validators=[Optional()])
     status = SelectField(_l("Status"), validators=[Optional()])
     assignment = SelectField(_l("Assignment"), coerce=int, validators=[Optional()])
-    completed_from = DateField(_l("Completed from"), validators=[Optional()], name="from")
-    completed_to = DateField(_l("Completed to"), validators=[Optional()], name="to")
+    completed_from = DateField(_l("Completed from"), validators=[Optional(), within_window], name="from")
+    completed_to = DateField(_l("Completed to"), validators=[Optional(), within_window], name="to")
     q = SearchField(_l("Name or email"), validators=[Optional()])
 
 
@@ -50,19 +51,22 @@ def filter_form(course, nodes, visible) -> tuple[FilterForm, reports.MatrixFilte
         (a.id, f"{titles.get(a.activity_id, a.activity_id)} · {a.due_on.isoformat()}")
         for a in db.session.scalars(select(Assignment).order_by(Assignment.due_on.desc()))
     ])
-    valid = form.validate() if request.args else True
-    if not valid:  # a hand-edited link: show what is wrong and ignore those filters
-        for name in form.errors:
-            getattr(form, name).data = None
+    if request.args:
+        form.validate()  # a hand-edited link: show what is wrong, where it was typed, and ignore those filters
     flt = reports.MatrixFilter(
-        department_id=form.department.data or None,
-        status=form.status.data or None,
-        assignment_id=form.assignment.data or None,
-        completed_from=form.completed_from.data,
-        completed_to=form.completed_to.data,
-        search=(form.q.data or "").strip()[:100],
+        department_id=_usable(form.department) or None,
+        status=_usable(form.status) or None,
+        assignment_id=_usable(form.assignment) or None,
+        completed_from=_usable(form.completed_from),
+        completed_to=_usable(form.completed_to),
+        search=(_usable(form.q) or "").strip()[:100],
     )
     return form, flt
+
+
+def _usable(field):
+    """A filter's value, or None when it was refused."""
+    return None if field.errors else field.data
 
 
 def matrix_columns(course):
@@ -87,15 +91,18 @@ def learners():
     statement = learner_query(live.course, flt, visible)
     total = reports.count_of(statement)
     pages = max(1, -(-total // PER_PAGE))
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    page = min(int_arg("page", 1, lo=1), pages)
     rows = db.session.execute(statement.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     columns = matrix_columns(live.course)
     cells = reports.progress_cells([row.User.id for row in rows], [c for c, _ in columns])
-    return render_template(
+    page_html = render_template(
         "hr/learners.html",
         form=form, flt=flt, rows=rows, columns=columns, cells=cells,
         page=page, pages=pages, total=total, course=live.course,
     )
+    # Recorded once the page exists (a commit before rendering would expire every row it shows).
+    audit.record("view_learners", detail={"filter": flt.as_dict(), "page": page, "people": [row.User.id for row in rows]})
+    return page_html
 
 
 def _learner_or_404(user_id: int) -> User:

@@ -14,7 +14,7 @@ from .learning import (
     Status,
     element_columns,
 )
-from .people import Department, HRScope, Role, User, UserRole
+from .people import Department, HRScope, LoginSession, Role, User, UserRole
 
 __all__ = [
     "ELEMENT_COLUMNS",
@@ -24,6 +24,7 @@ __all__ = [
     "Certificate",
     "HRScope",
     "ImportBatch",
+    "LoginSession",
     "ReminderSent",
     "ContentRevision",
     "Department",

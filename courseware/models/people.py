@@ -57,6 +57,12 @@ class User(UserMixin, db.Model):
         """Departments an HR user is limited to (with their sub-departments); empty means all."""
         return {row.department_id for row in self.scope_rows}
 
+    login_token = None  # the token of the session this user was loaded from (sessions.py); not a column
+
+    def get_id(self) -> str | None:
+        """Flask-Login keeps this in the session and remember cookies: the login's token, never the user id."""
+        return self.login_token
+
     @property
     def is_active(self) -> bool:
         return self.active
@@ -108,3 +114,12 @@ class HRScope(db.Model):
     department_id: Mapped[int] = mapped_column(
         ForeignKey("department.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class LoginSession(db.Model):
+    """One signed-in browser. Its cookie holds a random token; only the token's hash is stored,
+    and deleting the row ends that session wherever the cookie was copied."""
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

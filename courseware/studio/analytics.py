@@ -1,7 +1,6 @@
 """What learners did: lessons where they stop, quiz questions and scenario choices that trip them up."""
 from __future__ import annotations
 
-from datetime import date
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, request
@@ -15,11 +14,10 @@ from ..cache import remember
 from ..departments import tree
 from ..forms import FlaskForm, options
 from ..hr.scope import visible_department_ids
+from ..inputs import within_window
 from ..publishing import require_live_course
 from ..scenario_map import layout
 from . import bp, trainer_required
-
-EARLIEST, LATEST = date(1900, 1, 1), date(9998, 12, 31)
 
 
 class FilterForm(FlaskForm):
@@ -27,22 +25,12 @@ class FilterForm(FlaskForm):
         csrf = False  # a GET form that changes nothing
 
     department = SelectField(_l("Department"), coerce=int, validators=[Optional()])
-    date_from = DateField(_l("From"), validators=[Optional()], name="from")
-    date_to = DateField(_l("To (inclusive)"), validators=[Optional()], name="to")
-
-    def validate_date_from(self, field: DateField) -> None:
-        _within_range(field)
+    date_from = DateField(_l("From"), validators=[Optional(), within_window], name="from")
+    date_to = DateField(_l("To (inclusive)"), validators=[Optional(), within_window], name="to")
 
     def validate_date_to(self, field: DateField) -> None:
-        _within_range(field)
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_l("The end date is before the start date."))
-
-
-def _within_range(field: DateField) -> None:
-    """Refuse dates so far off that turning them into timestamps would overflow."""
-    if field.data and not EARLIEST <= field.data <= LATEST:
-        raise ValidationError(_l("Choose a date between %(start)s and %(end)s.", start=EARLIEST, end=LATEST))
 
 
 def _filter() -> tuple[FilterForm, stats.Filter, dict[str, str]]:

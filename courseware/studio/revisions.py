@@ -11,6 +11,7 @@ from ..content import CourseInvalid, archive
 from ..content.diff import diff_files
 from ..extensions import db
 from ..forms import EmptyForm
+from ..inputs import integer
 from ..models import ContentRevision, RevisionFile
 from ..publishing import course_at, live_course
 from . import bp, trainer_required
@@ -108,8 +109,8 @@ def _files_of(token: str | None) -> tuple[dict[str, str], str]:
         return drafts.working_files(), _("draft")
     if token in (None, "", "live"):
         revision_id = drafts.live_revision_id()
-    elif token.isdigit():
-        revision_id = _published(int(token)).id
+    elif (number := integer(token)) is not None:
+        revision_id = _published(number).id
     else:
         abort(404)
     return drafts.revision_files(revision_id), _("revision %(id)s", id=revision_id)
