@@ -300,10 +300,13 @@ def replay_sql(app, path: str, user_id: int, repeats: int = 20) -> float:
     from sqlalchemy import event
 
     from courseware.extensions import db
+    from courseware.sessions import open_session
 
     captured: list[tuple[str, object]] = []
     with app.app_context():
         engine = db.engine
+        login_token = open_session(user_id)
+        db.session.commit()
 
         def capture(conn, cursor, statement, parameters, context, executemany):
             captured.append((statement, parameters))
@@ -311,7 +314,7 @@ def replay_sql(app, path: str, user_id: int, repeats: int = 20) -> float:
         event.listen(engine, "before_cursor_execute", capture)
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"], session["_fresh"] = str(user_id), True
+            session["_user_id"], session["_fresh"] = login_token, True
         response = client.get(path)
         assert response.status_code == 200, response.status_code
         event.remove(engine, "before_cursor_execute", capture)
@@ -369,13 +372,16 @@ def export_memory(url: str, fmt: str) -> None:
     from courseware import create_app
     from courseware.extensions import db
     from courseware.models import Role, UserRole
+    from courseware.sessions import open_session
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY, "INSTANCE_PATH": str(DATA / "instance")})
     client = app.test_client()
     with app.app_context():
         hr_id = db.session.scalar(select(UserRole.user_id).where(UserRole.role == Role.HR.value))
+        login_token = open_session(hr_id)
+        db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"], session["_fresh"] = str(hr_id), True
+        session["_user_id"], session["_fresh"] = login_token, True
     client.get("/hr/").close()
     Path("/proc/self/clear_refs").write_text("5")
     before = _high_water_mb()
