@@ -39,6 +39,8 @@ ROUTES: dict[str, Access] = {
     # accounts and the site itself
     "auth.login": Access.PUBLIC,
     "auth.signup": Access.PUBLIC,
+    "auth.signup_confirmation": Access.PUBLIC,
+    "auth.confirm_signup": Access.PUBLIC,
     "auth.logout": Access.SIGNED_IN,
     "auth.change_password": Access.SIGNED_IN,
     "auth.sign_out_everywhere": Access.SIGNED_IN,

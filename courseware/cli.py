@@ -1,8 +1,10 @@
-"""`flask` commands: content, users, reminders, one-step setup, and backup and restore."""
+"""`flask` commands: content, users, reminders, the outbox and its worker, one-step setup, and backup and restore."""
 from __future__ import annotations
 
 import secrets
+import signal
 import sys
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -11,7 +13,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
-from . import backups, drafts, passwords, sessions
+from . import backups, drafts, outbox, passwords, sessions
 from .content import CourseInvalid, compile_sources, decode_sources, read_sources
 from .content.diff import unified
 from .departments import find_or_create
@@ -22,6 +24,7 @@ from .publishing import publish
 content_cli = AppGroup("content", help="Check and publish course files.")
 users_cli = AppGroup("users", help="Manage user accounts.")
 reminders_cli = AppGroup("reminders", help="E-mail reminders about due and overdue assignments.")
+outbox_cli = AppGroup("outbox", help="Mail waiting to be sent.")
 
 DEMO_ACCOUNTS = [
     ("trainee@example.com", "演示学员", Role.TRAINEE, "销售部"),
@@ -224,6 +227,40 @@ def reminders_send(days_before: int, dry_run: bool) -> None:
     click.echo(", ".join(f"{verb} {n} {kind}" for kind, n in sorted(counts.items())) or "nothing to send")
 
 
+def _report(counts: dict[str, int]) -> str:
+    return f"sent {counts['sent']}, failed {counts['failed']} (kept for a later try)"
+
+
+@outbox_cli.command("send")
+@click.option("--limit", default=100, show_default=True, help="Send at most this many messages.")
+def outbox_send(limit: int) -> None:
+    """Send the messages that are due, once; run it every minute from cron when no worker runs."""
+    counts = outbox.send_due(limit)
+    click.echo(_report(counts) if any(counts.values()) else "nothing to send")
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Send what is due, then stop.")
+@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(min=0.1), help="Seconds to wait between passes.")
+@with_appcontext
+def worker(once: bool, interval: float) -> None:
+    """Send the outbox's messages as they fall due, until stopped by SIGTERM or Ctrl-C."""
+    stop = threading.Event()
+    if not once:
+        # A signal only raises the flag: the pass in hand ends, so no message is left claimed but unrecorded.
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda _signum, _frame: stop.set())
+        click.echo(f"worker started: sending due messages every {interval:g} s; stop with Ctrl-C or SIGTERM")
+    while True:
+        counts = outbox.send_due()
+        db.session.remove()  # a long-running process holds no connection between passes
+        if any(counts.values()):
+            click.echo(_report(counts))
+        if once or stop.wait(interval):
+            break
+    click.echo("worker stopped")
+
+
 def _sqlite_database(command: str) -> Path:
     """Return the live SQLite database file, or stop with a pointer to the PostgreSQL procedure."""
     url = db.engine.url
@@ -287,6 +324,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(content_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(outbox_cli)
+    app.cli.add_command(worker)
     app.cli.add_command(setup)
     app.cli.add_command(backup)
     app.cli.add_command(restore)

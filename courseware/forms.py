@@ -16,7 +16,6 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 
 from . import passwords
 from .inputs import control_character
-from .models import User
 
 
 class FlaskForm(flask_wtf.FlaskForm):
@@ -71,10 +70,6 @@ class SignupForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     department = SelectField(_l("Department"), coerce=int, validators=[DataRequired()])
     password, confirm = _new_password(_l("Password"), _l("Repeat password"))
-
-    def validate_email(self, field: EmailField) -> None:
-        if User.by_email(field.data) is not None:
-            raise ValidationError(_l("An account with this email already exists."))
 
 
 class PasswordChangeForm(FlaskForm):

@@ -5,7 +5,8 @@ record stay (progress, xAPI records, quiz attempts and answers, role-play runs, 
 department completion figures, quiz and scenario statistics and trainers' analytics stay exactly
 as they were; the records are simply no longer linked to a name. Answers to short-answer
 questions are kept for the same reason (question statistics read them), although they are free
-text the learner typed. Staff-import files kept in the database lose the person's name and email.
+text the learner typed. Staff-import files kept in the database lose the person's name and email,
+and the e-mailed links (sign-up) for their address are deleted.
 The audit log is left as it was: it is the record of who did what, and names people by id.
 """
 from __future__ import annotations
@@ -16,13 +17,14 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, cast, func, or_, select, update
+from sqlalchemy import String, cast, delete, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from . import sessions
 from .departments import tree
 from .extensions import db
 from .models import (
+    AccountToken,
     Assignment,
     AuditEntry,
     Certificate,
@@ -33,6 +35,7 @@ from .models import (
     ImportBatch,
     LearningRecord,
     LoginSession,
+    OutboxMessage,
     Progress,
     QuizAttempt,
     ReminderSent,
@@ -140,6 +143,12 @@ def _sessions(user: User) -> list[str]:
     )]
 
 
+def _account_links(user: User) -> list[dict[str, Any]]:
+    """The e-mailed links for the person's address, without the token's hash or what waits with it."""
+    links = db.session.scalars(select(AccountToken).where(AccountToken.email == user.email).order_by(AccountToken.id))
+    return [_picked(link, "purpose", "created_at", "expires_at", "used_at") for link in links]
+
+
 @dataclass(frozen=True)
 class Section:
     """One part of the export: which references to a person it covers and how it reads them."""
@@ -164,6 +173,7 @@ SECTIONS = (
     Section("drafts_edited", (DraftFile.updated_by_id,), _drafts_edited),
     Section("staff_imports", (ImportBatch.created_by_id,), _staff_imports),
     Section("signed_in_sessions", (LoginSession.user_id,), _sessions),
+    Section("account_links", (), _account_links),  # keyed by email, not by user id
 )
 
 
@@ -186,9 +196,9 @@ def anonymise(user_id: int, by: User) -> None:
     """Make a person unidentifiable while keeping their department and every learning record.
 
     Name and email become `anonymous-<id>`; the password, locale, HR scope, roles other than
-    trainee and any department HR-contact role are removed; the account is deactivated (as when
-    someone leaves, so they drop out of the active-learner counts just as deactivation does).
-    Committed together with an audit entry by `by`.
+    trainee, any department HR-contact role and the e-mailed links for their address are removed;
+    the account is deactivated (as when someone leaves, so they drop out of the active-learner
+    counts just as deactivation does). Committed together with an audit entry by `by`.
     """
     user = db.session.get(User, user_id)
     if user is None:
@@ -208,6 +218,8 @@ def anonymise(user_id: int, by: User) -> None:
     user.scope_rows = []
     db.session.execute(update(Department).where(Department.hr_contact_id == user.id).values(hr_contact_id=None))
     _scrub_staff_imports(old_email, user)
+    db.session.execute(delete(AccountToken).where(AccountToken.email == old_email))
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.payload["to"].as_string() == old_email))
     db.session.add(AuditEntry(user_id=by.id, action="anonymise", subject_user_id=user.id, detail={}))
     db.session.commit()
 

@@ -5,18 +5,15 @@ before it is sent, so a second run (or two at once) never sends it again.
 """
 from __future__ import annotations
 
-import re
-import smtplib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from email.message import EmailMessage
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from . import certificates, reports
+from . import certificates, outbox, reports
 from .assignments import IN_PROGRESS, NOT_STARTED, OVERDUE, today
 from .departments import tree, with_descendants
 from .extensions import db
@@ -114,18 +111,6 @@ def _release(message: Message) -> None:
     db.session.commit()
 
 
-def _one_line(value: str) -> str:
-    """Header text on one line: e-mail refuses CR/LF in a header, and a title or name may hold them."""
-    return re.sub(r"[\x00-\x1f\x7f]+", " ", value).strip()
-
-
-def _email(message: Message, sender: str) -> EmailMessage:
-    email = EmailMessage()
-    email["From"], email["To"], email["Subject"] = sender, _one_line(message.user.email), _one_line(message.subject)
-    email.set_content(message.body)
-    return email
-
-
 def send(on: date | None = None, days_before: int = 3, dry_run: bool = False) -> dict[str, int]:
     """Re-assign the course to those due to recertify, then send every reminder not sent before.
 
@@ -143,17 +128,13 @@ def send(on: date | None = None, days_before: int = 3, dry_run: bool = False) ->
         for message in messages:
             counts[message.kind] += 1
         return dict(counts)
-    config = current_app.config
-    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:
-        if config["SMTP_STARTTLS"]:
-            smtp.starttls()
-        if config["SMTP_USER"]:
-            smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"])
+    sender = current_app.config["MAIL_FROM"]
+    with outbox.connect() as smtp:
         for message in messages:
             if not _claim(message):
                 continue
             try:
-                smtp.send_message(_email(message, config["MAIL_FROM"]))
+                smtp.send_message(outbox.email_message(sender, message.user.email, message.subject, message.body))
             except Exception:  # noqa: BLE001 - whatever went wrong, the others still go out
                 _release(message)  # not sent: let the next run try again
                 current_app.logger.exception("reminder %s not sent", message.key)

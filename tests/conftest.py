@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
@@ -149,6 +151,37 @@ def department(app):
         return department.id
 
 
+class Inbox:
+    """What the local SMTP server received. While `refusing` is true it turns every message away
+    (a mail server that is down for a while); addresses in `refused` are always turned away."""
+
+    def __init__(self):
+        self.messages = []
+        self.refusing = False
+        self.refused: set[str] = set()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        from email import message_from_bytes, policy
+
+        if self.refusing or self.refused & set(envelope.rcpt_tos):
+            return "451 4.3.0 try again later"
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    """A local SMTP server on a free port; its port and its Inbox."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, inbox
+    controller.stop()
+
+
 def at_once(app, action, times: int) -> list[Exception]:
     """Run `action()` in `times` threads at once, each in its own request context; return what failed."""
     import threading
@@ -168,6 +201,17 @@ def at_once(app, action, times: int) -> list[Exception]:
     for thread in threads:
         thread.join()
     return errors
+
+
+def mailed_link(app, email: str) -> str:
+    """The path of the sign-up link queued in the outbox for `email`, as the worker would mail it."""
+    import re
+
+    from courseware.models import OutboxMessage
+
+    with app.app_context():
+        mails = db.session.scalars(db.select(OutboxMessage.payload)).all()
+    return next(re.search(r"/signup/confirm/[\w-]+", m["body"]).group() for m in mails if m["to"] == email)
 
 
 def answer_form(question, answer) -> dict[str, list[str]]:

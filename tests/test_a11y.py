@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from browser_support import BROWSER_MARKS, chromium, serve
-from conftest import PASSWORD, ROOT, make_app
+from conftest import PASSWORD, ROOT, mailed_link, make_app
+from flask import Flask
 from sqlalchemy import select
 
 from courseware import drafts, records
@@ -62,6 +63,7 @@ class Site:
     base: str
     graduate: Learner
     english: Learner
+    app: Flask
 
 
 def _play(user, live, scenario, choices) -> str:
@@ -109,7 +111,7 @@ def site(tmp_path_factory, course_sources):
         drafts.publish_drafts(staff, "补一句")
         drafts.save(LESSON_FILE, live_text + "\n第三遍。\n", staff, 0)
     with serve(app) as base:
-        yield Site(base=base, **learners)
+        yield Site(base=base, app=app, **learners)
 
 
 @pytest.fixture(scope="module")
@@ -189,6 +191,19 @@ def test_pages_anyone_can_open(page, site):
     page.locator("main form button[type=submit]").click()
     page.locator(".errors").first.wait_for()
     audit.check("/signup (every field missing)")
+    page.locator("#name").fill("新学员")
+    page.locator("#email").fill("joining@example.com")
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#confirm").fill(PASSWORD)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    audit.check("/signup (check your inbox)")
+    link = mailed_link(site.app, "joining@example.com")
+    audit.visit(link)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(site.base + "/")
+    page.context.clear_cookies()
+    audit.visit(link, status=410)
     audit.visit("/login")
     page.locator("#email").fill("newcomer@example.com")
     page.locator("#password").fill("not the password")

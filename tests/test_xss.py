@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import pytest
 import yaml
 from browser_support import BROWSER_MARKS, chromium, log_in, serve
-from conftest import PASSWORD, make_app
+from conftest import PASSWORD, mailed_link, make_app
 
 from courseware import certificates
 from courseware.cli import create_user
@@ -319,7 +319,7 @@ def course(course_sources):
 def site(tmp_path_factory, course):
     """The hostile course published, one account per role, and a certificate for the trainee.
 
-    Yields the base URL and the account ids.
+    Yields the base URL, the account ids and the app.
     """
     folder = tmp_path_factory.mktemp("xss")
     app = make_app(f"sqlite:///{folder / 'xss.db'}", folder / "instance", WTF_CSRF_ENABLED=True)
@@ -329,7 +329,7 @@ def site(tmp_path_factory, course):
         certificates.issue(db.session.get(User, ids[Role.TRAINEE]), live_course(), utcnow())
         db.session.commit()
     with serve(app) as base:
-        yield base, ids
+        yield base, ids, app
 
 
 @pytest.fixture(scope="module")
@@ -341,7 +341,7 @@ def browser():
 @pytest.fixture(scope="module")
 def tabs(browser, site):
     """A signed-in tab per role, kept for the whole module."""
-    base, _ids = site
+    base, _ids, _app = site
     tabs = {}
     for role in Role:
         tabs[role] = Watched(browser, base)
@@ -464,7 +464,7 @@ def staff_file() -> bytes:
 STAFF_FILE_NAME = "\"><img src=x onerror=__xss('file')>{{7*7}}.csv"
 
 
-def test_hostile_names_and_departments_stay_text_everywhere_people_are_listed(admin, hr, learner, visitor, learner_id):
+def test_hostile_names_and_departments_stay_text_everywhere_people_are_listed(admin, hr, learner, visitor, learner_id, site):
     admin.open("/admin/departments")
     token = admin.csrf_token()
     for n in NAMES:
@@ -511,6 +511,10 @@ def test_hostile_names_and_departments_stay_text_everywhere_people_are_listed(ad
     visitor.page.locator("#email").fill("signup@example.com")
     visitor.page.locator("#password").fill(PASSWORD)
     visitor.page.locator("#confirm").fill(PASSWORD)
+    with visitor.page.expect_navigation():
+        visitor.page.locator("#main form button.primary").click()
+    visitor.assert_inert("sign-up mailed", (), ["signup@example.com"])
+    visitor.open(mailed_link(site[2], "signup@example.com"), (), [hostile("signup")])
     visitor.page.locator("#main form button.primary").click()
     visitor.page.wait_for_url(visitor.base + "/")
     visitor.assert_inert("signed up", (), [hostile("signup")])

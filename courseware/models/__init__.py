@@ -14,9 +14,11 @@ from .learning import (
     Status,
     element_columns,
 )
-from .people import Department, HRScope, LoginSession, Role, User, UserRole
+from .outbox import OutboxMessage
+from .people import AccountToken, Department, HRScope, LoginSession, Role, User, UserRole
 
 __all__ = [
+    "AccountToken",
     "ELEMENT_COLUMNS",
     "element_columns",
     "Assignment",
@@ -31,6 +33,7 @@ __all__ = [
     "DraftFile",
     "LearningRecord",
     "NumberedTry",
+    "OutboxMessage",
     "Progress",
     "QuizAnswer",
     "QuizAttempt",
