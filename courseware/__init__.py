@@ -15,9 +15,9 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, inputs
+from . import cli, first_start, inputs, resources
 from .access import refuse_unlisted_routes
-from .config import PROJECT_ROOT, from_environment
+from .config import from_environment
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .publishing import NoCoursePublished
 
@@ -33,14 +33,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config → database → accounts → i18n → security → pages → commands."""
     config = config or {}
     instance_path = Path(
-        config.get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH") or PROJECT_ROOT / "instance"
+        config.get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH") or resources.default_instance_path()
     )
     instance_path.mkdir(parents=True, exist_ok=True)
     app = Flask(
         __name__,
         instance_path=str(instance_path),
-        template_folder="../templates",
-        static_folder="../static",
+        template_folder=resources.folder("templates"),
+        static_folder=resources.folder("static"),
     )
     app.config.from_mapping(from_environment(instance_path))
     app.config.update(config)
@@ -66,6 +66,8 @@ def _init_database(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
+    # Before every other hook, so a database nobody has set up yet gets a page saying what to run.
+    app.before_request(first_start.refuse_until_set_up)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from . import audit
+from . import audit, resources
 from .extensions import db
 from .models import Assignment, Certificate, Progress, Role, User, utcnow
 from .publishing import LiveCourse
@@ -19,7 +18,7 @@ from .publishing import LiveCourse
 bp = Blueprint("certificates", __name__)
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-FONT = Path(__file__).resolve().parent.parent / "static" / "fonts" / "wqy-microhei-gbk.ttf"
+FONT = resources.folder("static") / "fonts" / "wqy-microhei-gbk.ttf"
 
 
 def new_code() -> str:

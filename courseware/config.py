@@ -5,7 +5,7 @@ import os
 import secrets
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from . import resources
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -52,7 +52,7 @@ def from_environment(instance_path: Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": url,
         # A server database may drop idle connections (restart, failover); an embedded file cannot.
         "SQLALCHEMY_ENGINE_OPTIONS": {} if url.startswith("sqlite") else {"pool_pre_ping": True},
-        "COURSE_DIR": os.environ.get("COURSE_DIR", str(PROJECT_ROOT / "lessons")),
+        "COURSE_DIR": os.environ.get("COURSE_DIR", str(resources.folder("lessons"))),
         "SIGNUP_ENABLED": _flag("SIGNUP_ENABLED", True),
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
