@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.from_mapping(from_environment(instance_path))
     app.config.update(config)
+    app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"].rstrip("/")  # links append paths that start with /
 
     _init_database(app)
     _init_accounts(app)

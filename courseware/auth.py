@@ -147,16 +147,11 @@ def _signup_open() -> None:
         abort(404)
 
 
-def _public_url() -> str:
-    """The site's address for links in e-mails: from the configuration, never from the request's Host."""
-    return current_app.config["PUBLIC_URL"].rstrip("/")
-
-
 def _mail_signup_link(email: str, name: str, department_id: int, password_hash: str) -> None:
     """Queue the link that creates the account; what was typed waits with the token until then."""
     details = {"name": name, "department_id": department_id, "password_hash": password_hash, "locale": str(get_locale())}
     token = tokens.issue(tokens.SIGNUP, email, details, SIGNUP_LINK_LIFETIME)
-    link = f"{_public_url()}/signup/confirm/{token}"
+    link = current_app.config["PUBLIC_URL"] + url_for(".signup_confirmation", token=token)  # never the request's Host
     outbox.enqueue_mail(email, _("Finish signing up"), _(
         "Hello,\n\nTo finish signing up for the internal customer service course, open this link within "
         "24 hours and create your account:\n\n%(link)s\n\nIf you did not sign up, ignore this message: "
@@ -166,7 +161,7 @@ def _mail_signup_link(email: str, name: str, department_id: int, password_hash: 
 
 
 def _mail_account_exists(email: str) -> None:
-    link = f"{_public_url()}/login"
+    link = current_app.config["PUBLIC_URL"] + url_for(".login")
     outbox.enqueue_mail(email, _("Someone tried to sign up with your address"), _(
         "Hello,\n\nSomeone (maybe you) tried to sign up with this address, which already has an account. "
         "Log in at %(link)s; if you forgot your password, ask your HR or an administrator.\n\n"

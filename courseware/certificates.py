@@ -182,7 +182,7 @@ def pdf(code: str):
         score=f"{round(certificate.score * 100)}%" if certificate.score is not None else None,
         code=certificate.code,
         # The configured address, never the request's Host header, which anyone can set
-        verify_url=current_app.config["PUBLIC_URL"].rstrip("/") + url_for(".verify", code=certificate.code),
+        verify_url=current_app.config["PUBLIC_URL"] + url_for(".verify", code=certificate.code),
     )
     return Response(
         render_pdf(text),

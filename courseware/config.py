@@ -69,7 +69,7 @@ def from_environment(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_SECURE": _flag("SECURE_COOKIES", False),
         "SESSION_DAYS": int(os.environ.get("SESSION_DAYS", "30")),
         "WTF_CSRF_TIME_LIMIT": None,
-        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),  # without its trailing /: see create_app
         "SMTP_HOST": os.environ.get("SMTP_HOST", "localhost"),
         "SMTP_PORT": int(os.environ.get("SMTP_PORT", "25")),
         "SMTP_USER": os.environ.get("SMTP_USER", ""),

@@ -47,7 +47,7 @@ def plan(on: date, days_before: int) -> list[Message]:
     ).all()
     assignments = {a.id: a for a in db.session.scalars(select(Assignment))}
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({r.user_id for r in rows} or {-1})))}
-    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    base = current_app.config["PUBLIC_URL"]
     messages: list[Message] = []
     overdue_by_department: dict[int, list[tuple[User, Assignment]]] = defaultdict(list)
     for assignment_id, user_id, status, due_on in rows:

@@ -7,7 +7,6 @@ password, a deactivation and "sign out everywhere" delete them all.
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -18,13 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from .extensions import db
 from .models import LoginSession, User, utcnow
-
-MAX_TOKEN_LENGTH = 64
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
+from .tokens import MAX_TOKEN_LENGTH, hashed
 
 def lifetime() -> timedelta:
     """How long a session lasts at most, remembered or not (`SESSION_DAYS`)."""
@@ -37,7 +30,7 @@ def open_session(user_id: int) -> str:
     db.session.execute(
         delete(LoginSession).where(LoginSession.user_id == user_id, LoginSession.created_at < utcnow() - lifetime())
     )
-    db.session.add(LoginSession(token_hash=_hash(token), user_id=user_id))
+    db.session.add(LoginSession(token_hash=hashed(token), user_id=user_id))
     return token
 
 
@@ -55,7 +48,7 @@ def load(token: str) -> User | None:
     user = db.session.execute(
         select(User)
         .join(LoginSession, LoginSession.user_id == User.id)
-        .where(LoginSession.token_hash == _hash(token), LoginSession.created_at > utcnow() - lifetime(), User.active.is_(True))
+        .where(LoginSession.token_hash == hashed(token), LoginSession.created_at > utcnow() - lifetime(), User.active.is_(True))
         .options(joinedload(User.role_rows), joinedload(User.scope_rows))
     ).unique().scalar_one_or_none()
     if user is not None:
@@ -66,7 +59,7 @@ def load(token: str) -> User | None:
 def sign_out() -> None:
     """End this browser's session on the server, then forget it here."""
     if current_user.is_authenticated:
-        db.session.execute(delete(LoginSession).where(LoginSession.token_hash == _hash(current_user.login_token)))
+        db.session.execute(delete(LoginSession).where(LoginSession.token_hash == hashed(current_user.login_token)))
         db.session.commit()
     logout_user()
 
@@ -75,5 +68,5 @@ def end_sessions(user: User, keep_this_one: bool = False) -> None:
     """End `user`'s sessions everywhere (but this browser's, with `keep_this_one`); the caller commits."""
     statement = delete(LoginSession).where(LoginSession.user_id == user.id)
     if keep_this_one and user.login_token:
-        statement = statement.where(LoginSession.token_hash != _hash(user.login_token))
+        statement = statement.where(LoginSession.token_hash != hashed(user.login_token))
     db.session.execute(statement)

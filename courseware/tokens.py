@@ -19,7 +19,8 @@ SIGNUP = "signup"
 MAX_TOKEN_LENGTH = 64
 
 
-def _hash(token: str) -> str:
+def hashed(token: str) -> str:
+    """What the database keeps of a token (login sessions and e-mailed links alike)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -38,7 +39,7 @@ def issue(purpose: str, email: str, payload: dict[str, Any] | None, lifetime: ti
     )
     token = secrets.token_urlsafe(32)
     db.session.add(AccountToken(
-        purpose=purpose, token_hash=_hash(token), email=email, payload=payload, expires_at=now + lifetime
+        purpose=purpose, token_hash=hashed(token), email=email, payload=payload, expires_at=now + lifetime
     ))
     return token
 
@@ -48,7 +49,7 @@ def peek(purpose: str, token: str) -> AccountToken | None:
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     return db.session.scalar(select(AccountToken).where(
-        AccountToken.token_hash == _hash(token),
+        AccountToken.token_hash == hashed(token),
         AccountToken.purpose == purpose,
         AccountToken.used_at.is_(None),
         AccountToken.expires_at > utcnow(),

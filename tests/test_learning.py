@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import zlib
 
+import pytest
 from conftest import at_once, pass_quiz, play_model_path
 from sqlalchemy import func, select
 
@@ -177,8 +178,8 @@ def pdf_text(data: bytes) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.parametrize("app_config", [{"PUBLIC_URL": "https://learn.example.com/"}])  # as an operator writes it
 def test_the_certificate_links_to_the_public_address_whatever_the_host_header(client, trainee, published, app):
-    app.config["PUBLIC_URL"] = "https://learn.example.com/"
     with app.app_context():
         db.session.add(Certificate(code="ABCD-EFGH-JKMN", user_id=trainee, course_id="internal-customer-service",
                                    course_title="内部客户服务意识", revision_id=published, issued_at=utcnow()))
