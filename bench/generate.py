@@ -26,7 +26,8 @@ from werkzeug.security import generate_password_hash  # noqa: E402
 from courseware import create_app  # noqa: E402
 from courseware.content import Course, Question, Scenario, read_sources  # noqa: E402
 from courseware.extensions import db  # noqa: E402
-from courseware.grading import grade  # noqa: E402
+from courseware.learning.grading import grade  # noqa: E402
+from courseware.learning.roleplay import play  # noqa: E402
 from courseware.models import (  # noqa: E402
     Assignment,
     Certificate,
@@ -43,7 +44,6 @@ from courseware.models import (  # noqa: E402
     element_columns,
 )
 from courseware.publishing import publish  # noqa: E402
-from courseware.roleplay import play  # noqa: E402
 
 PASSWORD = "bench-password"
 DEPARTMENTS = {

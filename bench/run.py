@@ -173,7 +173,7 @@ class Sessions:
 
     def cookie(self, user_id: int) -> tuple[str, str]:
         """Return a session cookie for `user_id` and a CSRF token valid with it (in an app context; the caller commits)."""
-        from courseware.sessions import open_session
+        from courseware.people.sessions import open_session
 
         raw = secrets.token_hex(20)
         value = self.serializer.dumps({"_user_id": open_session(user_id), "_fresh": True, "csrf_token": raw})
@@ -252,8 +252,8 @@ def plan_requests(app, count: int) -> dict:
     """Pick learners and write the requests each case sends, one learner per request in turn."""
     from sqlalchemy import select
 
-    from courseware import records
     from courseware.extensions import db
+    from courseware.learning import records
     from courseware.models import Progress, Role, User, UserRole
     from courseware.publishing import live_course
 
@@ -300,7 +300,7 @@ def replay_sql(app, path: str, user_id: int, repeats: int = 20) -> float:
     from sqlalchemy import event
 
     from courseware.extensions import db
-    from courseware.sessions import open_session
+    from courseware.people.sessions import open_session
 
     captured: list[tuple[str, object]] = []
     with app.app_context():
@@ -372,7 +372,7 @@ def export_memory(url: str, fmt: str) -> None:
     from courseware import create_app
     from courseware.extensions import db
     from courseware.models import Role, UserRole
-    from courseware.sessions import open_session
+    from courseware.people.sessions import open_session
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY, "INSTANCE_PATH": str(DATA / "instance")})
     client = app.test_client()

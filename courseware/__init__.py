@@ -126,7 +126,10 @@ def _init_security(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import admin, auth, certificates, hr, learn, quizzes, scenarios, studio, system, xapi
+    from . import hr, studio, system
+    from .hr import xapi
+    from .learning import certificates, learn, quizzes, scenarios
+    from .people import admin, auth
 
     for module in (auth, learn, quizzes, scenarios, certificates, hr, studio, xapi, admin, system):
         app.register_blueprint(module.bp)

@@ -13,13 +13,16 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
-from . import backups, drafts, outbox, passwords, sessions
+from . import backups
 from .content import CourseInvalid, compile_sources, decode_sources, read_sources
 from .content.diff import unified
-from .departments import find_or_create
 from .extensions import db
 from .models import Role, User
+from .outbox import queue as outbox
+from .people import passwords, sessions
+from .people.departments import find_or_create
 from .publishing import publish
+from .studio import drafts
 
 content_cli = AppGroup("content", help="Check and publish course files.")
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -217,7 +220,7 @@ def users_password(email: str, password: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Count what would be sent; send nothing.")
 def reminders_send(days_before: int, dry_run: bool) -> None:
     """Send due-soon and overdue reminders and the HR digests; run it daily from cron."""
-    from . import reminders
+    from .hr import reminders
 
     counts = reminders.send(days_before=days_before, dry_run=dry_run)
     renewed = counts.pop("recertification", 0)

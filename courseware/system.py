@@ -6,10 +6,10 @@ from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from .auth import _safe_next
 from .extensions import db
 from .forms import EmptyForm
 from .models import ContentRevision
+from .people.auth import _safe_next
 from .publishing import live_course
 
 bp = Blueprint("system", __name__)

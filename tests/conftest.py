@@ -13,9 +13,9 @@ from sqlalchemy.exc import OperationalError
 from courseware import create_app
 from courseware.cli import create_user
 from courseware.content import read_sources
-from courseware.departments import find_or_create
 from courseware.extensions import db
 from courseware.models import Role
+from courseware.people.departments import find_or_create
 from courseware.publishing import publish
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -246,7 +246,7 @@ def pass_quiz(client, quiz):
 
 def play_model_path(client, scenario):
     """Play a scenario along its model path to its ending; return the debrief response."""
-    from courseware.roleplay import model_path
+    from courseware.learning.roleplay import model_path
 
     run_url = client.post(f"/scenarios/{scenario.id}/start").location
     for step, taken in enumerate(model_path(scenario).steps):

@@ -14,12 +14,13 @@ from conftest import PASSWORD, ROOT, mailed_link, make_app
 from flask import Flask
 from sqlalchemy import select
 
-from courseware import drafts, records
 from courseware.cli import create_user
 from courseware.extensions import db
+from courseware.learning import records
+from courseware.learning.roleplay import model_path
 from courseware.models import Certificate, Role
 from courseware.publishing import live_course, publish
-from courseware.roleplay import model_path
+from courseware.studio import drafts
 
 pytestmark = BROWSER_MARKS
 

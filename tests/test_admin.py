@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from courseware.departments import find_or_create, tree
 from courseware.extensions import db
 from courseware.models import LearningRecord, Role, User
+from courseware.people.departments import find_or_create, tree
 
 
 def test_admin_edits_roles_department_and_hr_scope(client, make_user, login, app):

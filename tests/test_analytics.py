@@ -7,14 +7,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
-from courseware import analytics, records
-from courseware.assignments import today
-from courseware.departments import find_or_create
 from courseware.extensions import db
+from courseware.hr.assignments import today
+from courseware.learning import records
+from courseware.learning.roleplay import model_path
 from courseware.models import HRScope, LearningRecord, QuizAttempt, Role, User
+from courseware.people.departments import find_or_create
 from courseware.publishing import live_course, publish
-from courseware.roleplay import model_path
-from courseware.scenario_map import depths, layout
+from courseware.studio.analytics import item_analysis, lessons, quizzes, scenarios
+from courseware.studio.analytics.filters import Filter, departments_for
+from courseware.studio.scenario_map import depths, layout
 
 QUIZ_ID = "quiz-why-it-matters"
 SCENARIO_ID = "scenario-rush-order"
@@ -78,14 +80,14 @@ def learners(app, make_user, published) -> list[int]:
     return ids
 
 
-def report(app, flt=None, quiz_id: str = QUIZ_ID) -> analytics.QuizReport:
+def report(app, flt=None, quiz_id: str = QUIZ_ID) -> quizzes.QuizReport:
     with app.test_request_context():
-        return analytics.quiz_report(live_course().course.quiz(quiz_id), flt or analytics.Filter())
+        return quizzes.quiz_report(live_course().course.quiz(quiz_id), flt or Filter())
 
 
-def in_department(app, path: str) -> analytics.Filter:
+def in_department(app, path: str) -> Filter:
     with app.app_context():
-        return analytics.Filter(department_ids=analytics.departments_for(find_or_create(path).id, None))
+        return Filter(department_ids=departments_for(find_or_create(path).id, None))
 
 
 def move(app, model, column, user_ids: list[int], when: datetime) -> None:
@@ -166,12 +168,12 @@ def test_discrimination_needs_ten_attempts_and_skips_attempts_without_the_questi
     ranked = [f"a{i}" for i in range(10)]
     fractions = {f"a{i}": 1.0 if i < 5 else 0.0 for i in range(10)}
     # N = 10, n = int(2.7 + 0.5) = 3: upper a0 a1 a2 (all 1), lower a7 a8 a9 (all 0).
-    assert analytics.discrimination_index(ranked, fractions) == 1.0
+    assert item_analysis.discrimination_index(ranked, fractions) == 1.0
     del fractions["a0"], fractions["a9"]  # their revision lacked the question
     fractions["a8"] = 1.0
     # Upper a1 a2 → 1; lower a7 0, a8 1 → 1/2. D = 1 − 1/2.
-    assert analytics.discrimination_index(ranked, fractions) == 0.5
-    assert analytics.discrimination_index(ranked[:9], fractions) is None
+    assert item_analysis.discrimination_index(ranked, fractions) == 0.5
+    assert item_analysis.discrimination_index(ranked[:9], fractions) is None
 
 
 def test_department_and_date_filters_change_the_numbers(app, learners):
@@ -185,7 +187,7 @@ def test_department_and_date_filters_change_the_numbers(app, learners):
 
     month_ago = datetime.now(timezone.utc) - timedelta(days=30)
     move(app, QuizAttempt, "submitted_at", learners[:2], month_ago)  # L0 and L1 answered a month ago
-    recent = report(app, analytics.Filter(start=local_today(app) - timedelta(days=7), tz=SHANGHAI))
+    recent = report(app, Filter(start=local_today(app) - timedelta(days=7), tz=SHANGHAI))
     assert recent.attempts == 10
     q1 = next(item for item in recent.questions if item.question.id == "q-inner-strength")
     # N = 10, n = int(2.7 + 0.5) = 3. Ranked: L3 6, L2 5, L4 5, L6 4, L5 3.5, L7 2, L8 2, L9 2, L10 1, L11 1.
@@ -193,7 +195,7 @@ def test_department_and_date_filters_change_the_numbers(app, learners):
     assert q1.discrimination == pytest.approx(2 / 3 - 1 / 3)
     assert {p.key: p.count for p in q1.picks} == {"a": 4, "b": 4, "c": 1, "d": 0}
 
-    old = report(app, analytics.Filter(end=local_today(app) - timedelta(days=20), tz=SHANGHAI))
+    old = report(app, Filter(end=local_today(app) - timedelta(days=20), tz=SHANGHAI))
     assert old.attempts == 2 and old.questions[0].share_correct == 1.0
 
 
@@ -221,8 +223,8 @@ def test_an_older_revision_only_counts_for_the_questions_it_had(app, make_user, 
 def test_quiz_headlines_name_the_hardest_question(app, learners):
     with app.test_request_context():
         course = live_course().course
-        headline = next(h for h in analytics.quiz_headlines(course, analytics.Filter()) if h.quiz.id == QUIZ_ID)
-        untouched = next(h for h in analytics.quiz_headlines(course, analytics.Filter()) if h.quiz.id != QUIZ_ID)
+        headline = next(h for h in quizzes.quiz_headlines(course, Filter()) if h.quiz.id == QUIZ_ID)
+        untouched = next(h for h in quizzes.quiz_headlines(course, Filter()) if h.quiz.id != QUIZ_ID)
     assert headline.attempts == 12
     # Scores 7+7+5+6+5+3.5+4+2+2+2+1+1 = 45.5 points of 12 × 7.
     assert headline.average_score == pytest.approx(45.5 / 84)
@@ -271,7 +273,7 @@ def test_choice_and_ending_counts_on_a_played_scenario(app, make_user, scenario)
     play(app, players[3], ["say-yes"])  # gave up after one choice
 
     with app.test_request_context():
-        result = analytics.scenario_report(scenario, analytics.Filter())
+        result = scenarios.scenario_report(scenario, Filter())
     assert (result.started, result.finished) == (4, 3)
     opening = next(n for n in result.nodes if n.node_id == "opening")
     # At the opening, 4 choices were made: ask 2, refuse 1, say-yes 1.
@@ -286,7 +288,7 @@ def test_choice_and_ending_counts_on_a_played_scenario(app, make_user, scenario)
     assert next(e for e in result.endings if e.node_id == model_ending).share == 3 / 3
 
     with app.test_request_context():
-        headline = next(h for h in analytics.scenario_headlines(live_course().course, analytics.Filter())
+        headline = next(h for h in scenarios.scenario_headlines(live_course().course, Filter())
                         if h.scenario.id == SCENARIO_ID)
     assert (headline.started, headline.finished, headline.top_ending_id, headline.top_ending_count) == (
         4, 3, model_ending, 3
@@ -320,7 +322,7 @@ def test_scenario_department_filter(app, make_user, scenario):
     play(app, sales, ["refuse"])
     play(app, plant, ["ask"])
     with app.test_request_context():
-        result = analytics.scenario_report(scenario, in_department(app, "生产部"))
+        result = scenarios.scenario_report(scenario, in_department(app, "生产部"))
     opening = next(n for n in result.nodes if n.node_id == "opening")
     assert result.started == 1 and {c.choice_id: c.count for c in opening.choices}["ask"] == 1
     assert {c.choice_id: c.count for c in opening.choices}["refuse"] == 0
@@ -349,7 +351,7 @@ def set_time(app, user_id: int, lesson_id: str, verb: str, when: datetime) -> No
 
 def funnel(app, flt=None) -> dict:
     with app.test_request_context():
-        return {row.lesson.id: row for row in analytics.lesson_funnel(live_course().course, flt or analytics.Filter())}
+        return {row.lesson.id: row for row in lessons.lesson_funnel(live_course().course, flt or Filter())}
 
 
 @pytest.fixture
@@ -394,7 +396,7 @@ def test_lesson_date_filter_uses_local_days_with_the_end_day_included(app, make_
     set_time(app, late, first, "experienced", datetime(2024, 3, 9, 23, 30, tzinfo=SHANGHAI))
 
     def readers(**dates) -> int:
-        return funnel(app, analytics.Filter(tz=SHANGHAI, **dates))[first].readers
+        return funnel(app, Filter(tz=SHANGHAI, **dates))[first].readers
 
     day = datetime(2024, 3, 5).date()
     assert readers(start=day, end=day) == 1

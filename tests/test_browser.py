@@ -17,13 +17,14 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 from test_staff_import import staff_csv
 
-from courseware import assignments, records
 from courseware.cli import create_user
 from courseware.content import Course
 from courseware.extensions import db
+from courseware.hr import assignments
+from courseware.learning import records
+from courseware.learning.roleplay import model_path
 from courseware.models import Certificate, Role, User, utcnow
 from courseware.publishing import LiveCourse, live_course, publish
-from courseware.roleplay import model_path
 
 pytestmark = BROWSER_MARKS
 

@@ -28,13 +28,13 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select, text
 from werkzeug.security import generate_password_hash
 
-from courseware import grading, records
 from courseware.cli import create_user
-from courseware.departments import find_or_create
 from courseware.extensions import db
+from courseware.learning import grading, records
+from courseware.learning.roleplay import model_path
 from courseware.models import LearningRecord, Progress, QuizAttempt, Role, ScenarioRun, ScenarioStep, User
+from courseware.people.departments import find_or_create
 from courseware.publishing import live_course, publish
-from courseware.roleplay import model_path
 
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 SECRET_KEY = "concurrency test secret"
@@ -130,7 +130,7 @@ def _free_port() -> int:
 
 def _sign_in(app, user_id: int) -> Learner:
     """A session cookie and CSRF token for `user_id`, signed as the app signs its own."""
-    from courseware.sessions import open_session
+    from courseware.people.sessions import open_session
 
     raw_token = secrets.token_hex(20)
     with app.app_context():

@@ -65,7 +65,7 @@ def test_real_curriculum_covers_every_module_with_complete_lessons(course_source
 
 def test_every_module_has_a_quiz_and_the_course_has_role_plays(course_sources):
     from courseware.content import QUESTION_TYPES
-    from courseware.roleplay import play
+    from courseware.learning.roleplay import play
 
     course = compile_sources(course_sources)
     module_quizzes = [course.quiz(m.quiz_id) for m in course.modules]

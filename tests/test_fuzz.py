@@ -23,12 +23,13 @@ from sqlalchemy import func, select
 
 from courseware.content import CourseInvalid, compile_sources, read_sources, yamlfile
 from courseware.content.archive import pack, unpack
-from courseware.content.gift import parse as parse_gift, quiz_to_gift
+from courseware.content.gift import parse as parse_gift
+from courseware.content.gift import quiz_to_gift
 from courseware.content.quizfile import append_questions
 from courseware.extensions import db
+from courseware.hr.staff_import import ImportFileError, check_rows, read_table
 from courseware.models import ContentRevision, ImportBatch, Role, User
 from courseware.publishing import publish
-from courseware.staff_import import ImportFileError, check_rows, read_table
 
 FUZZ = settings(
     derandomize=True,

@@ -6,7 +6,7 @@ import textwrap
 import pytest
 
 from courseware.content import CourseInvalid, compile_sources
-from courseware.grading import grade
+from courseware.learning.grading import grade
 
 QUIZ = """
 id: demo-quiz

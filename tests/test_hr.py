@@ -10,9 +10,9 @@ import pytest
 from conftest import pass_quiz
 from sqlalchemy import select
 
-from courseware.departments import find_or_create
 from courseware.extensions import db
 from courseware.models import Assignment, AuditEntry, HRScope, Progress, Role, utcnow
+from courseware.people.departments import find_or_create
 
 
 def complete_course(app, user_id: int, course_id: str = "internal-customer-service") -> None:
@@ -46,7 +46,7 @@ def hr(make_user, login):
 
 def org_today(app) -> date:
     """Today where the organisation is (Asia/Shanghai by default), not where the tests run."""
-    from courseware.assignments import today
+    from courseware.hr.assignments import today
 
     with app.app_context():
         return today()
@@ -241,7 +241,7 @@ def test_hr_pages_are_for_hr_and_admins(client, make_user, login, published, rol
 def test_internal_customer_view_ranks_interfaces_and_profiles_departments(client, make_user, login, published, app):
     from conftest import play_model_path
 
-    from courseware.roleplay import model_path, play
+    from courseware.learning.roleplay import model_path, play
 
     with app.test_request_context():
         from courseware.publishing import live_course

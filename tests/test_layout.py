@@ -7,12 +7,12 @@ import pytest
 from browser_support import BROWSER_MARKS, chromium, log_in, serve
 from conftest import LESSONS, PASSWORD, make_app
 
-from courseware import records
 from courseware.cli import create_user
 from courseware.content import read_sources
+from courseware.learning import records
+from courseware.learning.roleplay import model_path
 from courseware.models import Role
 from courseware.publishing import live_course, publish
-from courseware.roleplay import model_path
 
 PHONE = {"width": 360, "height": 740}
 TAP = 40  # px: the smallest control a thumb hits reliably

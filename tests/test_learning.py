@@ -8,8 +8,8 @@ import pytest
 from conftest import at_once, pass_quiz, play_model_path
 from sqlalchemy import func, select
 
-from courseware import records
 from courseware.extensions import db
+from courseware.learning import records
 from courseware.models import Certificate, LearningRecord, Progress, User, utcnow
 from courseware.publishing import live_course, publish
 
@@ -196,8 +196,8 @@ def test_continue_resumes_what_was_left_open_and_keeps_the_final_assessment_for_
     from datetime import datetime, timedelta, timezone
 
     from courseware.content import compile_sources
+    from courseware.learning.progress import ActivityState, summarise
     from courseware.models import Status
-    from courseware.progress import ActivityState, summarise
 
     course = compile_sources(course_sources)
     activities = [a for a in course.activities if a.id != course.final_quiz_id]

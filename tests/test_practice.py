@@ -6,11 +6,11 @@ import re
 from conftest import answer_form, at_once, correct_form, pass_quiz, play_model_path
 from sqlalchemy import func, select
 
-from courseware import records
 from courseware.extensions import db
+from courseware.learning import records
+from courseware.learning.roleplay import model_path
 from courseware.models import LearningRecord, Progress, QuizAttempt, ScenarioStep, User
 from courseware.publishing import live_course, publish
-from courseware.roleplay import model_path
 
 QUIZ_ID = "quiz-why-it-matters"
 SCENARIO_ID = "scenario-rush-order"

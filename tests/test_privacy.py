@@ -8,15 +8,14 @@ from contextlib import closing
 from datetime import date, timedelta
 
 import pytest
+from conftest import PASSWORD, pass_quiz, play_model_path
 from flask_migrate import stamp
 from sqlalchemy import func, select, text
 
-from conftest import PASSWORD, pass_quiz, play_model_path
-from courseware import analytics, privacy, reports
-from courseware.assignments import today
 from courseware.cli import create_user
-from courseware.departments import tree
 from courseware.extensions import db
+from courseware.hr import reports
+from courseware.hr.assignments import today
 from courseware.models import (
     Assignment,
     AuditEntry,
@@ -27,7 +26,11 @@ from courseware.models import (
     Role,
     User,
 )
+from courseware.people import privacy
+from courseware.people.departments import tree
 from courseware.publishing import live_course
+from courseware.studio.analytics import lessons, quizzes, scenarios
+from courseware.studio.analytics.filters import Filter
 
 QUIZ_ID = "quiz-why-it-matters"
 SCENARIO_ID = "scenario-rush-order"
@@ -127,7 +130,7 @@ def test_every_reference_to_a_person_has_a_place_in_the_export():
 def _statistics() -> dict:
     """What HR's dashboard and the trainers' analytics show, over everyone."""
     course = live_course().course
-    everyone = analytics.Filter()
+    everyone = Filter()
     return {
         "by_department": [(r.node.path, r.learners, r.completed) for r in reports.completion_by_department(course.id, tree(), None)],
         "total": reports.completion_total(course.id, None),
@@ -136,10 +139,10 @@ def _statistics() -> dict:
         "quiz_scores": reports.average_quiz_scores(None),
         "elements": reports.element_profiles(None),
         "scenarios": reports.scenario_results(None),
-        "lessons": analytics.lesson_funnel(course, everyone),
-        "quizzes": analytics.quiz_headlines(course, everyone),
-        "quiz_report": analytics.quiz_report(course.quiz(QUIZ_ID), everyone),
-        "scenario_report": analytics.scenario_report(course.scenario(SCENARIO_ID), everyone),
+        "lessons": lessons.lesson_funnel(course, everyone),
+        "quizzes": quizzes.quiz_headlines(course, everyone),
+        "quiz_report": quizzes.quiz_report(course.quiz(QUIZ_ID), everyone),
+        "scenario_report": scenarios.scenario_report(course.scenario(SCENARIO_ID), everyone),
     }
 
 

@@ -6,9 +6,9 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from courseware import records
 from courseware.content import compile_sources
 from courseware.extensions import db
+from courseware.learning import records
 from courseware.models import Role, User
 from courseware.publishing import live_course, publish
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from courseware.departments import find_or_create
 from courseware.extensions import db
 from courseware.models import Assignment, Role
+from courseware.people.departments import find_or_create
 
 
 @pytest.fixture
@@ -17,7 +17,7 @@ def app_config(smtp):
 
 
 def test_due_soon_overdue_and_digest_are_sent_once(app, make_user, published, smtp):
-    from courseware.assignments import today
+    from courseware.hr.assignments import today
 
     _, inbox = smtp
     late_id, late = make_user(department="销售部/华东区")
@@ -48,7 +48,7 @@ def test_due_soon_overdue_and_digest_are_sent_once(app, make_user, published, sm
 
 
 def test_a_title_with_a_line_break_still_sends_every_reminder_on_one_line(app, make_user, course_sources, smtp):
-    from courseware.assignments import today
+    from courseware.hr.assignments import today
     from courseware.publishing import publish
 
     module = "lessons/03-core-elements/module.md"
@@ -77,7 +77,7 @@ def test_a_title_with_a_line_break_still_sends_every_reminder_on_one_line(app, m
 def test_a_reminder_that_fails_is_sent_next_run_and_the_others_now(app, make_user, published, smtp, monkeypatch, caplog):
     import smtplib
 
-    from courseware.assignments import today
+    from courseware.hr.assignments import today
     from courseware.models import ReminderSent
 
     _, inbox = smtp
@@ -111,7 +111,7 @@ def test_a_reminder_that_fails_is_sent_next_run_and_the_others_now(app, make_use
 
 
 def test_dry_run_sends_nothing(app, make_user, published, smtp):
-    from courseware.assignments import today
+    from courseware.hr.assignments import today
 
     user_id, _ = make_user()
     with app.app_context():
@@ -124,7 +124,7 @@ def test_dry_run_sends_nothing(app, make_user, published, smtp):
 def test_recertification_reassigns_before_the_certificate_lapses(app, client, make_user, login, published, smtp):
     from conftest import pass_quiz, play_model_path
 
-    from courseware.assignments import today
+    from courseware.hr.assignments import today
     from courseware.models import Certificate, LearningRecord
     from courseware.publishing import live_course
 

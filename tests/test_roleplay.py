@@ -6,7 +6,7 @@ import textwrap
 import pytest
 
 from courseware.content import CourseInvalid, compile_sources
-from courseware.roleplay import InvalidChoice, model_path, play
+from courseware.learning.roleplay import InvalidChoice, model_path, play
 
 SCENARIO = textwrap.dedent("""\
     id: demo-scenario

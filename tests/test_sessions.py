@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import PASSWORD
 
-from courseware import auth
 from courseware.extensions import db
 from courseware.models import Role, User
+from courseware.people import auth
 
 COOKIES = ("session", "remember_token")
 

@@ -15,9 +15,10 @@ import pytest
 from conftest import PASSWORD, ROOT, at_once, mailed_link
 from sqlalchemy import func, select
 
-from courseware import auth, outbox, privacy, tokens
 from courseware.extensions import db
 from courseware.models import AccountToken, OutboxMessage, Role, User, utcnow
+from courseware.outbox import queue as outbox
+from courseware.people import auth, privacy, tokens
 
 PUBLIC_URL = "https://learn.example.com"
 NEW_PASSWORD = "quiet-river-lamp"

@@ -7,10 +7,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from courseware.departments import tree
 from courseware.extensions import db
+from courseware.hr.staff_import import Importer, check_rows, plan, read_table
 from courseware.models import HRScope, Role, User
-from courseware.staff_import import Importer, check_rows, plan, read_table
+from courseware.people.departments import tree
 
 DEPARTMENTS = ["销售部/华东区", "销售部/华南区", "生产部/一车间", "生产部/二车间/夜班", "人力资源部"]
 

@@ -7,10 +7,10 @@ import zipfile
 
 import pytest
 
-from courseware import drafts
 from courseware.content import compile_sources
 from courseware.extensions import db
 from courseware.models import ContentRevision, DraftFile, Progress, Role, User
+from courseware.studio import drafts
 
 LESSON = "lessons/01-what-is-internal-customer/01-definition.md"
 LESSON_ID = "ic-definition"

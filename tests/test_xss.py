@@ -18,13 +18,13 @@ import yaml
 from browser_support import BROWSER_MARKS, chromium, log_in, serve
 from conftest import PASSWORD, mailed_link, make_app
 
-from courseware import certificates
 from courseware.cli import create_user
 from courseware.content import compile_sources
 from courseware.extensions import db
+from courseware.learning import certificates
+from courseware.learning.roleplay import model_path
 from courseware.models import Role, User, utcnow
 from courseware.publishing import live_course, publish
-from courseware.roleplay import model_path
 
 pytestmark = BROWSER_MARKS
 

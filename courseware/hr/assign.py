@@ -10,15 +10,15 @@ from wtforms import DateField, EmailField, SelectField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
 from ..access import hr_required
-from ..assignments import today
-from ..departments import tree
 from ..extensions import db
 from ..forms import FlaskForm, options
 from ..inputs import within_window
 from ..models import Assignment, User
+from ..people.departments import tree
+from ..people.scope import visible_department_ids
 from ..publishing import require_live_course
 from . import bp
-from .scope import visible_department_ids
+from .assignments import today
 
 
 class AssignmentForm(FlaskForm):

@@ -6,15 +6,15 @@ from datetime import timedelta
 from flask import render_template
 from sqlalchemy import and_, func, select
 
-from .. import audit, reports
 from ..access import hr_required
-from ..assignments import today
-from ..departments import tree
 from ..extensions import db
 from ..models import Assignment, Progress, Status, User, utcnow
+from ..people import audit
+from ..people.departments import tree
+from ..people.scope import visible_department_ids
 from ..publishing import require_live_course
-from . import bp
-from .scope import visible_department_ids
+from . import bp, reports
+from .assignments import today
 
 EXPIRY_WARNING_DAYS = 60
 

@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo
 from flask import Response, abort, current_app, stream_with_context
 from flask_babel import gettext as _
 
-from .. import audit, reports
 from ..access import hr_required
-from ..departments import tree
 from ..extensions import db
+from ..people import audit
+from ..people.departments import tree
+from ..people.scope import visible_department_ids
 from ..publishing import require_live_course
-from . import bp
+from . import bp, reports
 from .learners import filter_form, learner_query, matrix_columns
-from .scope import visible_department_ids
 
 CHUNK = 500
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 from flask import render_template
 
-from .. import reports, roleplay
 from ..access import hr_required
 from ..content import Scenario
+from ..learning import roleplay
+from ..people.scope import visible_department_ids
 from ..publishing import require_live_course
-from . import bp
-from .scope import visible_department_ids
+from . import bp, reports
 
 
 @dataclass(frozen=True)

@@ -9,18 +9,19 @@ from sqlalchemy import select
 from wtforms import DateField, SearchField, SelectField
 from wtforms.validators import Optional
 
-from .. import audit, certificates, grading, reports, roleplay
 from ..access import hr_required
-from ..assignments import COMPLETED, IN_PROGRESS, NOT_STARTED, OVERDUE, today
-from ..departments import tree
 from ..extensions import db
 from ..forms import FlaskForm, options
 from ..inputs import int_arg, within_window
+from ..learning import certificates, grading, roleplay
+from ..learning.progress import learner_progress
 from ..models import Assignment, Progress, QuizAttempt, ScenarioRun, User
-from ..progress import learner_progress
+from ..people import audit
+from ..people.departments import tree
+from ..people.scope import visible_department_ids
 from ..publishing import course_at, live_course, require_live_course
-from . import bp
-from .scope import visible_department_ids
+from . import bp, reports
+from .assignments import COMPLETED, IN_PROGRESS, NOT_STARTED, OVERDUE, today
 
 PER_PAGE = 50
 

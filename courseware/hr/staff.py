@@ -8,13 +8,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 
-from .. import staff_import
 from ..access import hr_required
 from ..extensions import db
 from ..forms import EmptyForm, FlaskForm
 from ..models import ImportBatch, Role, utcnow
-from . import bp
-from .scope import allowed_paths
+from ..people.scope import allowed_paths
+from . import bp, staff_import
 
 
 class UploadForm(FlaskForm):

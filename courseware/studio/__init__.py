@@ -10,4 +10,5 @@ from ..models import Role
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 trainer_required = roles_required(Role.TRAINER)
 
-from . import analytics, editor, exchange, revisions  # noqa: E402,F401 - registers the routes
+from . import editor, exchange, revisions  # noqa: E402,F401 - registers the routes
+from .analytics import views  # noqa: E402,F401 - registers the routes

@@ -9,7 +9,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import drafts
 from ..content import Course
 from ..content import frontmatter as fm
 from ..content.archive import QUIZ_FOLDER, course_folder
@@ -20,7 +19,7 @@ from ..forms import options
 from ..inputs import integer
 from ..models import ContentRevision, DraftFile
 from ..publishing import live_course
-from . import bp, skeletons, trainer_required
+from . import bp, drafts, skeletons, trainer_required
 from .forms import EditForm, NewFileForm
 
 

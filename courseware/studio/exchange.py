@@ -9,15 +9,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.utils import secure_filename
 
-from .. import audit, drafts
-from ..content import decode_sources
-from ..content import archive, gift, quizfile
+from ..access import live_activity_or_404
+from ..content import archive, decode_sources, gift, quizfile
 from ..content.archive import QUIZ_FOLDER, course_folder
 from ..content.errors import ContentError, CourseInvalid
-from ..access import live_activity_or_404
 from ..forms import options
+from ..people import audit
 from ..publishing import live_course
-from . import bp, trainer_required
+from . import bp, drafts, trainer_required
 from .forms import GiftImportForm, UploadForm
 from .revisions import zip_response
 

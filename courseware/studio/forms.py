@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..content.compiler import MAX_FILE_CHARS
 from ..forms import FlaskForm
-from ..drafts import normalise_text
+from .drafts import normalise_text
 
 MAX_SOURCE_CHARS = MAX_FILE_CHARS
 

@@ -6,15 +6,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import audit, drafts
 from ..content import CourseInvalid, archive
 from ..content.diff import diff_files
 from ..extensions import db
 from ..forms import EmptyForm
 from ..inputs import integer
 from ..models import ContentRevision, RevisionFile
+from ..people import audit
 from ..publishing import course_at, live_course
-from . import bp, trainer_required
+from . import bp, drafts, trainer_required
 from .forms import PublishForm
 
 

@@ -1,0 +1,145 @@
+"""The trainee's journey: course home, modules, lessons and their progress."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..content import Activity, Lesson, Module
+from ..forms import EmptyForm
+from ..hr import assignments
+from ..models import Status
+from ..publishing import LiveCourse, live_course, require_live_course
+from . import certificates, records
+from .progress import CourseProgress, learner_progress
+
+bp = Blueprint("learn", __name__)
+
+ACTIVITY_VIEWS = {
+    "lesson": ("learn.lesson", "lesson_id"),
+    "quiz": ("quizzes.overview", "quiz_id"),
+    "scenario": ("scenarios.overview", "scenario_id"),
+}
+
+
+@bp.app_template_global()
+def activity_url(activity: Activity) -> str:
+    endpoint, argument = ACTIVITY_VIEWS[activity.kind]
+    return url_for(endpoint, **{argument: activity.id})
+
+
+@bp.app_template_global()
+def activity_kind_label(kind: str) -> str:
+    return {"lesson": _("Lesson"), "quiz": _("Quiz"), "scenario": _("Role-play")}[kind]
+
+
+@bp.app_template_global()
+def completion_text(module: Module) -> str:
+    """Say in words what completes `module`."""
+    rule = module.completion
+    parts = [_("read every lesson") if rule.lessons is None else _("read the required lessons")]
+    if rule.scenarios:
+        parts.append(_("play every role-play to an ending"))
+    if rule.quiz and module.quiz_id:
+        parts.append(_("pass the quiz"))
+    return _("To complete this module: %(steps)s.", steps=_(", ").join(parts))
+
+
+
+def _module_or_404(live: LiveCourse | None, module_id: str) -> Module:
+    module = live.course.module(module_id) if live else None
+    if module is None:
+        abort(404)
+    return module
+
+
+def _lesson_or_404(live: LiveCourse | None, lesson_id: str) -> Lesson:
+    lesson = live.course.lesson(lesson_id) if live else None
+    if lesson is None:
+        abort(404)
+    return lesson
+
+
+def _course_page(template: str, **extra):
+    """Render a whole-course page with the learner's progress, or explain that none is published."""
+    live = require_live_course()
+    progress = learner_progress(current_user.id, live.course)
+    return render_template(template, course=live.course, progress=progress, **extra)
+
+
+@bp.route("/")
+@login_required
+def home():
+    live = require_live_course()
+    progress = learner_progress(current_user.id, live.course)
+    return render_template(
+        "learn/home.html", course=live.course, progress=progress, assigned=_my_assignments(live, progress)
+    )
+
+
+def _my_assignments(live: LiveCourse, progress: CourseProgress) -> list[tuple[str, str, object, str]]:
+    """(title, link, due date, status) for each of the learner's assignments still in the course."""
+    on = assignments.today()
+    found = []
+    for assignment in assignments.for_learner(current_user):
+        if assignment.activity_id == live.course.id:
+            title, link = live.course.title, url_for("learn.home")
+        elif module := live.course.module(assignment.activity_id):
+            title, link = module.title, url_for("learn.module", module_id=module.id)
+        else:
+            continue
+        state = progress.state(assignment.activity_id).status
+        found.append((title, link, assignment.due_on, assignments.status(state, assignment.due_on, on)))
+    return found
+
+
+@bp.route("/modules/<module_id>")
+@login_required
+def module(module_id: str):
+    live = live_course()
+    module = _module_or_404(live, module_id)
+    progress = learner_progress(current_user.id, live.course)
+    return render_template(
+        "learn/module.html", course=live.course, module=module, progress=progress
+    )
+
+
+@bp.route("/lessons/<lesson_id>")
+@login_required
+def lesson(lesson_id: str):
+    live = live_course()
+    lesson = _lesson_or_404(live, lesson_id)
+    progress = learner_progress(current_user.id, live.course)
+    if progress.state(lesson.id).status is Status.NOT_STARTED:
+        records.open_lesson(current_user, live, lesson)
+    module = live.course.module(lesson.module_id)
+    before, after = live.course.neighbours(lesson.id)
+    return render_template(
+        "learn/lesson.html",
+        course=live.course,
+        module=module,
+        lesson=lesson,
+        position=module.lessons.index(lesson) + 1,
+        before=before,
+        after=after,
+        progress=progress,
+        form=EmptyForm(),
+    )
+
+
+@bp.route("/lessons/<lesson_id>/complete", methods=["POST"])
+@login_required
+def complete(lesson_id: str):
+    live = live_course()
+    lesson = _lesson_or_404(live, lesson_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if records.complete_lesson(current_user, live, lesson):
+        flash(_("Lesson completed."), "success")
+    return redirect(url_for("learn.lesson", lesson_id=lesson.id))
+
+
+@bp.route("/progress")
+@login_required
+def my_progress():
+    return _course_page("learn/progress.html", certificates=certificates.of(current_user.id))

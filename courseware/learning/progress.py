@@ -1,0 +1,127 @@
+"""What a learner has done, summarised for the pages that show progress."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..content import Activity, Course, Module
+from ..extensions import db
+from ..models import Progress, Status
+
+
+@dataclass(frozen=True)
+class ActivityState:
+    status: Status
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    score: float | None = None
+    attempts: int = 0
+
+    @property
+    def last_touched(self) -> datetime | None:
+        return self.completed_at or self.started_at
+
+    @property
+    def percent(self) -> int | None:
+        return None if self.score is None else int(self.score * 100 + 1e-9)
+
+
+NOT_STARTED = ActivityState(Status.NOT_STARTED)
+
+
+def _done(states: dict[str, ActivityState], activity_id: str) -> bool:
+    return states.get(activity_id, NOT_STARTED).status is Status.COMPLETED
+
+
+@dataclass(frozen=True)
+class ModuleProgress:
+    module: Module
+    activities: tuple[Activity, ...]
+    done: int
+    state: ActivityState
+
+    @property
+    def total(self) -> int:
+        return len(self.activities)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+@dataclass(frozen=True)
+class CourseProgress:
+    course: Course
+    states: dict[str, ActivityState]
+    modules: tuple[ModuleProgress, ...]
+    next_activity: Activity | None
+
+    def state(self, activity_id: str) -> ActivityState:
+        return self.states.get(activity_id, NOT_STARTED)
+
+    def module(self, module_id: str) -> ModuleProgress:
+        return next(m for m in self.modules if m.module.id == module_id)
+
+    @property
+    def done(self) -> int:
+        return sum(1 for a in self.course.activities if _done(self.states, a.id))
+
+    @property
+    def total(self) -> int:
+        return len(self.course.activities)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def completed_at(self) -> datetime | None:
+        return self.state(self.course.id).completed_at
+
+
+def learner_progress(user_id: int, course: Course) -> CourseProgress:
+    """Load one learner's progress on `course` with a single query."""
+    rows = db.session.execute(
+        select(
+            Progress.activity_id, Progress.status, Progress.started_at, Progress.completed_at,
+            Progress.score, Progress.attempts,
+        ).where(Progress.user_id == user_id)
+    )
+    states = {
+        activity_id: ActivityState(Status(status), started, completed, score, attempts)
+        for activity_id, status, started, completed, score, attempts in rows
+    }
+    return summarise(course, states)
+
+
+def summarise(course: Course, states: dict[str, ActivityState]) -> CourseProgress:
+    """Combine a course with a learner's activity states into per-module and overall progress."""
+    modules = []
+    for module in course.modules:
+        activities = course.activities_of(module)
+        done = sum(1 for a in activities if _done(states, a.id))
+        modules.append(ModuleProgress(module, activities, done, states.get(module.id, NOT_STARTED)))
+    return CourseProgress(course, states, tuple(modules), _next_activity(course, states))
+
+
+def _next_activity(course: Course, states: dict[str, ActivityState]) -> Activity | None:
+    """Pick where to continue: the activity last touched if unfinished, else the next unfinished one.
+
+    The final assessment waits until every module activity is done, unless the learner is taking it.
+    """
+    activities = course.activities
+    unfinished = [i for i, a in enumerate(activities) if not _done(states, a.id)]
+    if not unfinished:
+        return None
+    touched = [
+        (state.last_touched, i)
+        for i, a in enumerate(activities)
+        if (state := states.get(a.id)) and state.last_touched
+    ]
+    last = max(touched)[1] if touched else -1
+    if last in unfinished:
+        return activities[last]
+    ahead = [i for i in unfinished if activities[i].id != course.final_quiz_id] or unfinished
+    return activities[next((i for i in ahead if i > last), ahead[0])]

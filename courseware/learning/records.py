@@ -1,0 +1,477 @@
+"""The one door for writing learner activity.
+
+Every action writes, in one transaction, append-only `LearningRecord`s and the learner's
+`Progress` rows. Each record carries an idempotency key, so a double click, a retry or two
+workers racing write it once. Quiz attempts and scenario runs are written here too.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, exists, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..content import Lesson, Quiz, Scenario
+from ..content.model import Module
+from ..extensions import db
+from ..models import (
+    LearningRecord,
+    Progress,
+    QuizAnswer,
+    QuizAttempt,
+    ScenarioRun,
+    ScenarioStep,
+    Status,
+    User,
+    element_columns,
+    utcnow,
+)
+from ..publishing import LiveCourse
+from . import certificates, grading, roleplay
+
+EXPERIENCED = "experienced"
+ATTEMPTED = "attempted"
+ANSWERED = "answered"
+RESPONDED = "responded"
+PASSED = "passed"
+FAILED = "failed"
+COMPLETED = "completed"
+
+_DIALECT_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+class NoAttemptsLeft(Exception):
+    """The learner has used every attempt the quiz allows."""
+
+
+def _insert(model: type):
+    return _DIALECT_INSERT[db.session.get_bind().dialect.name](model)
+
+
+def _append_record(
+    user: User,
+    verb: str,
+    object_id: str,
+    object_kind: str,
+    revision_id: int,
+    key: str,
+    now: datetime,
+    result: dict[str, Any] | None = None,
+    attempt_id: str | None = None,
+) -> bool:
+    """Append a record unless one with the same key exists; tell whether it was written."""
+    statement = (
+        _insert(LearningRecord)
+        .values(
+            statement_id=str(uuid.uuid4()),
+            idempotency_key=key,
+            user_id=user.id,
+            verb=verb,
+            object_id=object_id,
+            object_kind=object_kind,
+            revision_id=revision_id,
+            attempt_id=attempt_id,
+            result=result,
+            timestamp=now,
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(LearningRecord.id)
+    )
+    return db.session.execute(statement).scalar() is not None
+
+
+def _mark(
+    user: User,
+    activity_id: str,
+    kind: str,
+    module_id: str | None,
+    revision_id: int,
+    status: Status,
+    now: datetime,
+    score: float | None = None,
+    attempts: int | None = None,
+) -> None:
+    """Move a Progress row forward to `status` (completed stays completed); update score and attempts."""
+    completed = status is Status.COMPLETED
+    statement = _insert(Progress).values(
+        user_id=user.id,
+        activity_id=activity_id,
+        kind=kind,
+        module_id=module_id,
+        status=status.value,
+        revision_id=revision_id,
+        score=score,
+        attempts=attempts or 0,
+        started_at=now,
+        completed_at=now if completed else None,
+        updated_at=now,
+    )
+    if not completed and score is None and attempts is None:
+        statement = statement.on_conflict_do_nothing(index_elements=["user_id", "activity_id"])
+    else:
+        excluded = statement.excluded
+        done = Progress.status == Status.COMPLETED.value
+        statement = statement.on_conflict_do_update(
+            index_elements=["user_id", "activity_id"],
+            set_=dict(
+                status=case((done, Progress.status), else_=excluded.status),
+                completed_at=func.coalesce(Progress.completed_at, excluded.completed_at),
+                revision_id=case((done, Progress.revision_id), else_=excluded.revision_id),
+                score=func.coalesce(excluded.score, Progress.score),
+                attempts=case((excluded.attempts > 0, excluded.attempts), else_=Progress.attempts),
+                updated_at=now,
+            ),
+        )
+    db.session.execute(statement)
+
+
+def _round(user: User, live: LiveCourse) -> int:
+    """The learner's round of the course: 1, or more after each recertification opened."""
+    return certificates.cycle_of(user.id, live.course.id)[0]
+
+
+def _once(verb: str, user: User, activity_id: str, round_: int) -> str:
+    """Idempotency key for something a learner does once per round of the course."""
+    key = f"{verb}:{user.id}:{activity_id}"
+    return key if round_ == 1 else f"{key}:r{round_}"
+
+
+def _start(user: User, live: LiveCourse, module: Module | None, activity_id: str, kind: str, now: datetime) -> None:
+    """Mark the course, the module and the activity as in progress (never moving them back)."""
+    marks = [(live.course.id, "course", None)]
+    if module is not None:
+        marks.append((module.id, "module", None))
+    marks.append((activity_id, kind, module.id if module else None))
+    for mark_id, mark_kind, module_id in marks:
+        _mark(user, mark_id, mark_kind, module_id, live.revision_id, Status.IN_PROGRESS, now)
+
+
+def _finish(user: User, live: LiveCourse, activity_id: str, kind: str, now: datetime, round_: int) -> None:
+    _append_record(
+        user, COMPLETED, activity_id, kind, live.revision_id, _once(COMPLETED, user, activity_id, round_), now
+    )
+    _mark(user, activity_id, kind, None, live.revision_id, Status.COMPLETED, now)
+
+
+def _wait_for_other_writes(user: User) -> None:
+    """Wait for the learner's other write transactions, so that what is read next includes them.
+
+    Finishing a module's last lesson in one tab while passing its quiz in another must complete
+    the module: each rollup has to see the other's work. On PostgreSQL this locks the learner's
+    row (FOR NO KEY UPDATE, which the inserts that reference the learner do not wait on) until
+    commit; SQLite runs one write transaction at a time already and renders no lock.
+    """
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
+
+
+def _complete_rollups(user: User, live: LiveCourse, module: Module | None, now: datetime, round_: int) -> None:
+    """Complete the module and the course when their rules now hold."""
+    _wait_for_other_writes(user)
+    completed = set(
+        db.session.scalars(
+            select(Progress.activity_id).where(
+                Progress.user_id == user.id, Progress.status == Status.COMPLETED.value
+            )
+        )
+    )
+    if module is not None and module.id not in completed and module.completion.is_met(module, completed):
+        _finish(user, live, module.id, "module", now, round_)
+        completed.add(module.id)
+    course = live.course
+    if course.id not in completed and course.is_complete(completed):
+        _finish(user, live, course.id, "course", now, round_)
+        certificates.issue(user, live, now)
+
+
+# --- lessons ------------------------------------------------------------------------------
+
+
+def open_lesson(user: User, live: LiveCourse, lesson: Lesson) -> bool:
+    """Record that the learner opened a lesson (the first time only)."""
+    now, round_ = utcnow(), _round(user, live)
+    module = live.course.module(lesson.module_id)
+    _start(user, live, module, lesson.id, "lesson", now)
+    created = _append_record(
+        user, EXPERIENCED, lesson.id, "lesson", live.revision_id, _once(EXPERIENCED, user, lesson.id, round_), now
+    )
+    db.session.commit()
+    return created
+
+
+def complete_lesson(user: User, live: LiveCourse, lesson: Lesson) -> bool:
+    """Record a completed lesson, then the module and course if their rules now hold.
+
+    Returns whether the lesson's completion was new.
+    """
+    now, round_ = utcnow(), _round(user, live)
+    module = live.course.module(lesson.module_id)
+    _start(user, live, module, lesson.id, "lesson", now)
+    _append_record(
+        user, EXPERIENCED, lesson.id, "lesson", live.revision_id, _once(EXPERIENCED, user, lesson.id, round_), now
+    )
+    created = _append_record(
+        user, COMPLETED, lesson.id, "lesson", live.revision_id, _once(COMPLETED, user, lesson.id, round_), now
+    )
+    _mark(user, lesson.id, "lesson", module.id, live.revision_id, Status.COMPLETED, now)
+    _complete_rollups(user, live, module, now, round_)
+    db.session.commit()
+    return created
+
+
+# --- quizzes ------------------------------------------------------------------------------
+
+
+def current_attempt(user: User, quiz_id: str) -> QuizAttempt | None:
+    return db.session.scalar(
+        select(QuizAttempt).where(
+            QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz_id, QuizAttempt.status == "in_progress"
+        )
+    )
+
+
+def attempts_of(user: User, quiz_id: str, since: datetime | None = None) -> list[QuizAttempt]:
+    """The learner's attempts at a quiz, oldest first (only those since `since`, when given)."""
+    statement = select(QuizAttempt).where(QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz_id)
+    if since is not None:
+        statement = statement.where(QuizAttempt.started_at >= since)
+    return list(db.session.scalars(statement.order_by(QuizAttempt.number)))
+
+
+def attempts_this_round(user: User, live: LiveCourse, quiz_id: str) -> list[QuizAttempt]:
+    """Attempts that count against the quiz's limit: those since the current round began."""
+    return attempts_of(user, quiz_id, certificates.cycle_of(user.id, live.course.id)[1])
+
+
+def _begin(model: type, column: str, user: User, live: LiveCourse, activity: Quiz | Scenario, kind: str) -> str | None:
+    """Open the learner's next attempt or run; return its id, or None if one is open already.
+
+    One statement both checks that nothing is open and numbers the new row, so two clicks that
+    race cannot open two: the loser either sees the winner's row or collides on its number.
+    """
+    row_id, now = str(uuid.uuid4()), utcnow()
+    theirs = (model.user_id == user.id) & (getattr(model, column) == activity.id)
+    number = select(func.coalesce(func.max(model.number), 0) + 1).where(theirs).scalar_subquery()
+    values = {
+        "id": literal(row_id), "user_id": literal(user.id), "number": number,
+        "revision_id": literal(live.revision_id), "status": literal("in_progress"),
+        "started_at": literal(now, model.started_at.type), column: literal(activity.id),
+    }
+    open_already = exists().where(theirs, model.status == "in_progress")
+    inserted = db.session.execute(
+        _insert(model)
+        .from_select(list(values), select(*values.values()).where(~open_already))
+        .on_conflict_do_nothing()
+        .returning(model.id)
+    ).scalar()
+    if inserted is None:
+        db.session.rollback()
+        return None
+    module = live.course.module(activity.module_id) if activity.module_id else None
+    _start(user, live, module, activity.id, kind, now)
+    _append_record(
+        user, ATTEMPTED, activity.id, kind, live.revision_id, f"attempted:{row_id}", now, attempt_id=row_id
+    )
+    db.session.commit()
+    return row_id
+
+
+def start_attempt(user: User, live: LiveCourse, quiz: Quiz) -> QuizAttempt:
+    """Resume the attempt in progress, or start the next one if the quiz allows it."""
+    for _ in range(3):  # a lost race with another tab means: resume what that tab started
+        attempt = current_attempt(user, quiz.id)
+        if attempt is not None:
+            return attempt
+        if quiz.attempts and len(attempts_this_round(user, live, quiz.id)) >= quiz.attempts:
+            raise NoAttemptsLeft(quiz.id)
+        if attempt_id := _begin(QuizAttempt, "quiz_id", user, live, quiz, "quiz"):
+            return db.session.get(QuizAttempt, attempt_id)
+    raise RuntimeError("could not start an attempt")  # pragma: no cover - three lost races
+
+
+def save_answers(attempt: QuizAttempt, answers: dict[str, Any]) -> bool:
+    """Keep the learner's answers so far; tell whether the attempt was still open to changes."""
+    if not _lock_if_open(attempt):
+        return False
+    _write_answers(attempt, answers, utcnow())
+    db.session.commit()
+    return True
+
+
+def _lock_if_open(attempt: QuizAttempt, **values: Any) -> bool:
+    """Lock the attempt's row, setting `values`, if it is still in progress; otherwise roll back.
+
+    Saves and submits both take this lock before they write answers, so an autosave racing a
+    submit lands before the grading or not at all, and the two never wait on each other's rows.
+    """
+    held = db.session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.status == "in_progress")
+        .values({"status": QuizAttempt.status, **values})
+    ).rowcount == 1
+    if not held:
+        db.session.rollback()
+    return held
+
+
+def _write_answers(attempt: QuizAttempt, answers: dict[str, Any], now: datetime) -> None:
+    if not answers:
+        return
+    statement = _insert(QuizAnswer)
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["attempt_id", "question_id"],
+            set_=dict(answer=statement.excluded.answer, updated_at=statement.excluded.updated_at),
+        ),
+        [{"attempt_id": attempt.id, "question_id": qid, "answer": answer, "updated_at": now} for qid, answer in answers.items()],
+    )
+
+
+def submit_attempt(user: User, live: LiveCourse, attempt: QuizAttempt, quiz: Quiz, answers: dict[str, Any]) -> QuizAttempt:
+    """Grade and close an attempt exactly once; a second submit returns the first result."""
+    now = utcnow()
+    if not _lock_if_open(attempt, status="submitted", submitted_at=now):
+        return db.session.get(QuizAttempt, attempt.id, populate_existing=True)
+    _write_answers(attempt, answers, now)
+    db.session.expire(attempt)
+    result = grading.grade(quiz, attempt.answer_map())
+    attempt.score, attempt.passed = result.scaled, result.passed
+    for row in attempt.answers:
+        question_result = next((q for q in result.questions if q.question.id == row.question_id), None)
+        row.fraction = question_result.fraction if question_result else None
+    if result.questions:
+        db.session.execute(
+            _insert(LearningRecord).on_conflict_do_nothing(index_elements=["idempotency_key"]),
+            [
+                dict(
+                    statement_id=str(uuid.uuid4()), idempotency_key=f"answered:{attempt.id}:{item.question.id}",
+                    user_id=user.id, verb=ANSWERED, object_id=f"{quiz.id}/{item.question.id}", object_kind="question",
+                    revision_id=attempt.revision_id, attempt_id=attempt.id, timestamp=now,
+                    result={"response": item.answer, "success": item.correct, "score": {"scaled": item.fraction}},
+                )
+                for item in result.questions
+            ],
+        )
+    _append_record(
+        user, PASSED if result.passed else FAILED, quiz.id, "quiz", attempt.revision_id,
+        f"result:{attempt.id}", now,
+        result={
+            "success": result.passed,
+            "completion": True,
+            "score": {"scaled": round(result.scaled, 4), "raw": result.earned, "min": 0, "max": result.possible},
+        },
+        attempt_id=attempt.id,
+    )
+    db.session.flush()
+    _record_quiz_progress(user, live, quiz, now)
+    db.session.commit()
+    return attempt
+
+
+def _record_quiz_progress(user: User, live: LiveCourse, quiz: Quiz, now: datetime) -> None:
+    round_ = _round(user, live)
+    submitted = [a for a in attempts_this_round(user, live, quiz.id) if a.submitted]
+    kept = max(submitted, key=lambda a: a.score or 0) if quiz.keep == "best" else submitted[-1]
+    module = live.course.module(quiz.module_id) if quiz.module_id else None
+    passed = bool(kept.passed) or any(a.passed for a in submitted)
+    _mark(
+        user, quiz.id, "quiz", quiz.module_id, kept.revision_id,
+        Status.COMPLETED if passed else Status.IN_PROGRESS, now,
+        score=kept.score, attempts=len(submitted),
+    )
+    if passed:
+        _append_record(
+            user, COMPLETED, quiz.id, "quiz", kept.revision_id, _once(COMPLETED, user, quiz.id, round_), now,
+            result={"success": True, "score": {"scaled": round(kept.score or 0, 4)}},
+            attempt_id=kept.id,
+        )
+        _complete_rollups(user, live, module, now, round_)
+
+
+# --- role-play scenarios ------------------------------------------------------------------
+
+
+def current_run(user: User, scenario_id: str) -> ScenarioRun | None:
+    return db.session.scalar(
+        select(ScenarioRun).where(
+            ScenarioRun.user_id == user.id,
+            ScenarioRun.scenario_id == scenario_id,
+            ScenarioRun.status == "in_progress",
+        )
+    )
+
+
+def runs_of(user: User, scenario_id: str) -> list[ScenarioRun]:
+    return list(
+        db.session.scalars(
+            select(ScenarioRun)
+            .where(ScenarioRun.user_id == user.id, ScenarioRun.scenario_id == scenario_id)
+            .order_by(ScenarioRun.number)
+        )
+    )
+
+
+def start_run(user: User, live: LiveCourse, scenario: Scenario, *, fresh: bool = False) -> ScenarioRun:
+    """Resume the run in progress, or start a new one; `fresh` abandons an unfinished run (replay).
+
+    Starting again a run with no choice made yet is that run, so a double click on "start again"
+    opens one new run, not two.
+    """
+    for _ in range(3):
+        run = current_run(user, scenario.id)
+        if run is not None and (not fresh or not run.steps):
+            return run
+        if run is not None:
+            db.session.execute(
+                update(ScenarioRun).where(ScenarioRun.id == run.id, ScenarioRun.status == "in_progress")
+                .values(status="abandoned", finished_at=utcnow())
+            )
+            fresh = False
+        if run_id := _begin(ScenarioRun, "scenario_id", user, live, scenario, "scenario"):
+            return db.session.get(ScenarioRun, run_id)
+    raise RuntimeError("could not start a run")  # pragma: no cover - three lost races
+
+
+def choose(user: User, live: LiveCourse, run: ScenarioRun, scenario: Scenario, step: int, choice_id: str) -> roleplay.Play:
+    """Record the learner's choice at `step`; a repeated or stale submit changes nothing.
+
+    Raises `roleplay.InvalidChoice` when the choice is not offered at the current node.
+    """
+    choices = run.choice_ids
+    if run.status != "in_progress" or step != len(choices):
+        return roleplay.play(scenario, choices)
+    state = roleplay.play(scenario, [*choices, choice_id])
+    now = utcnow()
+    taken = state.steps[-1]
+    inserted = db.session.execute(
+        _insert(ScenarioStep)
+        .values(run_id=run.id, step=step, node_id=taken.node.id, choice_id=choice_id, created_at=now)
+        .on_conflict_do_nothing(index_elements=["run_id", "step"])
+        .returning(ScenarioStep.id)
+    ).scalar()
+    if inserted is None:
+        db.session.rollback()
+        db.session.expire(run)
+        return roleplay.play(scenario, run.choice_ids)
+    _append_record(
+        user, RESPONDED, f"{scenario.id}/{taken.node.id}", "interaction", run.revision_id,
+        f"responded:{run.id}:{step}", now, result={"response": choice_id}, attempt_id=run.id,
+    )
+    if state.finished:
+        profile = state.profile
+        db.session.execute(
+            update(ScenarioRun).where(ScenarioRun.id == run.id)
+            .values(status="finished", finished_at=now, ending_id=state.node.id, **element_columns(profile))
+        )
+        _append_record(
+            user, COMPLETED, scenario.id, "scenario", run.revision_id, f"finished:{run.id}", now,
+            result={"completion": True, "response": state.node.id, "extensions": {"profile": profile}},
+            attempt_id=run.id,
+        )
+        module = live.course.module(scenario.module_id) if scenario.module_id else None
+        _mark(user, scenario.id, "scenario", scenario.module_id, run.revision_id, Status.COMPLETED, now)
+        _complete_rollups(user, live, module, now, _round(user, live))
+    db.session.commit()
+    db.session.expire(run)
+    return state

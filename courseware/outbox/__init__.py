@@ -1,0 +1,1 @@
+"""The outbox: mail written in the same transaction as the change that caused it, sent later by `flask worker`."""

@@ -1,0 +1,232 @@
+"""Accounts: sign up (confirmed by an e-mailed link), log in, log out, change password."""
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db, limiter, login_manager
+from ..forms import EmptyForm, options
+from ..models import AccountToken, Department, Role, User
+from ..outbox import queue as outbox
+from . import sessions, tokens
+from .forms import LoginForm, PasswordChangeForm, SignupForm
+
+bp = Blueprint("auth", __name__)
+
+SIGNUP_LINK_LIFETIME = timedelta(hours=24)
+
+# Checked when there is no password to check, so every failure costs one scrypt, as a success does.
+_DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
+
+login_manager.user_loader(sessions.load)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None.
+
+    Exactly one scrypt check runs whether the email is unknown, has no password yet, belongs to a
+    deactivated account or is right, so the time taken tells nothing about which.
+    """
+    user = User.by_email(email)
+    known = user is not None and user.has_password
+    matches = check_password_hash(user.password_hash if known else _DUMMY_HASH, password)
+    return user if known and matches and user.is_active else None
+
+
+def _safe_next(target: str | None) -> str:
+    """Return `target` if it is a path on this site, else the home page (no open redirects).
+
+    Browsers read a backslash as a slash and drop tabs and newlines inside a URL, so a target
+    holding any of them could still leave the site and is refused.
+    """
+    if target and target.startswith("/") and not any(c in target for c in "\\\t\r\n"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and not target.startswith("//"):
+            return target
+    return url_for("learn.home")
+
+
+def address_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def account_key(email: str) -> str:
+    return "account:" + User.normalise_email(email)
+
+
+def _failed(response) -> bool:
+    """Count only failed attempts, so a whole office behind one address can still log in at nine."""
+    return response.status_code != 302
+
+
+def guessing_budget(deduct_when, key_func, methods: list[str] | None = None):
+    """Limit failures per address and per account, shared by every door that checks a password
+    (login, the password page, xAPI's HTTP Basic): one budget per account, whatever the door."""
+    per_address = limiter.shared_limit(address_limit, scope="guesses-address", methods=methods, deduct_when=deduct_when)
+    per_account = limiter.shared_limit(account_limit, scope="guesses-account", key_func=key_func, methods=methods, deduct_when=deduct_when)
+    return lambda view: per_address(per_account(view))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@guessing_budget(_failed, lambda: account_key(request.form.get("email", "")), methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None:
+            sessions.sign_in(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors.append(_("Email or password is incorrect."))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    if EmptyForm().validate_on_submit():
+        sessions.sign_out()
+        flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/sessions/end", methods=["POST"])
+@login_required
+def sign_out_everywhere():
+    """End every session of this person: other browsers, copied cookies, and this one."""
+    if EmptyForm().validate_on_submit():
+        sessions.end_sessions(current_user)
+        sessions.sign_out()  # commits both
+        flash(_("You have been signed out everywhere."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(address_limit, methods=["POST"])
+def signup():
+    """Take a sign-up and answer it alike, in words and in work, whether or not the email has an
+    account; only the e-mail, which only the address's owner reads, tells the two apart."""
+    _signup_open()
+    form = SignupForm()
+    form.department.choices = options([
+        (d.id, d.name) for d in db.session.scalars(select(Department).order_by(Department.name))
+    ])
+    if form.validate_on_submit():
+        email = User.normalise_email(form.email.data)
+        password_hash = generate_password_hash(form.password.data, method="scrypt")  # hashed in every case alike
+        if User.by_email(email) is None:
+            _mail_signup_link(email, form.name.data.strip(), form.department.data, password_hash)
+        else:
+            _mail_account_exists(email)
+        db.session.commit()
+        return render_template("auth/signup_sent.html", email=email)
+    return render_template("auth/signup.html", form=form)
+
+
+def _signup_open() -> None:
+    if not current_app.config["SIGNUP_ENABLED"]:
+        abort(404)
+
+
+def _mail_signup_link(email: str, name: str, department_id: int, password_hash: str) -> None:
+    """Queue the link that creates the account; what was typed waits with the token until then."""
+    details = {"name": name, "department_id": department_id, "password_hash": password_hash, "locale": str(get_locale())}
+    token = tokens.issue(tokens.SIGNUP, email, details, SIGNUP_LINK_LIFETIME)
+    link = current_app.config["PUBLIC_URL"] + url_for(".signup_confirmation", token=token)  # never the request's Host
+    outbox.enqueue_mail(email, _("Finish signing up"), _(
+        "Hello,\n\nTo finish signing up for the internal customer service course, open this link within "
+        "24 hours and create your account:\n\n%(link)s\n\nIf you did not sign up, ignore this message: "
+        "no account is created.",
+        link=link,
+    ))
+
+
+def _mail_account_exists(email: str) -> None:
+    link = current_app.config["PUBLIC_URL"] + url_for(".login")
+    outbox.enqueue_mail(email, _("Someone tried to sign up with your address"), _(
+        "Hello,\n\nSomeone (maybe you) tried to sign up with this address, which already has an account. "
+        "Log in at %(link)s; if you forgot your password, ask your HR or an administrator.\n\n"
+        "If it was not you, there is nothing to do: your account has not changed.",
+        link=link,
+    ))
+
+
+@bp.get("/signup/confirm/<token>")
+def signup_confirmation(token: str):
+    """Show what the link creates. Only the button's POST uses it up, so a mail scanner that opens
+    the link does not."""
+    _signup_open()
+    pending = tokens.peek(tokens.SIGNUP, token)
+    if pending is None:
+        return render_template("auth/signup_link_dead.html"), 410
+    department = db.session.get(Department, pending.payload["department_id"])
+    session.setdefault("locale", pending.payload.get("locale"))  # the language they signed up in, as in the mail
+    return render_template("auth/signup_confirm.html", pending=pending, department=department, form=EmptyForm())
+
+
+@bp.post("/signup/confirm/<token>")
+def confirm_signup(token: str):
+    _signup_open()
+    pending = tokens.redeem(tokens.SIGNUP, token)
+    if pending is None:
+        return render_template("auth/signup_link_dead.html"), 410
+    if User.by_email(pending.email) is not None:  # an admin or HR import made the account meanwhile
+        db.session.commit()
+        return render_template("auth/signup_taken.html", email=pending.email)
+    user = _trainee(pending)
+    db.session.add(user)
+    db.session.commit()
+    sessions.sign_in(user)
+    flash(_("Welcome, %(name)s!", name=user.name), "success")
+    return redirect(url_for("learn.home"))
+
+
+def _trainee(pending: AccountToken) -> User:
+    details = pending.payload
+    user = User(
+        email=pending.email,
+        name=details["name"],
+        department_id=details["department_id"],
+        password_hash=details["password_hash"],
+        locale=details["locale"],
+    )
+    user.roles = {Role.TRAINEE}
+    return user
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@guessing_budget(_failed, lambda: account_key(current_user.email), methods=["POST"])
+def change_password():
+    form = PasswordChangeForm(personal=(current_user.email, current_user.name))
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current.data):
+            form.current.errors.append(_("This is not your current password."))
+        else:
+            current_user.set_password(form.password.data)
+            sessions.end_sessions(current_user, keep_this_one=True)
+            db.session.commit()
+            flash(_("Your password has been changed. Every other session of yours has been signed out."), "success")
+            return redirect(url_for("learn.home"))
+    return render_template("auth/password.html", form=form, sign_out_form=EmptyForm())

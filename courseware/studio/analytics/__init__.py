@@ -1,0 +1,1 @@
+"""What learners did with the course: lesson funnel, quiz item analysis, role-play paths."""
