@@ -40,7 +40,7 @@ import http.cookiejar, json, re, sys, time, urllib.parse, urllib.request
 
 port, password, venv = sys.argv[1], sys.argv[2], sys.argv[3]
 import courseware
-from courseware.certificates import FONT
+from courseware.learning.certification import FONT
 assert courseware.__file__.startswith(venv), f"imported from {courseware.__file__}, not the installed wheel"
 assert FONT.is_file(), f"certificate font missing: {FONT}"
 

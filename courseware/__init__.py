@@ -15,10 +15,13 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, first_start, inputs, resources
+from . import cli, first_start, hr, inputs, resources, studio, system
 from .access import refuse_unlisted_routes
 from .config import from_environment
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .hr import xapi
+from .learning import certificates, learn, quizzes, scenarios
+from .people import admin, auth, sessions
 from .publishing import NoCoursePublished
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -83,6 +86,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _init_accounts(app: Flask) -> None:
     login_manager.init_app(app)
+    login_manager.user_loader(sessions.load)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to continue.")
     login_manager.login_message_category = "info"
@@ -126,11 +130,6 @@ def _init_security(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import hr, studio, system
-    from .hr import xapi
-    from .learning import certificates, learn, quizzes, scenarios
-    from .people import admin, auth
-
     for module in (auth, learn, quizzes, scenarios, certificates, hr, studio, xapi, admin, system):
         app.register_blueprint(module.bp)
 

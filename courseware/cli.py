@@ -17,6 +17,7 @@ from . import backups
 from .content import CourseInvalid, compile_sources, decode_sources, read_sources
 from .content.diff import unified
 from .extensions import db
+from .hr import reminders
 from .models import Role, User
 from .outbox import queue as outbox
 from .people import passwords, sessions
@@ -220,7 +221,6 @@ def users_password(email: str, password: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Count what would be sent; send nothing.")
 def reminders_send(days_before: int, dry_run: bool) -> None:
     """Send due-soon and overdue reminders and the HR digests; run it daily from cron."""
-    from .hr import reminders
 
     counts = reminders.send(days_before=days_before, dry_run=dry_run)
     renewed = counts.pop("recertification", 0)

@@ -1,11 +1,13 @@
-"""What a client may send: ids a database column holds, dates in a sane window, text without NUL or control characters."""
+"""What a client may send: ids a database column holds, dates in a sane window, text without NUL or control
+characters, and redirect targets that stay on this site."""
 from __future__ import annotations
 
 import re
 from datetime import date
 from itertools import chain
+from urllib.parse import urlsplit
 
-from flask import abort, request
+from flask import abort, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter
@@ -62,3 +64,16 @@ def refuse_nul_bytes() -> None:
     pairs = chain(request.args.items(multi=True), request.form.items(multi=True))
     if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in pairs):
         abort(400, description=_("The request contains a NUL character. Remove it and try again."))
+
+
+def safe_next(target: str | None) -> str:
+    """Return `target` if it is a path on this site, else the home page (no open redirects).
+
+    Browsers read a backslash as a slash and drop tabs and newlines inside a URL, so a target
+    holding any of them could still leave the site and is refused.
+    """
+    if target and target.startswith("/") and not any(c in target for c in "\\\t\r\n"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and not target.startswith("//"):
+            return target
+    return url_for("learn.home")

@@ -8,8 +8,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
 from .forms import EmptyForm
+from .inputs import safe_next
 from .models import ContentRevision
-from .people.auth import _safe_next
 from .publishing import live_course
 
 bp = Blueprint("system", __name__)
@@ -44,4 +44,4 @@ def set_language(code: str):
         if current_user.is_authenticated:
             current_user.locale = code
             db.session.commit()
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")))

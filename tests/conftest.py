@@ -19,7 +19,8 @@ from courseware.people.departments import find_or_create
 from courseware.publishing import publish
 
 ROOT = Path(__file__).resolve().parent.parent
-LESSONS = ROOT / "lessons"
+LESSONS = ROOT / "lessons"  # the shipped course, which trainers edit: only tests about it read it
+TEST_COURSE = Path(__file__).resolve().parent / "fixtures" / "course" / "lessons"  # a small, stable course
 PASSWORD = "correct horse battery"
 TEST_SCHEMA = f"courseware_test_{os.getpid()}"  # two test runs at once never share tables
 DEFAULT_PG_URL = "postgresql+psycopg://127.0.0.1:5432/test"
@@ -68,7 +69,7 @@ def make_app(database_url: str, instance_path: Path, **overrides):
         "SECRET_KEY": "test secret",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
-        "COURSE_DIR": str(LESSONS),
+        "COURSE_DIR": str(TEST_COURSE),
         "CONTENT_CHECK_SECONDS": 0,
         "REPORT_CACHE_SECONDS": 0,
     }
@@ -102,12 +103,19 @@ def client(app):
 
 @pytest.fixture(scope="session")
 def course_sources() -> dict[str, bytes]:
+    """The test course (tests/fixtures/course): the ids and texts tests name stay put whatever trainers do."""
+    return read_sources(TEST_COURSE)
+
+
+@pytest.fixture(scope="session")
+def shipped_course_sources() -> dict[str, bytes]:
+    """The shipped curriculum in lessons/ and quizzes/, for tests about it alone: trainers edit it."""
     return read_sources(LESSONS)
 
 
 @pytest.fixture
 def published(app, course_sources):
-    """Publish the real curriculum; return the live revision id."""
+    """Publish the test course; return the live revision id."""
     with app.app_context():
         return publish(course_sources).revision.id
 

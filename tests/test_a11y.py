@@ -29,7 +29,7 @@ WIDTHS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 360, "he
 BLOCKING = {"serious", "critical"}
 
 QUESTION_TYPES = ROOT / "templates" / "quizzes" / "types"
-QUIZ = "quiz-why-it-matters"  # like every quiz of the course, it has each question type
+QUIZ = "quiz-why-it-matters"  # it has every question type
 SCENARIO = "scenario-defect-handoff"
 OPEN_SCENARIO = "scenario-urgent-task"  # a finished learner is part-way through a replay of this one
 LESSON_FILE = "lessons/01-what-is-internal-customer/01-definition.md"

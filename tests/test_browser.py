@@ -148,7 +148,7 @@ def finish_earlier(site: Site, email: str, leave: set[str]) -> None:
 def test_trainee_continues_where_they_left_off_and_earns_the_certificate(site, open_page):
     """The trainee's journey to the certificate.
 
-    To keep the test quick, modules 2–8 were finished earlier (through records); the first module
+    To keep the test quick, the other modules were finished earlier (through records); the first module
     (three lessons, a role-play and a quiz) and the final assessment are done here in the browser.
     """
     course = site.course()
@@ -384,7 +384,7 @@ def test_a_trainee_reads_answers_and_plays_with_javascript_switched_off(site, op
     page.get_by_role("heading", level=1, name="内部客户的定义").wait_for()
     page.get_by_role("button", name="标记为已完成").click()
     page.get_by_text("本课已完成。").wait_for()
-    assert bar(page, "模块进度") == 20
+    assert bar(page, "模块进度") == round(100 / len(course.activities_of(course.modules[0])))  # one activity done
 
     quiz = course.quiz("quiz-what-is-internal-customer")
     page.get_by_role("link", name=course.modules[0].title).first.click()

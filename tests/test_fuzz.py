@@ -1,6 +1,6 @@
 """Fuzzing the parsers: broken lessons, quizzes, role-plays, GIFT, staff tables and uploads.
 
-Inputs start from the real course and real-looking files, then get broken the way people break
+Inputs start from the test course and real-looking files, then get broken the way people break
 them: lines lost, repeated or swapped, files cut short, YAML and Markdown punctuation typed in
 the wrong place, wrong types, copied files, other encodings. Whatever comes in, the parser
 answers with errors that name a file, a line and a reason, and nothing is published or imported.
@@ -14,7 +14,7 @@ import warnings
 import zipfile
 
 import pytest
-from conftest import LESSONS
+from conftest import TEST_COURSE
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
@@ -38,7 +38,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
-COURSE = {path: data.decode("utf-8") for path, data in read_sources(LESSONS).items()}
+COURSE = {path: data.decode("utf-8") for path, data in read_sources(TEST_COURSE).items()}
 COURSE_FILE = "course.md"
 LESSON = "lessons/08-summary/01-summary-and-action.md"
 
@@ -177,7 +177,7 @@ def damaged(draw, data: bytes) -> bytes:
 
 @st.composite
 def broken_course(draw, paths: list[str] | None = None) -> dict[str, str | bytes]:
-    """The real course with one to three files broken, deleted, copied, moved or re-encoded."""
+    """The test course with one to three files broken, deleted, copied, moved or re-encoded."""
     files: dict[str, str | bytes] = dict(COURSE)
     for _ in range(draw(st.integers(1, 3))):
         path = draw(st.sampled_from(paths or sorted(files)))
@@ -242,7 +242,7 @@ def test_broken_quizzes_and_role_plays_are_reported_by_file_and_line(files):
 
 @st.composite
 def rewired_scenario(draw) -> tuple[str, str]:
-    """A real role-play with some choices pointed at other nodes: loops, dead ends, unreachable nodes."""
+    """A role-play of the course with some choices pointed at other nodes: loops, dead ends, unreachable nodes."""
     path = draw(st.sampled_from([p for p in QUIZ_PATHS if "/scenario-" in p]))
     nodes = re.findall(r"^  - id: (\S+)$", COURSE[path], re.M)
     lines = COURSE[path].split("\n")
@@ -340,7 +340,7 @@ GIFT_SNIPPETS = ["~", "=", "#", "####", "{", "}", "{}", "::", "->", "%50%", "%-1
                  "\\", "\\{", "\\n", "[html]", "[markdown]", "$CATEGORY: x", "// note", "\n\n", "TRUE",
                  "F", "____", "\t", ":", "{#1:2}", "\ufeff", "\r\n"]
 GIFT_FILES = [quiz_to_gift(COURSE[path], path)[0] for path in QUIZ_PATHS if "/quiz-" in path]
-# The smallest real course: one module, its lesson and its quiz, to compile imported questions fast.
+# The smallest course: one module, its lesson and its quiz, to compile imported questions fast.
 ONE_MODULE = {
     **{path: text for path, text in COURSE.items() if path.startswith("lessons/08-summary/")},
     "lessons/course.md": re.sub(r"^final_quiz: .*\n", "", COURSE["lessons/course.md"], flags=re.M),

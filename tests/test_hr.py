@@ -307,3 +307,40 @@ def test_a_search_with_a_control_character_is_shown_refused_and_ignored(client, 
     page = client.get("/hr/learners?q=east%01").get_data(as_text=True)
     assert "This field contains a control character; remove it." in page
     assert page.count('href="/hr/learners/') == client.get("/hr/learners").get_data(as_text=True).count('href="/hr/learners/')
+
+
+def assignment_choices(client) -> list[str]:
+    """The assignment ids the learner list's filter offers."""
+    page = client.get("/hr/learners").get_data(as_text=True)
+    return re.findall(r'<option[^>]*value="([1-9]\d*)"', page.split('name="assignment"')[1].split("</select>")[0])
+
+
+def test_the_assignment_filter_offers_only_assignments_in_scope(client, staff, make_user, login, app):
+    due = org_today(app) + timedelta(days=5)
+    with app.app_context():
+        made = {
+            path: Assignment(activity_id="internal-customer-service", department_id=find_or_create(path).id, due_on=due)
+            for path in ("销售部", "销售部/华南区", "销售部/华东区", "生产部")
+        } | {
+            name: Assignment(activity_id="internal-customer-service", user_id=staff[name][0], due_on=due)
+            for name in ("south", "plant")
+        }
+        db.session.add_all(made.values())
+        db.session.commit()
+        ids = {name: str(assignment.id) for name, assignment in made.items()}
+    hr_id, hr_email = make_user(Role.HR, department="销售部")
+    admin_id, admin_email = make_user(Role.ADMIN, department="销售部")
+    with app.app_context():
+        db.session.add_all(HRScope(user_id=user_id, department_id=find_or_create("销售部/华南区").id)
+                           for user_id in (hr_id, admin_id))
+        db.session.commit()
+    login(hr_email)
+    # 销售部's assignment reaches 华南区's people too (and the dashboard links to it).
+    assert sorted(assignment_choices(client)) == sorted([ids["销售部"], ids["销售部/华南区"], ids["south"]])
+    hidden = client.get(f"/hr/learners?assignment={ids['plant']}").get_data(as_text=True)
+    assert hidden.count('href="/hr/learners/') == 1  # the filter is refused: 华南区's one learner
+    client.post("/logout")
+    for email in (admin_email, make_user(Role.HR)[1]):  # an admin is never limited, nor HR without a scope
+        login(email)
+        assert sorted(assignment_choices(client)) == sorted(ids.values())
+        client.post("/logout")

@@ -5,10 +5,9 @@ import re
 
 import pytest
 from browser_support import BROWSER_MARKS, chromium, log_in, serve
-from conftest import LESSONS, PASSWORD, make_app
+from conftest import PASSWORD, make_app
 
 from courseware.cli import create_user
-from courseware.content import read_sources
 from courseware.learning import records
 from courseware.learning.roleplay import model_path
 from courseware.models import Role
@@ -44,13 +43,15 @@ WIDEST = """() => [document.documentElement.scrollWidth, window.innerWidth,
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, shipped_course_sources):
     """A live server where a learner is partway through: a lesson read, a quiz passed and one open, a role-play
-    finished and one under way; and one account per other role."""
+    finished and one under way; and one account per other role.
+
+    It serves the shipped course: its real lessons, tables and titles are what has to fit a phone."""
     folder = tmp_path_factory.mktemp("layout")
     app = make_app(f"sqlite:///{folder / 'layout.db'}", folder / "instance", WTF_CSRF_ENABLED=True)
     with app.app_context():
-        publish(read_sources(LESSONS))
+        publish(shipped_course_sources)
         learner = create_user("learner@example.com", "王小明", {Role.TRAINEE}, "销售部 / 华东区", PASSWORD)
         for email, role in (("trainer", Role.TRAINER), ("hr", Role.HR), ("admin", Role.ADMIN)):
             create_user(f"{email}@example.com", email, {role}, "人力资源部", PASSWORD)
@@ -74,7 +75,7 @@ def _activity(learner, live) -> dict[str, object]:
     run = records.start_run(learner, live, open_scenario)
     records.choose(learner, live, run, open_scenario, 0, model_path(open_scenario).steps[0].choice.id)
     return {
-        "module": module.id, "lesson": module.lessons[1].id, "lesson_file": lesson.path, "learner": learner.id,
+        "module": module.id, "lesson": course.lessons[1].id, "lesson_file": lesson.path, "learner": learner.id,
         "quiz": quiz.id, "result": result.id, "open_quiz": open_quiz.id,
         "attempt": records.start_attempt(learner, live, open_quiz).id,
         "scenario": scenario.id, "debrief": finished.id, "open_scenario": open_scenario.id, "run": run.id,

@@ -108,18 +108,26 @@ def test_module_and_course_complete_only_when_their_rules_hold(client, trainee, 
     assert "你已完成本课程" in client.get("/").get_data(as_text=True)
 
 
-def test_progress_survives_logging_out_and_in(client, make_user, login, published):
+def one_done_of_the_first_module(app) -> str:
+    """The module bar once the first of its activities is done, as the course's shape makes it."""
+    with app.test_request_context():
+        course = live_course().course
+    return bar(round(100 / len(course.activities_of(course.module("what-is-internal-customer")))))
+
+
+def test_progress_survives_logging_out_and_in(client, make_user, login, published, app):
     _, email = make_user()
     login(email)
     complete(client, "ic-definition")
     client.post("/logout")
     assert client.get("/").status_code == 302
     login(email)
-    assert bar(20) in client.get("/modules/what-is-internal-customer").get_data(as_text=True)
+    assert one_done_of_the_first_module(app) in client.get("/modules/what-is-internal-customer").get_data(as_text=True)
 
 
 def test_editing_content_keeps_every_learner_record(client, trainee, published, app, course_sources):
     complete(client, "ic-definition")
+    one_done = one_done_of_the_first_module(app)
     key = "lessons/01-what-is-internal-customer/01-definition.md"
     edited = {**course_sources, key: course_sources[key] + "\n\n新增的一段说明。\n".encode()}
     with app.app_context():
@@ -127,7 +135,7 @@ def test_editing_content_keeps_every_learner_record(client, trainee, published, 
     assert new_revision != published
     page = client.get("/lessons/ic-definition").get_data(as_text=True)
     assert "新增的一段说明" in page
-    assert bar(20) in page
+    assert one_done in page
     with app.app_context():
         row = db.session.scalar(select(Progress).where(Progress.activity_id == "ic-definition"))
         assert row.status == "completed" and row.revision_id == published

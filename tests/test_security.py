@@ -6,14 +6,13 @@ import secrets
 from base64 import b64encode
 
 import pytest
-from conftest import LESSONS, PASSWORD, get_urls, make_app
+from conftest import PASSWORD, get_urls, make_app
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
 from wtforms import StringField, TextAreaField
 
 from courseware.access import ROUTES, Access
 from courseware.cli import create_user
-from courseware.content import read_sources
 from courseware.extensions import db
 from courseware.forms import FlaskForm
 from courseware.models import Role, User
@@ -66,13 +65,13 @@ def test_every_state_changing_route_refuses_a_request_without_its_token(app, cli
     assert client.get("/").status_code == 200, "still logged in: the refused logout did nothing"
 
 
-def test_session_cookies_are_http_only_same_site_and_secure_when_configured(tmp_path, monkeypatch):
+def test_session_cookies_are_http_only_same_site_and_secure_when_configured(tmp_path, monkeypatch, course_sources):
     email = "learner@example.com"
     for secure in (False, True):
         monkeypatch.setenv("SECURE_COOKIES", "true" if secure else "false")
         app = make_app(f"sqlite:///{tmp_path / f'{secure}.db'}", tmp_path / "instance")
         with app.app_context():
-            publish(read_sources(LESSONS))
+            publish(course_sources)
             create_user(email, "甲", {Role.TRAINEE}, "销售部", PASSWORD)
         response = app.test_client().post("/login", data={"email": email, "password": PASSWORD, "remember": "y"})
         cookies = response.headers.getlist("Set-Cookie")

@@ -7,7 +7,7 @@ from conftest import PASSWORD
 
 from courseware.extensions import db
 from courseware.models import Role, User
-from courseware.people import auth
+from courseware.people import signin
 
 COOKIES = ("session", "remember_token")
 
@@ -94,8 +94,8 @@ def test_every_failed_login_checks_one_password_hash_and_says_the_same(app, clie
         User.by_email(inactive).active = False
         db.session.commit()
     checks: list[str] = []
-    real_check = auth.check_password_hash
-    monkeypatch.setattr(auth, "check_password_hash", lambda hashed, password: checks.append(hashed) or real_check(hashed, password))
+    real_check = signin.check_password_hash
+    monkeypatch.setattr(signin, "check_password_hash", lambda hashed, password: checks.append(hashed) or real_check(hashed, password))
 
     answers = {}
     for label, email, password in (

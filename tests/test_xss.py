@@ -21,7 +21,7 @@ from conftest import PASSWORD, mailed_link, make_app
 from courseware.cli import create_user
 from courseware.content import compile_sources
 from courseware.extensions import db
-from courseware.learning import certificates
+from courseware.learning import records
 from courseware.learning.roleplay import model_path
 from courseware.models import Role, User, utcnow
 from courseware.publishing import live_course, publish
@@ -326,7 +326,7 @@ def site(tmp_path_factory, course):
     with app.app_context():
         publish(course)
         ids = {role: create_user(f"{role.value}@example.com", role.value, {role}, "销售部", PASSWORD).id for role in Role}
-        certificates.issue(db.session.get(User, ids[Role.TRAINEE]), live_course(), utcnow())
+        records.issue_certificate(db.session.get(User, ids[Role.TRAINEE]), live_course(), utcnow())
         db.session.commit()
     with serve(app) as base:
         yield base, ids, app

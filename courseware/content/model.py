@@ -91,6 +91,7 @@ class Course:
     _quizzes: Mapping[str, Quiz] = field(init=False, repr=False, compare=False)
     _scenarios: Mapping[str, Scenario] = field(init=False, repr=False, compare=False)
     _activities: tuple[Activity, ...] = field(init=False, repr=False, compare=False)
+    _titles: Mapping[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         lessons = {lesson.id: lesson for m in self.modules for lesson in m.lessons}
@@ -99,6 +100,8 @@ class Course:
         object.__setattr__(self, "_quizzes", MappingProxyType({q.id: q for q in self.quizzes}))
         object.__setattr__(self, "_scenarios", MappingProxyType({s.id: s for s in self.scenarios}))
         object.__setattr__(self, "_activities", self._in_order())
+        titles = {self.id: self.title} | {m.id: m.title for m in self.modules} | {a.id: a.title for a in self._activities}
+        object.__setattr__(self, "_titles", MappingProxyType(titles))
 
     def _in_order(self) -> tuple[Activity, ...]:
         activities = []
@@ -115,6 +118,11 @@ class Course:
     @property
     def activities(self) -> tuple[Activity, ...]:
         return self._activities
+
+    @property
+    def titles(self) -> Mapping[str, str]:
+        """Title by id, for the course itself, its modules and every activity."""
+        return self._titles
 
     def activities_of(self, module: Module) -> tuple[Activity, ...]:
         return tuple(a for a in self._activities if a.module_id == module.id)

@@ -5,7 +5,6 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms import DateField, EmailField, SelectField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
@@ -18,7 +17,7 @@ from ..people.departments import tree
 from ..people.scope import visible_department_ids
 from ..publishing import require_live_course
 from . import bp
-from .assignments import today
+from .assignments import in_scope, today
 
 
 class AssignmentForm(FlaskForm):
@@ -52,15 +51,10 @@ def assignments():
             db.session.commit()
             flash(_("Assigned. Learners see it on their home page with its due date."), "success")
             return redirect(url_for(".assignments"))
-    listed = [
-        a for a in db.session.scalars(select(Assignment).order_by(Assignment.due_on.desc()))
-        if visible is None or (a.user.department_id if a.user else a.department_id) in visible
-    ]
-    names = {a.id: a.title for a in live.course.activities} | {live.course.id: live.course.title}
-    names |= {m.id: m.title for m in live.course.modules}
+    listed = db.session.scalars(in_scope(visible)).all()
     paths = {n.id: n.path for n in nodes}
     return render_template(
-        "hr/assignments.html", form=form, assignments=listed, names=names, paths=paths
+        "hr/assignments.html", form=form, assignments=listed, names=live.course.titles, paths=paths
     )
 
 

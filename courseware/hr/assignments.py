@@ -1,17 +1,26 @@
 """Assignments: what a learner must complete by when, and where each learner stands."""
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..models import Assignment, Status, User
 from ..people.departments import tree
 
-COMPLETED, OVERDUE, IN_PROGRESS, NOT_STARTED = "completed", "overdue", "in_progress", "not_started"
+
+class AssignmentStatus(enum.StrEnum):
+    """Where a learner stands on an assignment: a progress `Status`, or overdue once the due date passed."""
+
+    NOT_STARTED = Status.NOT_STARTED.value
+    IN_PROGRESS = Status.IN_PROGRESS.value
+    COMPLETED = Status.COMPLETED.value
+    OVERDUE = "overdue"
 
 
 def today() -> date:
@@ -19,13 +28,13 @@ def today() -> date:
     return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
 
 
-def status(progress: Status | None, due_on: date, on: date) -> str:
-    """Where a learner stands on an assignment: completed, overdue, in progress or not started."""
+def status(progress: Status | None, due_on: date, on: date) -> AssignmentStatus:
+    """Where a learner stands on an assignment on the day `on`."""
     if progress is Status.COMPLETED:
-        return COMPLETED
+        return AssignmentStatus.COMPLETED
     if on > due_on:
-        return OVERDUE
-    return IN_PROGRESS if progress is Status.IN_PROGRESS else NOT_STARTED
+        return AssignmentStatus.OVERDUE
+    return AssignmentStatus.IN_PROGRESS if progress is Status.IN_PROGRESS else AssignmentStatus.NOT_STARTED
 
 
 def for_learner(user: User) -> list[Assignment]:
@@ -42,3 +51,24 @@ def for_learner(user: User) -> list[Assignment]:
             .order_by(Assignment.due_on)
         )
     )
+
+
+def in_scope(department_ids: set[int] | None, set_on: set[int] | None = None) -> Select:
+    """Select the assignments HR may see, latest due date first, each with its person (one query).
+
+    Those for a person in `department_ids`, and those set on a department in `set_on` (default: the
+    same departments); `department_ids` None means every assignment.
+    """
+    statement = (
+        select(Assignment)
+        .outerjoin(Assignment.user)
+        .options(contains_eager(Assignment.user).lazyload("*"))
+        .order_by(Assignment.due_on.desc())
+    )
+    if department_ids is None:
+        return statement
+    set_on = department_ids if set_on is None else set_on
+    return statement.where(or_(
+        User.department_id.in_(department_ids or {-1}),
+        and_(Assignment.user_id.is_(None), Assignment.department_id.in_(set_on or {-1})),
+    ))

@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import Assignment, Progress, Status, User, utcnow
 from ..people import audit
 from ..people.departments import tree
-from ..people.scope import visible_department_ids
+from ..people.scope import in_departments, visible_department_ids
 from ..publishing import require_live_course
 from . import bp, reports
 from .assignments import today
@@ -28,7 +28,7 @@ def course_status_counts(course_id: str, department_ids: set[int] | None) -> dic
         .where(User.active.is_(True))
         .group_by(Progress.status)
     )
-    counts = dict(db.session.execute(reports.in_departments(statement, department_ids)).all())
+    counts = dict(db.session.execute(in_departments(statement, department_ids)).all())
     counts[Status.NOT_STARTED.value] = counts.get(Status.NOT_STARTED.value, 0) + counts.pop(None, 0)
     return {status.value: counts.get(status.value, 0) for status in Status}
 
@@ -45,7 +45,6 @@ def dashboard():
         select(Assignment).where(Assignment.id.in_(counts)).order_by(Assignment.due_on)
     ).all()
     rates = reports.completion_by_department(live.course.id, nodes, visible)
-    titles = {a.id: a.title for a in live.course.activities} | {m.id: m.title for m in live.course.modules}
     recent = reports.recent_completions(visible, ("course", "module"))
     expiring = reports.expiring_certificates(utcnow() + timedelta(days=EXPIRY_WARNING_DAYS), visible)
     page = render_template(
@@ -55,7 +54,7 @@ def dashboard():
         chart=[(rate.node.path, rate.percent, rate) for rate in rates],
         total=reports.completion_total(live.course.id, visible),
         statuses=course_status_counts(live.course.id, visible),
-        titles=titles | {live.course.id: live.course.title},
+        titles=live.course.titles,
         overdue=reports.overdue_learners(on, visible),
         assignments=[(a, counts[a.id]) for a in assignments],
         recent=recent,

@@ -14,12 +14,13 @@ from flask_babel import gettext as _
 
 from ..access import hr_required
 from ..extensions import db
+from ..models import Status
 from ..people import audit
 from ..people.departments import tree
 from ..people.scope import visible_department_ids
 from ..publishing import require_live_course
 from . import bp, reports
-from .learners import filter_form, learner_query, matrix_columns
+from .learner_filter import filter_form, learner_query, matrix_columns
 
 CHUNK = 500
 
@@ -27,7 +28,7 @@ CHUNK = 500
 def _labels() -> dict[str, str]:
     """Words used in the file, translated before streaming starts (the stream outlives the request)."""
     return {
-        "completed": _("Completed"), "in_progress": _("In progress"), "not_started": _("Not started"),
+        Status.COMPLETED: _("Completed"), Status.IN_PROGRESS: _("In progress"), Status.NOT_STARTED: _("Not started"),
         "name": _("Name"), "email": _("Email"), "department": _("Department"), "course": _("Course"),
         "completed_on": _("Completed on"), "sheet": _("Learners"),
     }
@@ -35,12 +36,12 @@ def _labels() -> dict[str, str]:
 
 def _cell(progress, tz: ZoneInfo, labels: dict[str, str]) -> str:
     if progress is None:
-        return labels["not_started"]
-    if progress.status == "completed":
+        return labels[Status.NOT_STARTED]
+    if progress.status == Status.COMPLETED:
         when = progress.completed_at.astimezone(tz).strftime("%Y-%m-%d")
         score = f" {round(progress.score * 100)}%" if progress.score is not None else ""
-        return f"{labels['completed']} {when}{score}"
-    return labels["in_progress"]
+        return f"{labels[Status.COMPLETED]} {when}{score}"
+    return labels[Status.IN_PROGRESS]
 
 
 def _rows(statement, columns, tz: ZoneInfo, labels: dict[str, str]) -> Iterator[list[str]]:
@@ -60,7 +61,7 @@ def _learner_rows(result, columns, tz: ZoneInfo, labels: dict[str, str]) -> Iter
             completed = row.course_completed_at.astimezone(tz).strftime("%Y-%m-%d") if row.course_completed_at else ""
             yield [user.name, user.email, row.department_name] + [
                 _cell(cells.get((user.id, activity_id)), tz, labels) for activity_id, _t in columns
-            ] + [labels[row.course_status or "not_started"], completed]
+            ] + [labels[row.course_status or Status.NOT_STARTED], completed]
 
 
 # Where a formula could start: the cell, or any piece a spreadsheet splitting on another

@@ -1,85 +1,23 @@
-"""The learner × module matrix with filters, exports, and a learner's transcript with drill-down."""
+"""The learner × module matrix with filters, and a learner's transcript with drill-down."""
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
-from flask import abort, current_app, render_template, request
-from flask_babel import lazy_gettext as _l
+from flask import abort, render_template
 from sqlalchemy import select
-from wtforms import DateField, SearchField, SelectField
-from wtforms.validators import Optional
 
 from ..access import hr_required
 from ..extensions import db
-from ..forms import FlaskForm, options
-from ..inputs import int_arg, within_window
-from ..learning import certificates, grading, roleplay
+from ..inputs import int_arg
+from ..learning import certification, grading, roleplay
 from ..learning.progress import learner_progress
-from ..models import Assignment, Progress, QuizAttempt, ScenarioRun, User
+from ..models import Progress, QuizAttempt, ScenarioRun, User
 from ..people import audit
 from ..people.departments import tree
 from ..people.scope import visible_department_ids
 from ..publishing import course_at, live_course, require_live_course
 from . import bp, reports
-from .assignments import COMPLETED, IN_PROGRESS, NOT_STARTED, OVERDUE, today
+from .learner_filter import filter_form, learner_query, matrix_columns
 
 PER_PAGE = 50
-
-
-class FilterForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET form that changes nothing
-
-    department = SelectField(_l("Department"), coerce=int, validators=[Optional()])
-    status = SelectField(_l("Status"), validators=[Optional()])
-    assignment = SelectField(_l("Assignment"), coerce=int, validators=[Optional()])
-    completed_from = DateField(_l("Completed from"), validators=[Optional(), within_window], name="from")
-    completed_to = DateField(_l("Completed to"), validators=[Optional(), within_window], name="to")
-    q = SearchField(_l("Name or email"), validators=[Optional()])
-
-
-def filter_form(course, nodes, visible) -> tuple[FilterForm, reports.MatrixFilter]:
-    form = FilterForm(formdata=request.args)
-    form.department.choices = options([(0, _l("All departments"))] + [
-        (n.id, n.path) for n in nodes if visible is None or n.id in visible
-    ])
-    form.status.choices = options([
-        ("", _l("Any status")), (NOT_STARTED, _l("Not started")), (IN_PROGRESS, _l("In progress")),
-        (COMPLETED, _l("Completed")), (OVERDUE, _l("Overdue")),
-    ])
-    titles = {course.id: course.title} | {m.id: m.title for m in course.modules}
-    form.assignment.choices = options([(0, _l("Any assignment"))] + [
-        (a.id, f"{titles.get(a.activity_id, a.activity_id)} · {a.due_on.isoformat()}")
-        for a in db.session.scalars(select(Assignment).order_by(Assignment.due_on.desc()))
-    ])
-    if request.args:
-        form.validate()  # a hand-edited link: show what is wrong, where it was typed, and ignore those filters
-    flt = reports.MatrixFilter(
-        department_id=_usable(form.department) or None,
-        status=_usable(form.status) or None,
-        assignment_id=_usable(form.assignment) or None,
-        completed_from=_usable(form.completed_from),
-        completed_to=_usable(form.completed_to),
-        search=(_usable(form.q) or "").strip()[:100],
-    )
-    return form, flt
-
-
-def _usable(field):
-    """A filter's value, or None when it was refused."""
-    return None if field.errors else field.data
-
-
-def matrix_columns(course):
-    columns = [(m.id, m.title) for m in course.modules]
-    if course.final_quiz:
-        columns.append((course.final_quiz.id, course.final_quiz.title))
-    return columns
-
-
-def learner_query(course, flt, visible):
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return reports.learners(course.id, today(), flt, visible, tz)
 
 
 @bp.route("/learners")
@@ -129,7 +67,7 @@ def transcript(user_id: int):
     ).all()
     return render_template(
         "hr/transcript.html", learner=learner, course=live.course if live else None,
-        states=states, attempts=attempts, runs=runs, certificates=certificates.of(learner.id),
+        states=states, attempts=attempts, runs=runs, certificates=certification.of(learner.id),
         progress=learner_progress(learner.id, live.course) if live else None,
     )
 

@@ -6,21 +6,20 @@ before it is sent, so a second run (or two at once) never sends it again.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
-from ..learning import certificates
-from ..models import Assignment, Department, ReminderSent, User
+from ..models import Assignment, Department, ReminderSent, User, upsert
 from ..outbox import queue as outbox
 from ..people.departments import tree, with_descendants
 from ..publishing import live_course
-from . import reports
-from .assignments import IN_PROGRESS, NOT_STARTED, OVERDUE, today
+from . import recertification, reports
+from .assignments import AssignmentStatus, today
 
 
 @dataclass(frozen=True)
@@ -32,20 +31,14 @@ class Message:
     body: str
 
 
-def _titles() -> dict[str, str]:
-    live = live_course()
-    if live is None:
-        return {}
-    return {live.course.id: live.course.title} | {m.id: m.title for m in live.course.modules}
-
-
 def plan(on: date, days_before: int) -> list[Message]:
     """Every reminder that is due today, whether or not it was sent before."""
-    titles = _titles()
+    live = live_course()
+    titles = live.course.titles if live else {}
     pairs = reports.assigned_learners(on).subquery()
     rows = db.session.execute(
         select(pairs.c.assignment_id, pairs.c.user_id, pairs.c.status, pairs.c.due_on)
-        .where(pairs.c.status.in_([NOT_STARTED, IN_PROGRESS, OVERDUE]))
+        .where(pairs.c.status != AssignmentStatus.COMPLETED.value)
     ).all()
     assignments = {a.id: a for a in db.session.scalars(select(Assignment))}
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({r.user_id for r in rows} or {-1})))}
@@ -55,7 +48,7 @@ def plan(on: date, days_before: int) -> list[Message]:
     for assignment_id, user_id, status, due_on in rows:
         user, assignment = users[user_id], assignments[assignment_id]
         title = titles.get(assignment.activity_id, assignment.activity_id)
-        if status == OVERDUE:
+        if status == AssignmentStatus.OVERDUE:
             overdue_by_department[user.department_id].append((user, assignment))
             messages.append(Message(
                 f"overdue:{assignment_id}:{user_id}", "overdue", user,
@@ -74,7 +67,7 @@ def plan(on: date, days_before: int) -> list[Message]:
     return messages
 
 
-def _digests(on: date, overdue: dict[int, list], titles: dict[str, str], base: str) -> list[Message]:
+def _digests(on: date, overdue: dict[int, list], titles: Mapping[str, str], base: str) -> list[Message]:
     nodes = tree()
     digests = []
     for department in db.session.scalars(select(Department).where(Department.hr_contact_id.is_not(None))):
@@ -97,9 +90,8 @@ def _digests(on: date, overdue: dict[int, list], titles: dict[str, str], base: s
 
 
 def _claim(message: Message) -> bool:
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name]
     claimed = db.session.execute(
-        insert(ReminderSent)
+        upsert(ReminderSent)
         .values(key=message.key, kind=message.kind, user_id=message.user.id)
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(ReminderSent.id)
@@ -122,7 +114,7 @@ def send(on: date | None = None, days_before: int = 3, dry_run: bool = False) ->
     counts: dict[str, int] = defaultdict(int)
     live = live_course()
     if live is not None and not dry_run:
-        counts["recertification"] = certificates.open_renewals(
+        counts["recertification"] = recertification.open_renewals(
             live, on, current_app.config["RECERTIFY_DAYS_BEFORE"]
         )
     messages = plan(on, days_before)

@@ -4,7 +4,7 @@ Queries return `Select` objects or small summaries; none loops over learners in 
 """
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
@@ -20,43 +20,12 @@ from ..models import (
     Department,
     Progress,
     ScenarioRun,
-    ScenarioStep,
     Status,
     User,
 )
 from ..people.departments import DepartmentNode
-from .assignments import COMPLETED, IN_PROGRESS, NOT_STARTED, OVERDUE
-
-
-def choice_counts(*where) -> dict[str, Counter]:
-    """Per node, how many recorded choices took each option, over the runs matching `where`."""
-    counts: dict[str, Counter] = defaultdict(Counter)
-    for node_id, choice_id, count in db.session.execute(
-        select(ScenarioStep.node_id, ScenarioStep.choice_id, func.count())
-        .join(ScenarioRun, ScenarioRun.id == ScenarioStep.run_id)
-        .where(*where)
-        .group_by(ScenarioStep.node_id, ScenarioStep.choice_id)
-    ):
-        counts[node_id][choice_id] = count
-    return counts
-
-
-def choice_shares(scenario_id: str) -> dict[str, dict[str, float]]:
-    """Return, per node of a scenario, the share of all recorded choices that took each option."""
-    return {
-        node_id: {choice_id: n / sum(by_choice.values()) for choice_id, n in by_choice.items()}
-        for node_id, by_choice in choice_counts(ScenarioRun.scenario_id == scenario_id).items()
-    }
-
-
-# --- who is in scope ----------------------------------------------------------------------
-
-
-def in_departments(statement: Select, department_ids: set[int] | None) -> Select:
-    """Limit a query over User to people in `department_ids` (None: everyone)."""
-    if department_ids is None:
-        return statement
-    return statement.where(User.department_id.in_(department_ids or {-1}))
+from ..people.scope import in_departments
+from .assignments import AssignmentStatus
 
 
 def assigned_learners(on: date) -> Select:
@@ -69,10 +38,10 @@ def assigned_learners(on: date) -> Select:
             User.id.label("user_id"),
             Assignment.due_on,
             case(
-                (done, literal(COMPLETED)),
-                (Assignment.due_on < on, literal(OVERDUE)),
-                (Progress.status == Status.IN_PROGRESS.value, literal(IN_PROGRESS)),
-                else_=literal(NOT_STARTED),
+                (done, literal(AssignmentStatus.COMPLETED.value)),
+                (Assignment.due_on < on, literal(AssignmentStatus.OVERDUE.value)),
+                (Progress.status == Status.IN_PROGRESS.value, literal(AssignmentStatus.IN_PROGRESS.value)),
+                else_=literal(AssignmentStatus.NOT_STARTED.value),
             ).label("status"),
             Progress.completed_at,
         )
@@ -192,7 +161,7 @@ def average_quiz_scores(department_ids: set[int] | None) -> dict[str, tuple[floa
 def overdue_learners(on: date, department_ids: set[int] | None) -> int:
     pairs = in_departments(assigned_learners(on), department_ids).subquery()
     return db.session.scalar(
-        select(func.count(func.distinct(pairs.c.user_id))).where(pairs.c.status == OVERDUE)
+        select(func.count(func.distinct(pairs.c.user_id))).where(pairs.c.status == AssignmentStatus.OVERDUE.value)
     )
 
 
@@ -204,7 +173,7 @@ class MatrixFilter:
     """HR's filters on the learner list; every field optional."""
 
     department_id: int | None = None
-    status: str | None = None
+    status: AssignmentStatus | None = None
     assignment_id: int | None = None
     completed_from: date | None = None
     completed_to: date | None = None
@@ -243,7 +212,7 @@ def learners(
     if flt.completed_to:
         day_after = flt.completed_to + timedelta(days=1)
         statement = statement.where(course.completed_at < datetime.combine(day_after, time.min, tz))
-    if flt.assignment_id or flt.status == OVERDUE:
+    if flt.assignment_id or flt.status == AssignmentStatus.OVERDUE:
         pairs = assigned_learners(on).subquery()
         statement = statement.where(
             User.id.in_(
@@ -253,11 +222,11 @@ def learners(
                 )
             )
         )
-    elif flt.status == COMPLETED:
+    elif flt.status == AssignmentStatus.COMPLETED:
         statement = statement.where(course.status == Status.COMPLETED.value)
-    elif flt.status == IN_PROGRESS:
+    elif flt.status == AssignmentStatus.IN_PROGRESS:
         statement = statement.where(course.status == Status.IN_PROGRESS.value)
-    elif flt.status == NOT_STARTED:
+    elif flt.status == AssignmentStatus.NOT_STARTED:
         statement = statement.where(course.id.is_(None))
     return statement
 

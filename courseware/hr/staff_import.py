@@ -18,7 +18,7 @@ from sqlalchemy import insert, select
 
 from ..extensions import db
 from ..models import Department, Role, User, UserRole
-from ..people.departments import find_or_create, split_path
+from ..people.departments import find_or_create, split_path, tree
 
 MAX_ROWS = 20_000
 MAX_UNPACKED_MB = 100  # a workbook of 20,000 staff unpacks to a few MB; a zip bomb to gigabytes
@@ -274,8 +274,6 @@ def _existing_users(emails: set[str]) -> dict[str, User]:
 
 
 def _department_paths() -> dict[int, str]:
-    from ..people.departments import tree
-
     return {node.id: node.path for node in tree()}
 
 

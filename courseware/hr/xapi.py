@@ -23,17 +23,17 @@ from sqlalchemy.orm import aliased
 from ..access import hr_required
 from ..extensions import csrf, db
 from ..inputs import EARLIEST, LATEST, in_window, int_arg, integer
-from ..models import Department, LearningRecord, Role, User
+from ..models import Department, LearningRecord, Role, User, Verb
 from ..people import audit
-from ..people.auth import account_key, authenticate, guessing_budget
+from ..people.scope import in_departments, visible_department_ids
+from ..people.signin import account_key, authenticate, guessing_budget
+from ..publishing import live_course
 
 bp = Blueprint("xapi", __name__)
 
 VERSION = "1.0.3"
 ADL = "http://adlnet.gov/expapi/verbs/"
-VERBS = {verb: ADL + verb for verb in (
-    "experienced", "attempted", "answered", "responded", "passed", "failed", "completed",
-)}
+VERBS = {verb: ADL + verb for verb in Verb}
 ACTIVITY_TYPES = {
     "course": "http://adlnet.gov/expapi/activities/course",
     "module": "http://adlnet.gov/expapi/activities/module",
@@ -126,8 +126,7 @@ def _agent_email(value: str | None) -> str | None:
 def query(args, department_ids: set[int] | None) -> Select:
     """Select (record, user) pairs matching the xAPI filters: since, until, agent, verb, department."""
     statement_ = select(LearningRecord, User).join(User, User.id == LearningRecord.user_id).order_by(LearningRecord.id)
-    if department_ids is not None:
-        statement_ = statement_.where(User.department_id.in_(department_ids or {-1}))
+    statement_ = in_departments(statement_, department_ids)
     if since := _parse_time(args.get("since")):
         statement_ = statement_.where(LearningRecord.timestamp > since)
     if until := _parse_time(args.get("until")):
@@ -148,15 +147,11 @@ def query(args, department_ids: set[int] | None) -> Select:
 
 
 def _course_id() -> str:
-    from ..publishing import live_course
-
     live = live_course()
     return live.course.id if live else "course"
 
 
 def _visible(user=None) -> set[int] | None:
-    from ..people.scope import visible_department_ids
-
     return visible_department_ids(user=user)
 
 

@@ -10,7 +10,7 @@ from ..forms import EmptyForm
 from ..hr import assignments
 from ..models import Status
 from ..publishing import LiveCourse, live_course, require_live_course
-from . import certificates, records
+from . import certification, records
 from .progress import CourseProgress, learner_progress
 
 bp = Blueprint("learn", __name__)
@@ -77,7 +77,7 @@ def home():
     )
 
 
-def _my_assignments(live: LiveCourse, progress: CourseProgress) -> list[tuple[str, str, object, str]]:
+def _my_assignments(live: LiveCourse, progress: CourseProgress) -> list[tuple[str, str, object, assignments.AssignmentStatus]]:
     """(title, link, due date, status) for each of the learner's assignments still in the course."""
     on = assignments.today()
     found = []
@@ -142,4 +142,4 @@ def complete(lesson_id: str):
 @bp.route("/progress")
 @login_required
 def my_progress():
-    return _course_page("learn/progress.html", certificates=certificates.of(current_user.id))
+    return _course_page("learn/progress.html", certificates=certification.of(current_user.id))

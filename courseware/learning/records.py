@@ -7,16 +7,16 @@ workers racing write it once. Quiz attempts and scenario runs are written here t
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, exists, func, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import case, delete, exists, func, literal, select, update
 
 from ..content import Lesson, Quiz, Scenario
 from ..content.model import Module
 from ..extensions import db
 from ..models import (
+    Certificate,
     LearningRecord,
     Progress,
     QuizAnswer,
@@ -25,29 +25,17 @@ from ..models import (
     ScenarioStep,
     Status,
     User,
+    Verb,
     element_columns,
+    upsert,
     utcnow,
 )
 from ..publishing import LiveCourse
-from . import certificates, grading, roleplay
-
-EXPERIENCED = "experienced"
-ATTEMPTED = "attempted"
-ANSWERED = "answered"
-RESPONDED = "responded"
-PASSED = "passed"
-FAILED = "failed"
-COMPLETED = "completed"
-
-_DIALECT_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+from . import certification, grading, roleplay
 
 
 class NoAttemptsLeft(Exception):
     """The learner has used every attempt the quiz allows."""
-
-
-def _insert(model: type):
-    return _DIALECT_INSERT[db.session.get_bind().dialect.name](model)
 
 
 def _append_record(
@@ -63,7 +51,7 @@ def _append_record(
 ) -> bool:
     """Append a record unless one with the same key exists; tell whether it was written."""
     statement = (
-        _insert(LearningRecord)
+        upsert(LearningRecord)
         .values(
             statement_id=str(uuid.uuid4()),
             idempotency_key=key,
@@ -95,7 +83,7 @@ def _mark(
 ) -> None:
     """Move a Progress row forward to `status` (completed stays completed); update score and attempts."""
     completed = status is Status.COMPLETED
-    statement = _insert(Progress).values(
+    statement = upsert(Progress).values(
         user_id=user.id,
         activity_id=activity_id,
         kind=kind,
@@ -129,7 +117,7 @@ def _mark(
 
 def _round(user: User, live: LiveCourse) -> int:
     """The learner's round of the course: 1, or more after each recertification opened."""
-    return certificates.cycle_of(user.id, live.course.id)[0]
+    return certification.cycle_of(user.id, live.course.id)[0]
 
 
 def _once(verb: str, user: User, activity_id: str, round_: int) -> str:
@@ -150,7 +138,7 @@ def _start(user: User, live: LiveCourse, module: Module | None, activity_id: str
 
 def _finish(user: User, live: LiveCourse, activity_id: str, kind: str, now: datetime, round_: int) -> None:
     _append_record(
-        user, COMPLETED, activity_id, kind, live.revision_id, _once(COMPLETED, user, activity_id, round_), now
+        user, Verb.COMPLETED, activity_id, kind, live.revision_id, _once(Verb.COMPLETED, user, activity_id, round_), now
     )
     _mark(user, activity_id, kind, None, live.revision_id, Status.COMPLETED, now)
 
@@ -182,7 +170,49 @@ def _complete_rollups(user: User, live: LiveCourse, module: Module | None, now: 
     course = live.course
     if course.id not in completed and course.is_complete(completed):
         _finish(user, live, course.id, "course", now, round_)
-        certificates.issue(user, live, now)
+        issue_certificate(user, live, now)
+
+
+def issue_certificate(user: User, live: LiveCourse, now: datetime) -> None:
+    """Issue the course certificate (once per round of the course; a retry writes nothing)."""
+    course = live.course
+    final = course.final_quiz_id
+    score = db.session.scalar(
+        select(Progress.score).where(Progress.user_id == user.id, Progress.activity_id == final)
+    ) if final else db.session.scalar(
+        select(func.avg(Progress.score)).where(Progress.user_id == user.id, Progress.kind == "quiz")
+    )
+    db.session.execute(
+        upsert(Certificate)
+        .values(
+            code=certification.new_code(), user_id=user.id, course_id=course.id, course_title=course.title,
+            cycle=certification.cycle_of(user.id, course.id)[0],
+            revision_id=live.revision_id, score=score, issued_at=now,
+            expires_at=now + timedelta(days=course.valid_for_days) if course.valid_for_days else None,
+        )
+        .on_conflict_do_nothing(index_elements=["user_id", "course_id", "cycle"])
+    )
+
+
+def start_new_round(certificate: Certificate, live: LiveCourse) -> bool:
+    """Open the holder's next round of the course once (False if another worker was first).
+
+    The certificate is marked as renewing and the holder's progress on the course is cleared, so
+    they take it again; every record and earlier certificate stays. The caller commits.
+    """
+    claimed = db.session.execute(
+        update(Certificate)
+        .where(Certificate.id == certificate.id, Certificate.renewal_opened_at.is_(None))
+        .values(renewal_opened_at=utcnow())
+    ).rowcount
+    if claimed != 1:
+        return False
+    course = live.course
+    activity_ids = [course.id, *(m.id for m in course.modules), *(a.id for a in course.activities)]
+    db.session.execute(
+        delete(Progress).where(Progress.user_id == certificate.user_id, Progress.activity_id.in_(activity_ids))
+    )
+    return True
 
 
 # --- lessons ------------------------------------------------------------------------------
@@ -194,7 +224,7 @@ def open_lesson(user: User, live: LiveCourse, lesson: Lesson) -> bool:
     module = live.course.module(lesson.module_id)
     _start(user, live, module, lesson.id, "lesson", now)
     created = _append_record(
-        user, EXPERIENCED, lesson.id, "lesson", live.revision_id, _once(EXPERIENCED, user, lesson.id, round_), now
+        user, Verb.EXPERIENCED, lesson.id, "lesson", live.revision_id, _once(Verb.EXPERIENCED, user, lesson.id, round_), now
     )
     db.session.commit()
     return created
@@ -209,10 +239,10 @@ def complete_lesson(user: User, live: LiveCourse, lesson: Lesson) -> bool:
     module = live.course.module(lesson.module_id)
     _start(user, live, module, lesson.id, "lesson", now)
     _append_record(
-        user, EXPERIENCED, lesson.id, "lesson", live.revision_id, _once(EXPERIENCED, user, lesson.id, round_), now
+        user, Verb.EXPERIENCED, lesson.id, "lesson", live.revision_id, _once(Verb.EXPERIENCED, user, lesson.id, round_), now
     )
     created = _append_record(
-        user, COMPLETED, lesson.id, "lesson", live.revision_id, _once(COMPLETED, user, lesson.id, round_), now
+        user, Verb.COMPLETED, lesson.id, "lesson", live.revision_id, _once(Verb.COMPLETED, user, lesson.id, round_), now
     )
     _mark(user, lesson.id, "lesson", module.id, live.revision_id, Status.COMPLETED, now)
     _complete_rollups(user, live, module, now, round_)
@@ -241,7 +271,7 @@ def attempts_of(user: User, quiz_id: str, since: datetime | None = None) -> list
 
 def attempts_this_round(user: User, live: LiveCourse, quiz_id: str) -> list[QuizAttempt]:
     """Attempts that count against the quiz's limit: those since the current round began."""
-    return attempts_of(user, quiz_id, certificates.cycle_of(user.id, live.course.id)[1])
+    return attempts_of(user, quiz_id, certification.cycle_of(user.id, live.course.id)[1])
 
 
 def _begin(model: type, column: str, user: User, live: LiveCourse, activity: Quiz | Scenario, kind: str) -> str | None:
@@ -260,7 +290,7 @@ def _begin(model: type, column: str, user: User, live: LiveCourse, activity: Qui
     }
     open_already = exists().where(theirs, model.status == "in_progress")
     inserted = db.session.execute(
-        _insert(model)
+        upsert(model)
         .from_select(list(values), select(*values.values()).where(~open_already))
         .on_conflict_do_nothing()
         .returning(model.id)
@@ -271,7 +301,7 @@ def _begin(model: type, column: str, user: User, live: LiveCourse, activity: Qui
     module = live.course.module(activity.module_id) if activity.module_id else None
     _start(user, live, module, activity.id, kind, now)
     _append_record(
-        user, ATTEMPTED, activity.id, kind, live.revision_id, f"attempted:{row_id}", now, attempt_id=row_id
+        user, Verb.ATTEMPTED, activity.id, kind, live.revision_id, f"attempted:{row_id}", now, attempt_id=row_id
     )
     db.session.commit()
     return row_id
@@ -318,7 +348,7 @@ def _lock_if_open(attempt: QuizAttempt, **values: Any) -> bool:
 def _write_answers(attempt: QuizAttempt, answers: dict[str, Any], now: datetime) -> None:
     if not answers:
         return
-    statement = _insert(QuizAnswer)
+    statement = upsert(QuizAnswer)
     db.session.execute(
         statement.on_conflict_do_update(
             index_elements=["attempt_id", "question_id"],
@@ -342,11 +372,11 @@ def submit_attempt(user: User, live: LiveCourse, attempt: QuizAttempt, quiz: Qui
         row.fraction = question_result.fraction if question_result else None
     if result.questions:
         db.session.execute(
-            _insert(LearningRecord).on_conflict_do_nothing(index_elements=["idempotency_key"]),
+            upsert(LearningRecord).on_conflict_do_nothing(index_elements=["idempotency_key"]),
             [
                 dict(
                     statement_id=str(uuid.uuid4()), idempotency_key=f"answered:{attempt.id}:{item.question.id}",
-                    user_id=user.id, verb=ANSWERED, object_id=f"{quiz.id}/{item.question.id}", object_kind="question",
+                    user_id=user.id, verb=Verb.ANSWERED, object_id=f"{quiz.id}/{item.question.id}", object_kind="question",
                     revision_id=attempt.revision_id, attempt_id=attempt.id, timestamp=now,
                     result={"response": item.answer, "success": item.correct, "score": {"scaled": item.fraction}},
                 )
@@ -354,7 +384,7 @@ def submit_attempt(user: User, live: LiveCourse, attempt: QuizAttempt, quiz: Qui
             ],
         )
     _append_record(
-        user, PASSED if result.passed else FAILED, quiz.id, "quiz", attempt.revision_id,
+        user, Verb.PASSED if result.passed else Verb.FAILED, quiz.id, "quiz", attempt.revision_id,
         f"result:{attempt.id}", now,
         result={
             "success": result.passed,
@@ -382,7 +412,7 @@ def _record_quiz_progress(user: User, live: LiveCourse, quiz: Quiz, now: datetim
     )
     if passed:
         _append_record(
-            user, COMPLETED, quiz.id, "quiz", kept.revision_id, _once(COMPLETED, user, quiz.id, round_), now,
+            user, Verb.COMPLETED, quiz.id, "quiz", kept.revision_id, _once(Verb.COMPLETED, user, quiz.id, round_), now,
             result={"success": True, "score": {"scaled": round(kept.score or 0, 4)}},
             attempt_id=kept.id,
         )
@@ -445,7 +475,7 @@ def choose(user: User, live: LiveCourse, run: ScenarioRun, scenario: Scenario, s
     now = utcnow()
     taken = state.steps[-1]
     inserted = db.session.execute(
-        _insert(ScenarioStep)
+        upsert(ScenarioStep)
         .values(run_id=run.id, step=step, node_id=taken.node.id, choice_id=choice_id, created_at=now)
         .on_conflict_do_nothing(index_elements=["run_id", "step"])
         .returning(ScenarioStep.id)
@@ -455,7 +485,7 @@ def choose(user: User, live: LiveCourse, run: ScenarioRun, scenario: Scenario, s
         db.session.expire(run)
         return roleplay.play(scenario, run.choice_ids)
     _append_record(
-        user, RESPONDED, f"{scenario.id}/{taken.node.id}", "interaction", run.revision_id,
+        user, Verb.RESPONDED, f"{scenario.id}/{taken.node.id}", "interaction", run.revision_id,
         f"responded:{run.id}:{step}", now, result={"response": choice_id}, attempt_id=run.id,
     )
     if state.finished:
@@ -465,7 +495,7 @@ def choose(user: User, live: LiveCourse, run: ScenarioRun, scenario: Scenario, s
             .values(status="finished", finished_at=now, ending_id=state.node.id, **element_columns(profile))
         )
         _append_record(
-            user, COMPLETED, scenario.id, "scenario", run.revision_id, f"finished:{run.id}", now,
+            user, Verb.COMPLETED, scenario.id, "scenario", run.revision_id, f"finished:{run.id}", now,
             result={"completion": True, "response": state.node.id, "extensions": {"profile": profile}},
             attempt_id=run.id,
         )

@@ -8,10 +8,9 @@ from flask_login import current_user, login_required
 from ..access import live_activity_or_404, own_try_or_404
 from ..content import Scenario
 from ..forms import EmptyForm
-from ..hr import reports
 from ..models import ScenarioRun
 from ..publishing import live_course
-from . import records, roleplay
+from . import choices, records, roleplay
 
 bp = Blueprint("scenarios", __name__, url_prefix="/scenarios")
 
@@ -62,7 +61,7 @@ def run(scenario_id: str, run_id: str):
             run=run,
             state=state,
             model=roleplay.model_path(scenario),
-            shares=reports.choice_shares(scenario.id),
+            shares=choices.choice_shares(scenario.id),
             module=live.course.module(scenario.module_id) if scenario.module_id else None,
             form=EmptyForm(),
         )

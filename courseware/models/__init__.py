@@ -1,5 +1,5 @@
 """Typed database models, by area; import them from here."""
-from .base import UTCDateTime, utcnow
+from .base import UTCDateTime, upsert, utcnow
 from .content import ContentRevision, DraftFile, RevisionFile
 from .hr import Assignment, AuditEntry, Certificate, ImportBatch, ReminderSent
 from .learning import (
@@ -12,6 +12,7 @@ from .learning import (
     ScenarioRun,
     ScenarioStep,
     Status,
+    Verb,
     element_columns,
 )
 from .outbox import OutboxMessage

@@ -5,10 +5,21 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..extensions import db
+
+_DIALECT_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def upsert(model: type):
+    """Start an INSERT that takes ON CONFLICT clauses (do nothing, or update) on SQLite and PostgreSQL alike."""
+    return _DIALECT_INSERT[db.session.get_bind().dialect.name](model)
+
 
 class UTCDateTime(TypeDecorator):
     """Store aware datetimes as UTC and always read them back aware (SQLite drops the zone)."""

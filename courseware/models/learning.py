@@ -68,6 +68,18 @@ class Status(enum.StrEnum):
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
 
+
+class Verb(enum.StrEnum):
+    """What a learning record says the learner did: the xAPI verb http://adlnet.gov/expapi/verbs/<value>."""
+
+    EXPERIENCED = "experienced"
+    ATTEMPTED = "attempted"
+    ANSWERED = "answered"
+    RESPONDED = "responded"
+    PASSED = "passed"
+    FAILED = "failed"
+    COMPLETED = "completed"
+
 class NumberedTry:
     """Columns shared by quiz attempts and scenario runs: the learner's n-th go, on one revision."""
 

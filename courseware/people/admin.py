@@ -24,7 +24,7 @@ from ..forms import FlaskForm, options
 from ..inputs import MAX_ID, control_character, int_arg
 from ..models import AuditEntry, Department, HRScope, Role, User
 from . import audit, privacy, sessions
-from .departments import tree
+from .departments import add_child, find_child, tree
 from .forms import AnonymiseForm, strong_password
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -157,19 +157,10 @@ def departments():
     if form.validate_on_submit():
         parent = db.session.get(Department, form.parent.data) if form.parent.data else None
         name = form.name.data.strip()
-        exists = db.session.scalar(
-            select(Department).where(
-                Department.name == name,
-                Department.parent_id == parent.id if parent else Department.parent_id.is_(None),
-            )
-        )
-        if exists:
+        if find_child(name, parent):
             form.name.errors.append(_("This department exists already."))
         else:
-            department = Department(name=name, parent=parent)
-            db.session.add(department)
-            db.session.flush()
-            department.set_lineage()
+            add_child(name, parent)
             db.session.commit()
             flash(_("Department created."), "success")
             return redirect(url_for(".departments"))

@@ -58,6 +58,25 @@ def with_descendants(department_ids: set[int] | list[int], nodes: list[Departmen
     return found
 
 
+def find_child(name: str, parent: Department | None) -> Department | None:
+    """Return the department called `name` directly under `parent` (None: at the top level)."""
+    return db.session.scalar(
+        select(Department).where(
+            Department.name == name,
+            Department.parent_id.is_(None) if parent is None else Department.parent_id == parent.id,
+        )
+    )
+
+
+def add_child(name: str, parent: Department | None) -> Department:
+    """Add a department under `parent` (flushed, not committed)."""
+    department = Department(name=name, parent=parent)
+    db.session.add(department)
+    db.session.flush()
+    department.set_lineage()
+    return department
+
+
 def find_or_create(path: str, cache: dict[tuple[int | None, str], Department] | None = None) -> Department:
     """Return the department at `path`, creating any missing level (flushed, not committed)."""
     cache = cache if cache is not None else {}
@@ -65,18 +84,7 @@ def find_or_create(path: str, cache: dict[tuple[int | None, str], Department] | 
     for name in split_path(path):
         key = (parent.id if parent else None, name)
         department = cache.get(key)
-        if department is None:
-            department = db.session.scalar(
-                select(Department).where(
-                    Department.name == name,
-                    Department.parent_id.is_(None) if parent is None else Department.parent_id == parent.id,
-                )
-            )
-        if department is None:
-            department = Department(name=name, parent=parent)
-            db.session.add(department)
-            db.session.flush()
-            department.set_lineage()
+        department = department or find_child(name, parent) or add_child(name, parent)
         cache[key] = department
         parent = department
     if parent is None:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from flask_login import current_user
+from sqlalchemy import Select
 
-from ..models import Role
+from ..models import Role, User
 from .departments import DepartmentNode, tree, with_descendants
 
 
@@ -22,3 +23,10 @@ def allowed_paths() -> set[str] | None:
     if visible is None:
         return None
     return {node.path for node in nodes if node.id in current_user.scope_department_ids}
+
+
+def in_departments(statement: Select, department_ids: set[int] | None) -> Select:
+    """Limit a query over User to people in `department_ids` (None: everyone)."""
+    if department_ids is None:
+        return statement
+    return statement.where(User.department_id.in_(department_ids or {-1}))

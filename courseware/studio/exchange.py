@@ -17,8 +17,8 @@ from ..forms import options
 from ..people import audit
 from ..publishing import live_course
 from . import bp, drafts, trainer_required
+from .downloads import zip_response
 from .forms import GiftImportForm, UploadForm
-from .revisions import zip_response
 
 
 def _upload_form(files: dict[str, str]) -> UploadForm:

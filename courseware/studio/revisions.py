@@ -1,12 +1,12 @@
 """Studio: review the draft and publish it; the revision history, differences and rollback."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ..content import CourseInvalid, archive
+from ..content import CourseInvalid
 from ..content.diff import diff_files
 from ..extensions import db
 from ..forms import EmptyForm
@@ -15,6 +15,7 @@ from ..models import ContentRevision, RevisionFile
 from ..people import audit
 from ..publishing import course_at, live_course
 from . import bp, drafts, trainer_required
+from .downloads import zip_response
 from .forms import PublishForm
 
 
@@ -159,11 +160,3 @@ def rollback(revision_id: int):
 def revision_zip(revision_id: int):
     revision = _published(revision_id)
     return zip_response(drafts.revision_files(revision.id), f"course-r{revision.id}.zip")
-
-
-def zip_response(files: dict[str, str], filename: str) -> Response:
-    return Response(
-        archive.pack(files),
-        mimetype="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )

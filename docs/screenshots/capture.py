@@ -29,16 +29,17 @@ from PIL import Image  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
-from courseware import create_app, records  # noqa: E402
-from courseware.assignments import today  # noqa: E402
+from courseware import create_app  # noqa: E402
+from courseware.hr.assignments import today  # noqa: E402
+from courseware.hr.staff_import import UNUSABLE_PASSWORD  # noqa: E402
+from courseware.learning import records  # noqa: E402
 from courseware.cli import create_user  # noqa: E402
 from courseware.content import read_sources  # noqa: E402
-from courseware.departments import find_or_create  # noqa: E402
+from courseware.people.departments import find_or_create  # noqa: E402
 from courseware.extensions import db  # noqa: E402
 from courseware.models import Assignment, Role, User  # noqa: E402
 from courseware.content import Course, Quiz, Scenario  # noqa: E402
 from courseware.publishing import LiveCourse, live_course, publish  # noqa: E402
-from courseware.staff_import import UNUSABLE_PASSWORD  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
 PASSWORD = "demo-password"

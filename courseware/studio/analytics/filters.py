@@ -6,9 +6,9 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from sqlalchemy import select
 
-from ...hr.reports import in_departments
 from ...models import User
 from ...people.departments import DepartmentNode, with_descendants
+from ...people.scope import in_departments
 
 
 @dataclass(frozen=True)

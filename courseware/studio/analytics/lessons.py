@@ -9,8 +9,7 @@ from sqlalchemy import and_, case, func, select
 
 from ...content import Course, Lesson
 from ...extensions import db
-from ...learning.records import COMPLETED, EXPERIENCED
-from ...models import LearningRecord
+from ...models import LearningRecord, Verb
 from .filters import Filter, share
 
 
@@ -50,7 +49,7 @@ def lesson_funnel(course: Course, flt: Filter) -> list[LessonStats]:
         (object_id, verb): n
         for object_id, verb, n in db.session.execute(
             select(record.object_id, record.verb, func.count(func.distinct(record.user_id)))
-            .where(*where, record.verb.in_([EXPERIENCED, COMPLETED]))
+            .where(*where, record.verb.in_([Verb.EXPERIENCED, Verb.COMPLETED]))
             .group_by(record.object_id, record.verb)
         )
     }
@@ -59,8 +58,8 @@ def lesson_funnel(course: Course, flt: Filter) -> list[LessonStats]:
     return [
         LessonStats(
             lesson,
-            readers=counts.get((lesson.id, EXPERIENCED), 0),
-            completed=counts.get((lesson.id, COMPLETED), 0),
+            readers=counts.get((lesson.id, Verb.EXPERIENCED), 0),
+            completed=counts.get((lesson.id, Verb.COMPLETED), 0),
             finished_readers=len(minutes.get(lesson.id, [])),
             median_minutes=statistics.median(minutes[lesson.id]) if minutes.get(lesson.id) else None,
             stopped=stopped.get(index, 0),
@@ -72,11 +71,11 @@ def lesson_funnel(course: Course, flt: Filter) -> list[LessonStats]:
 def _minutes_to_complete(where: list) -> dict[str, list[float]]:
     """Per lesson, the minutes each learner took from first opening it to completing it."""
     record = LearningRecord
-    first_open = func.min(case((record.verb == EXPERIENCED, record.timestamp))).label("opened")
-    first_done = func.min(case((record.verb == COMPLETED, record.timestamp))).label("done")
+    first_open = func.min(case((record.verb == Verb.EXPERIENCED, record.timestamp))).label("opened")
+    first_done = func.min(case((record.verb == Verb.COMPLETED, record.timestamp))).label("done")
     rows = db.session.execute(
         select(record.object_id, first_open, first_done)
-        .where(*where, record.verb.in_([EXPERIENCED, COMPLETED]))
+        .where(*where, record.verb.in_([Verb.EXPERIENCED, Verb.COMPLETED]))
         .group_by(record.user_id, record.object_id)
     )
     found: dict[str, list[float]] = defaultdict(list)
@@ -93,13 +92,13 @@ def _stopped_at(ids: list[str], where: list) -> dict[int, int]:
     """
     record = LearningRecord
     position = case({lesson_id: index for index, lesson_id in enumerate(ids)}, value=record.object_id)
-    furthest = func.max(case((record.verb == EXPERIENCED, position))).over(partition_by=record.user_id)
+    furthest = func.max(case((record.verb == Verb.EXPERIENCED, position))).over(partition_by=record.user_id)
     rows = (
         select(record.user_id, record.verb, position.label("position"), furthest.label("furthest"))
-        .where(*where, record.verb.in_([EXPERIENCED, COMPLETED]))
+        .where(*where, record.verb.in_([Verb.EXPERIENCED, Verb.COMPLETED]))
         .subquery()
     )
-    finished_furthest = func.max(case((and_(rows.c.verb == COMPLETED, rows.c.position == rows.c.furthest), 1), else_=0))
+    finished_furthest = func.max(case((and_(rows.c.verb == Verb.COMPLETED, rows.c.position == rows.c.furthest), 1), else_=0))
     learners = (
         select(rows.c.furthest, finished_furthest.label("finished"))
         .group_by(rows.c.user_id, rows.c.furthest)

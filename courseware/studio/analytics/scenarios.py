@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from ...content import Course, Scenario
 from ...content.scenario import Choice, Node
 from ...extensions import db
-from ...hr.reports import choice_counts
+from ...learning.choices import choice_counts
 from ...models import ScenarioRun
 from .filters import Filter, share
 

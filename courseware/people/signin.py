@@ -1,0 +1,47 @@
+"""Checking a password, and the one guessing budget every door that checks one shares."""
+from __future__ import annotations
+
+from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import limiter
+from ..models import User
+
+# Checked when there is no password to check, so every failure costs one scrypt, as a success does.
+_DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None.
+
+    Exactly one scrypt check runs whether the email is unknown, has no password yet, belongs to a
+    deactivated account or is right, so the time taken tells nothing about which.
+    """
+    user = User.by_email(email)
+    known = user is not None and user.has_password
+    matches = check_password_hash(user.password_hash if known else _DUMMY_HASH, password)
+    return user if known and matches and user.is_active else None
+
+
+def address_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def account_key(email: str) -> str:
+    return "account:" + User.normalise_email(email)
+
+
+def failed_login(response) -> bool:
+    """Count only failed attempts, so a whole office behind one address can still log in at nine."""
+    return response.status_code != 302
+
+
+def guessing_budget(deduct_when, key_func, methods: list[str] | None = None):
+    """Limit failures per address and per account, shared by every door that checks a password
+    (login, the password page, xAPI's HTTP Basic): one budget per account, whatever the door."""
+    per_address = limiter.shared_limit(address_limit, scope="guesses-address", methods=methods, deduct_when=deduct_when)
+    per_account = limiter.shared_limit(account_limit, scope="guesses-account", key_func=key_func, methods=methods, deduct_when=deduct_when)
+    return lambda view: per_address(per_account(view))
