@@ -1,4 +1,4 @@
-"""`flask` commands: content, users, reminders, the outbox and its worker, one-step setup, and backup and restore."""
+"""`flask` commands: content, users, staff imports, reminders, the outbox and its worker, one-step setup, and backup and restore."""
 from __future__ import annotations
 
 import secrets
@@ -11,22 +11,24 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from flask_babel import force_locale
 from flask_migrate import upgrade
 
 from . import backups
 from .content import CourseInvalid, compile_sources, decode_sources, read_sources
 from .content.diff import unified
 from .extensions import db
-from .hr import reminders
+from .hr import reminders, staff_import
 from .models import Role, User
 from .outbox import queue as outbox
-from .people import passwords, sessions
+from .people import invitations, passwords, sessions
 from .people.departments import find_or_create
 from .publishing import publish
 from .studio import drafts
 
 content_cli = AppGroup("content", help="Check and publish course files.")
 users_cli = AppGroup("users", help="Manage user accounts.")
+staff_cli = AppGroup("staff", help="Import staff lists, e.g. a nightly sync from the HR system.")
 reminders_cli = AppGroup("reminders", help="E-mail reminders about due and overdue assignments.")
 outbox_cli = AppGroup("outbox", help="Mail waiting to be sent.")
 
@@ -216,6 +218,57 @@ def users_password(email: str, password: str) -> None:
     click.echo(f"Password set for {user.email}.")
 
 
+@staff_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--invite", is_flag=True, help="E-mail an invitation to everyone created, and to anyone in the file never invited.")
+@click.option("--by", "by_email", metavar="EMAIL", help="The active admin or HR user the invitations come from (needed with --invite).")
+@click.option("--dry-run", is_flag=True, help="Say what would change; change nothing.")
+def staff_import_file(file: Path, invite: bool, by_email: str | None, dry_run: bool) -> None:
+    """Import staff from a .csv or .xlsx FILE with the web import's rules, as an administrator.
+
+    Good rows are imported and refused ones listed as `line N: reason`, as on the web; the exit
+    code is 1 when any row was refused, so cron mails the list.
+    """
+    with force_locale("en"):  # no request to choose a language from; the reasons are read by an operator
+        sender = _inviter(by_email) if invite else None
+        try:
+            table = staff_import.read_table(file.name, file.read_bytes())
+        except staff_import.ImportFileError as error:
+            raise click.ClickException(str(error)) from error
+        import_plan = staff_import.plan(*staff_import.check_rows(table), staff_import.Importer(is_admin=True))
+        for column in table.unused:
+            click.echo(f"column {column.title!r} is not used" if column.title else f"column {column.number} (no heading) is not used", err=True)
+        for path in import_plan.new_departments:
+            click.echo(f"new department: {path}")
+        for error in import_plan.errors:
+            click.echo(f"line {error.line}: {error.reason}", err=True)
+    counts = import_plan.counts() if dry_run else staff_import.apply(import_plan)
+    invited = staff_import.never_invited(import_plan) if sender else []  # once applied, with the people created
+    if sender and not dry_run:
+        with current_app.test_request_context():  # invite() builds each link with url_for, which needs a request
+            invitations.invite(invited, sender, mail=True)
+    invite_count = len(invited) + (len(import_plan.creates) if dry_run and sender else 0)
+    if not dry_run:
+        db.session.commit()
+    would = "would " if dry_run else ""
+    click.echo(
+        f"{would}create {counts['created']}, {would}update {counts['updated']}, "
+        f"unchanged {counts['unchanged']}, refused {counts['errors']}"
+        + (f"; {would}invite {invite_count}" if sender else "")
+        + ("; nothing was changed (--dry-run)" if dry_run else "")
+    )
+    sys.exit(1 if import_plan.errors else 0)
+
+
+def _inviter(email: str | None) -> User:
+    if not email:
+        raise click.UsageError("--invite needs --by EMAIL: the admin or HR user the invitations come from")
+    user = User.by_email(email)
+    if user is None or not user.active or not user.has_role(Role.ADMIN, Role.HR):
+        raise click.UsageError(f"--by {email}: no active admin or HR user has this email")
+    return user
+
+
 @reminders_cli.command("send")
 @click.option("--days-before", default=3, show_default=True, help="Remind this many days before the due date.")
 @click.option("--dry-run", is_flag=True, help="Count what would be sent; send nothing.")
@@ -326,6 +379,7 @@ def restore(file: Path) -> None:
 def register(app: Flask) -> None:
     app.cli.add_command(content_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(staff_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(worker)

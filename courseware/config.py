@@ -68,6 +68,9 @@ def from_environment(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _flag("SECURE_COOKIES", False),
         "SESSION_DAYS": int(os.environ.get("SESSION_DAYS", "30")),
+        "INVITATION_DAYS": int(os.environ.get("INVITATION_DAYS", "14")),
+        "RESET_LINK_HOURS": int(os.environ.get("RESET_LINK_HOURS", "2")),
+        "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT", "3 per hour"),  # reset mails per email or employee ID
         "WTF_CSRF_TIME_LIMIT": None,
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),  # without its trailing /: see create_app
         "SMTP_HOST": os.environ.get("SMTP_HOST", "localhost"),

@@ -119,7 +119,7 @@ def test_exports_honour_filters_open_in_excel_and_are_audited(client, staff, hr,
     body = response.get_data()
     assert body.startswith("\ufeff".encode()) and "华东区".encode() in body
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert rows[0][:3] == ["姓名", "邮箱", "部门"] and len(rows) == 3
+    assert rows[0][:4] == ["姓名", "工号", "邮箱", "部门"] and len(rows) == 3
     finished = [row for row in rows[1:] if row[-2] == "已完成"]
     assert len(finished) == 1 and finished[0][-1] == org_today(app).isoformat()
 
@@ -127,7 +127,7 @@ def test_exports_honour_filters_open_in_excel_and_are_audited(client, staff, hr,
 
     workbook = load_workbook(io.BytesIO(client.get(f"/hr/learners.xlsx?department={east}").get_data()))
     values = list(workbook.active.values)
-    assert len(values) == 3 and values[1][2] == "华东区"
+    assert len(values) == 3 and values[1][3] == "华东区"
     with app.app_context():
         entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "export_learners")).all()
         assert [e.detail for e in entries] == [
@@ -148,7 +148,7 @@ def test_exported_names_never_become_formulas_in_excel(client, app, make_user, l
     login(make_user(Role.HR)[1])
     rows = list(csv.reader(io.StringIO(client.get("/hr/learners.csv").get_data().decode("utf-8-sig"))))
     hostile = next(row for row in rows if "HYPERLINK" in row[0])
-    assert hostile[0] == '\'=HYPERLINK("http://evil.example","点我")' and hostile[2] == "\'=2+3"
+    assert hostile[0] == '\'=HYPERLINK("http://evil.example","点我")' and hostile[3] == "\'=2+3"
     sheet = load_workbook(io.BytesIO(client.get("/hr/learners.xlsx").get_data())).active
     cell = next(row[0] for row in sheet.iter_rows() if "HYPERLINK" in str(row[0].value))
     assert cell.data_type == "s" and cell.value == '=HYPERLINK("http://evil.example","点我")'
@@ -176,12 +176,12 @@ def test_exports_survive_separators_and_control_characters(
     body = client.get("/hr/learners.csv").get_data()
     assert body.startswith("\ufeff".encode())
     text = body.decode("utf-8-sig")
-    assert [row[0] for row in csv.reader(io.StringIO(text)) if row[1] == email] == [in_csv]
-    assert text.startswith('"姓名","邮箱","部门"')  # every field quoted, even where no quote is needed
+    assert [row[0] for row in csv.reader(io.StringIO(text)) if row[2] == email] == [in_csv]
+    assert text.startswith('"姓名","工号","邮箱","部门"')  # every field quoted, even where no quote is needed
     pieces = [piece.strip('"') for piece in re.split(r"[;,\t\r\n]", text)]  # however a spreadsheet splits it
     assert not [piece for piece in pieces if piece.startswith(("=", "+", "-", "@"))]
     sheet = load_workbook(io.BytesIO(client.get("/hr/learners.xlsx").get_data())).active
-    assert [row[0] for row in sheet.values if row[1] == email] == [in_xlsx]
+    assert [row[0] for row in sheet.values if row[2] == email] == [in_xlsx]
 
 
 def test_transcript_drills_down_to_a_quiz_answer_and_is_audited(client, make_user, login, published, app):
@@ -216,7 +216,7 @@ def test_hr_limited_to_one_department_sees_only_its_learners(client, staff, make
     assert client.get(f"/hr/learners/{staff['east1'][0]}").status_code == 404
     assert client.get(f"/hr/learners/{staff['south'][0]}").status_code == 200
     rows = list(csv.reader(io.StringIO(client.get("/hr/learners.csv").get_data().decode("utf-8-sig"))))
-    assert [row[1] for row in rows[1:]] == [staff["south"][1]]
+    assert [row[2] for row in rows[1:]] == [staff["south"][1]]
     plant = department_id(app, "生产部")
     refused = client.post("/hr/assignments", data={
         "activity": "internal-customer-service", "department": plant, "due_on": (org_today(app) + timedelta(days=3)).isoformat(),
@@ -228,6 +228,26 @@ def test_hr_limited_to_one_department_sees_only_its_learners(client, staff, make
                                   due_on=org_today(app) + timedelta(days=3)))
         db.session.commit()
     assert staff["plant"][1] not in client.get("/hr/assignments").get_data(as_text=True)
+
+
+def test_hr_sees_employee_ids_in_the_list_the_transcript_and_the_exports(client, staff, hr, app):
+    from openpyxl import load_workbook
+
+    from courseware.models import User
+
+    east_id, east_email = staff["east1"]
+    with app.app_context():
+        db.session.get(User, east_id).employee_id = "E0042"
+        db.session.commit()
+    matrix = client.get("/hr/learners").get_data(as_text=True)
+    assert re.search(rf'href="/hr/learners/{east_id}">[^<]+</a>.*?</th>\s*<td>E0042</td>', matrix, re.S)
+    assert matrix.count("<td>E0042</td>") == 1  # the others have none
+    assert "工号 E0042" in client.get(f"/hr/learners/{east_id}").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(client.get("/hr/learners.csv").get_data().decode("utf-8-sig"))))
+    assert rows[0][:3] == ["姓名", "工号", "邮箱"]
+    assert {row[2]: row[1] for row in rows[1:] if row[1]} == {east_email: "E0042"} and len(rows) > 2
+    sheet = load_workbook(io.BytesIO(client.get("/hr/learners.xlsx").get_data())).active
+    assert [row[1] for row in sheet.values if row[2] == east_email] == ["E0042"]
 
 
 @pytest.mark.parametrize("role", [Role.TRAINEE, Role.TRAINER])

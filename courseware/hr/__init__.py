@@ -3,4 +3,12 @@ from flask import Blueprint
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
 
-from . import assign, dashboard, exports, internal_customers, learners, staff  # noqa: E402,F401 - registers the routes
+from . import (  # noqa: E402,F401 - registers the routes
+    assign,
+    dashboard,
+    exports,
+    internal_customers,
+    invitations,
+    learners,
+    staff,
+)

@@ -1,34 +1,44 @@
-"""Assign the course or a module to departments or people, with a due date."""
+"""Assign the course or a module to departments or people with a due date; move the date or withdraw it.
+
+Every change is audited, and everyone it covers is told on their home page and by e-mail.
+"""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import DateField, EmailField, SelectField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
 from ..access import hr_required
 from ..extensions import db
-from ..forms import FlaskForm, options
+from ..forms import EmptyForm, FlaskForm, options
 from ..inputs import within_window
-from ..models import Assignment, User
+from ..models import Assignment, AuditEntry, User
 from ..people.departments import tree
 from ..people.scope import visible_department_ids
 from ..publishing import require_live_course
-from . import bp
+from . import bp, notifications, reports
 from .assignments import in_scope, today
+from .notifications import NoticeKind
+
+
+def not_in_the_past(form, field: DateField) -> None:
+    if field.data and field.data < today():
+        raise ValidationError(_l("The due date is in the past."))
 
 
 class AssignmentForm(FlaskForm):
     activity = SelectField(_l("What"), validators=[DataRequired()])
     department = SelectField(_l("Department (with its sub-departments)"), coerce=int, validators=[Optional()])
     email = EmailField(_l("…or one person's email"), validators=[Optional()])
-    due_on = DateField(_l("Due date"), validators=[DataRequired(), within_window])
+    due_on = DateField(_l("Due date"), validators=[DataRequired(), within_window, not_in_the_past])
 
-    def validate_due_on(self, field: DateField) -> None:
-        if field.data and field.data < today():
-            raise ValidationError(_l("The due date is in the past."))
+
+class DueDateForm(FlaskForm):
+    due_on = DateField(_l("New due date"), validators=[DataRequired(), within_window, not_in_the_past])
 
 
 @bp.route("/assignments", methods=["GET", "POST"])
@@ -48,14 +58,67 @@ def assignments():
         assignment = _assignment_from(form, visible)
         if assignment is not None:
             db.session.add(assignment)
+            db.session.flush()
+            told = notifications.notify(assignment, NoticeKind.ASSIGNED, live.course.titles[assignment.activity_id])
+            _audit("assign", assignment, told)
             db.session.commit()
-            flash(_("Assigned. Learners see it on their home page with its due date."), "success")
+            flash(ngettext("Assigned. %(num)d person has been told, on their home page and by e-mail.",
+                           "Assigned. %(num)d people have been told, on their home page and by e-mail.", told), "success")
             return redirect(url_for(".assignments"))
     listed = db.session.scalars(in_scope(visible)).all()
     paths = {n.id: n.path for n in nodes}
     return render_template(
-        "hr/assignments.html", form=form, assignments=listed, names=live.course.titles, paths=paths
+        "hr/assignments.html", form=form, assignments=listed, names=live.course.titles, paths=paths,
+        counts=reports.assignment_counts(today(), visible),
     )
+
+
+def _assignment_or_404(assignment_id: int) -> Assignment:
+    """An assignment HR may change: set on one of its departments, or for one of its people."""
+    return db.session.scalar(in_scope(visible_department_ids()).where(Assignment.id == assignment_id)) or abort(404)
+
+
+def _audit(action: str, assignment: Assignment, told: int, **detail) -> None:
+    db.session.add(AuditEntry(
+        user_id=current_user.id, action=action, subject_user_id=assignment.user_id,
+        detail={"assignment_id": assignment.id, "activity_id": assignment.activity_id,
+                "department_id": assignment.department_id, "due_on": assignment.due_on.isoformat(), "told": told, **detail},
+    ))
+
+
+@bp.post("/assignments/<int:assignment_id>/due")
+@hr_required
+def change_due_date(assignment_id: int):
+    assignment = _assignment_or_404(assignment_id)
+    form = DueDateForm()
+    if not form.validate_on_submit():
+        flash(" ".join(str(error) for error in form.due_on.errors) or _("Enter a valid due date."), "error")
+        return redirect(url_for(".assignments"))
+    before = assignment.due_on.isoformat()
+    assignment.due_on = form.due_on.data
+    told = notifications.notify(assignment, NoticeKind.DUE_CHANGED, _title(assignment))
+    _audit("change_due_date", assignment, told, before=before)
+    db.session.commit()
+    flash(ngettext("Due date moved. %(num)d person has been told.", "Due date moved. %(num)d people have been told.", told), "success")
+    return redirect(url_for(".assignments"))
+
+
+@bp.post("/assignments/<int:assignment_id>/withdraw")
+@hr_required
+def withdraw_assignment(assignment_id: int):
+    assignment = _assignment_or_404(assignment_id)
+    if EmptyForm().validate_on_submit():
+        told = notifications.notify(assignment, NoticeKind.WITHDRAWN, _title(assignment))
+        _audit("withdraw_assignment", assignment, told)
+        db.session.delete(assignment)
+        db.session.commit()
+        flash(ngettext("Withdrawn. %(num)d person has been told.", "Withdrawn. %(num)d people have been told.", told), "success")
+    return redirect(url_for(".assignments"))
+
+
+def _title(assignment: Assignment) -> str:
+    live = require_live_course()
+    return live.course.titles.get(assignment.activity_id, assignment.activity_id)
 
 
 def _assignment_from(form: AssignmentForm, visible: set[int] | None) -> Assignment | None:

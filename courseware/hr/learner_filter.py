@@ -27,7 +27,7 @@ class FilterForm(FlaskForm):
     assignment = SelectField(_l("Assignment"), coerce=int, validators=[Optional()])
     completed_from = DateField(_l("Completed from"), validators=[Optional(), within_window], name="from")
     completed_to = DateField(_l("Completed to"), validators=[Optional(), within_window], name="to")
-    q = SearchField(_l("Name or email"), validators=[Optional()])
+    q = SearchField(_l("Name, email or employee ID"), validators=[Optional()])
 
 
 def filter_form(

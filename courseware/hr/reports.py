@@ -206,7 +206,10 @@ def learners(
         statement = statement.join(top, top.id == flt.department_id).where(Department.lineage.startswith(top.lineage))
     if flt.search:
         pattern = f"%{flt.search.strip().lower()}%"
-        statement = statement.where(or_(func.lower(User.name).like(pattern), func.lower(User.email).like(pattern)))
+        statement = statement.where(or_(
+            func.lower(User.name).like(pattern), func.lower(User.email).like(pattern),
+            func.lower(User.employee_id).like(pattern),
+        ))
     if flt.completed_from:
         statement = statement.where(course.completed_at >= datetime.combine(flt.completed_from, time.min, tz))
     if flt.completed_to:

@@ -1,9 +1,10 @@
-"""Bulk staff import: upload a CSV or Excel file, preview what will change, import in one go."""
+"""Bulk staff import: upload a CSV or Excel file, preview what will change, import in one go; a template to start from."""
 from __future__ import annotations
 
 import uuid
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -13,7 +14,7 @@ from ..extensions import db
 from ..forms import EmptyForm, FlaskForm
 from ..models import ImportBatch, Role, utcnow
 from ..people.scope import allowed_paths
-from . import bp, staff_import
+from . import bp, spreadsheets, staff_import
 
 
 class UploadForm(FlaskForm):
@@ -43,7 +44,10 @@ def import_people():
                 id=str(uuid.uuid4()),
                 created_by_id=current_user.id,
                 filename=upload.filename[:255],
-                rows={"rows": staff_import.rows_to_json(rows), "errors": [e.__dict__ for e in errors]},
+                rows={
+                    "rows": staff_import.rows_to_json(rows), "errors": staff_import.errors_to_json(errors),
+                    "unused_columns": [column.__dict__ for column in table.unused],
+                },
             )
             db.session.add(batch)
             db.session.commit()
@@ -51,9 +55,16 @@ def import_people():
     return render_template("hr/import.html", form=form)
 
 
+@bp.route("/people/import/template.<fmt>")
+@hr_required
+def import_template(fmt: str):
+    rows = staff_import.template_rows(get_locale().language)
+    return spreadsheets.download(rows, fmt, "staff-template", "staff")
+
+
 def _plan(batch: ImportBatch) -> staff_import.Plan:
     rows = staff_import.rows_from_json(batch.rows["rows"])
-    errors = [staff_import.RowError(**e) for e in batch.rows["errors"]]
+    errors = staff_import.errors_from_json(batch.rows["errors"])
     return staff_import.plan(rows, errors, _importer())
 
 
@@ -65,7 +76,14 @@ def _importer() -> staff_import.Importer:
 @hr_required
 def import_preview(batch_id: str):
     batch = _batch_or_404(batch_id)
-    return render_template("hr/import_preview.html", batch=batch, plan=_plan(batch), form=EmptyForm())
+    import_plan = _plan(batch)
+    # Once imported, the counts are what the import did: planned again now, every row would be unchanged.
+    counts = batch.summary if batch.status == "imported" else import_plan.counts()
+    return render_template(
+        "hr/import_preview.html", batch=batch, plan=import_plan, counts=counts, form=EmptyForm(),
+        unused_columns=batch.rows.get("unused_columns", []),
+        role_labels={role.value: label for role, label in staff_import.ROLE_LABELS.items()},
+    )
 
 
 @bp.route("/people/import/<batch_id>", methods=["POST"])

@@ -4,16 +4,20 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select, update
 
 from ..content import Activity, Lesson, Module
 from ..forms import EmptyForm
-from ..hr import assignments
-from ..models import Status
+from ..extensions import db
+from ..hr import assignments, notifications
+from ..models import Notice, Status, utcnow
 from ..publishing import LiveCourse, live_course, require_live_course
 from . import certification, records
 from .progress import CourseProgress, learner_progress
 
 bp = Blueprint("learn", __name__)
+
+MAX_NOTICES = 5
 
 ACTIVITY_VIEWS = {
     "lesson": ("learn.lesson", "lesson_id"),
@@ -73,8 +77,24 @@ def home():
     live = require_live_course()
     progress = learner_progress(current_user.id, live.course)
     return render_template(
-        "learn/home.html", course=live.course, progress=progress, assigned=_my_assignments(live, progress)
+        "learn/home.html", course=live.course, progress=progress, assigned=_my_assignments(live, progress),
+        notices=db.session.scalars(
+            select(Notice).where(Notice.user_id == current_user.id, Notice.dismissed_at.is_(None))
+            .order_by(Notice.id.desc()).limit(MAX_NOTICES)
+        ).all(),
+        notice_text=notifications.text
     )
+
+
+@bp.post("/notices/<int:notice_id>/dismiss")
+@login_required
+def dismiss_notice(notice_id: int):
+    if EmptyForm().validate_on_submit():
+        db.session.execute(
+            update(Notice).where(Notice.id == notice_id, Notice.user_id == current_user.id).values(dismissed_at=utcnow())
+        )
+        db.session.commit()
+    return redirect(url_for("learn.home"))
 
 
 def _my_assignments(live: LiveCourse, progress: CourseProgress) -> list[tuple[str, str, object, assignments.AssignmentStatus]]:

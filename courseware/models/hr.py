@@ -27,6 +27,24 @@ class Assignment(db.Model):
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
 
 
+class Notice(db.Model):
+    """What a learner is told on their home page (and by e-mail) about an assignment: new, moved, withdrawn.
+
+    The words are made when shown, in the reader's language; the title is kept as it was then.
+    """
+
+    __table_args__ = (Index("ix_notice_user_open", "user_id", "dismissed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(255))
+    activity_id: Mapped[str] = mapped_column(String(128))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class ImportBatch(db.Model):
     """An uploaded staff file between its preview and its import."""
 

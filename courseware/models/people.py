@@ -46,6 +46,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    employee_id: Mapped[str | None] = mapped_column(String(64), unique=True)  # 工号, from the staff import
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     department: Mapped[Department] = relationship(lazy="joined", foreign_keys=[department_id])
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -101,6 +104,18 @@ class User(UserMixin, db.Model):
     def by_email(cls, email: str) -> User | None:
         return db.session.scalar(select(cls).where(cls.email == cls.normalise_email(email)))
 
+    @staticmethod
+    def normalise_employee_id(employee_id: str) -> str:
+        return employee_id.strip().upper()
+
+    @classmethod
+    def by_login(cls, login: str) -> User | None:
+        """The person an email or an employee ID names (what people type to log in)."""
+        if "@" in login:
+            return cls.by_email(login)
+        employee_id = cls.normalise_employee_id(login)
+        return db.session.scalar(select(cls).where(cls.employee_id == employee_id)) if employee_id else None
+
 class UserRole(db.Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
@@ -127,7 +142,7 @@ class LoginSession(db.Model):
 
 
 class AccountToken(db.Model):
-    """A single-use link sent by e-mail: sign-up now, invitations and password resets later.
+    """A single-use link sent by e-mail: confirming a sign-up, accepting an invitation, resetting a password.
 
     Only the token's hash is stored; the link holds the token itself.
     """

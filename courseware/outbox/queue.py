@@ -12,15 +12,17 @@ from __future__ import annotations
 import contextlib
 import re
 import smtplib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from email.message import EmailMessage
+from itertools import groupby
 
 from flask import current_app
-from sqlalchemy import select, update
+from flask_babel import force_locale
+from sqlalchemy import insert, select, update
 
 from ..extensions import db
-from ..models import OutboxMessage, utcnow
+from ..models import OutboxMessage, User, utcnow
 
 MAIL = "mail"
 LEASE = timedelta(minutes=10)  # longer than one message can take to send (the SMTP timeout is 30 s a step)
@@ -33,6 +35,26 @@ def enqueue_mail(to: str, subject: str, body: str) -> OutboxMessage:
     message = OutboxMessage(kind=MAIL, payload={"to": to, "subject": subject, "body": body})
     db.session.add(message)
     return message
+
+
+def enqueue_mails(mails: Iterable[tuple[str, str, str]]) -> None:
+    """Add many (to, subject, body) e-mails in one statement, in the caller's transaction."""
+    now = utcnow()
+    rows = [
+        {"kind": MAIL, "payload": {"to": to, "subject": subject, "body": body}, "created_at": now, "next_attempt_at": now}
+        for to, subject, body in mails
+    ]
+    if rows:
+        db.session.execute(insert(OutboxMessage), rows)
+
+
+def in_their_language(people: Iterable[User], compose: Callable[[User], tuple[str, str]]) -> Iterator[tuple[str, str, str]]:
+    """(to, subject, body) for each person, `compose` running in their language (else the organisation's)."""
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    for language, group in groupby(sorted(people, key=lambda p: p.locale or default), key=lambda p: p.locale or default):
+        with force_locale(language):
+            for person in group:
+                yield (person.email, *compose(person))
 
 
 def _one_line(value: str) -> str:

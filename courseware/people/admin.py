@@ -23,7 +23,7 @@ from ..extensions import db
 from ..forms import FlaskForm, options
 from ..inputs import MAX_ID, control_character, int_arg
 from ..models import AuditEntry, Department, HRScope, Role, User
-from . import audit, privacy, sessions
+from . import audit, privacy, sessions, tokens
 from .departments import add_child, find_child, tree
 from .forms import AnonymiseForm, strong_password
 
@@ -89,6 +89,7 @@ def edit_user(user_id: int):
                 user.set_password(form.password.data)
             if form.password.data or not user.active:
                 sessions.end_sessions(user)  # a copied cookie or an old password's session ends here
+                tokens.revoke(user.email)  # and an invitation or reset link not used yet
             db.session.commit()
             flash(_("Saved %(name)s.", name=user.name), "success")
             return redirect(url_for(".users", q=user.email))

@@ -29,7 +29,7 @@ def _new_password(label: str, repeat_label: str) -> tuple[PasswordField, Passwor
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email()])
+    email = StringField(_l("Email or employee ID"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember = BooleanField(_l("Remember me"))
 
@@ -38,6 +38,19 @@ class SignupForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     department = SelectField(_l("Department"), coerce=int, validators=[DataRequired()])
+    password, confirm = _new_password(_l("Password"), _l("Repeat password"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    login = StringField(_l("Email or employee ID"), validators=[DataRequired(), Length(max=254)])
+
+
+class ChoosePasswordForm(FlaskForm):
+    """`personal`: the person's email, name and employee ID, which the password must not be built on."""
+
+    def __init__(self, *args, personal: tuple[str, ...] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.personal = personal
     password, confirm = _new_password(_l("Password"), _l("Repeat password"))
 
 

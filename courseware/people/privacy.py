@@ -33,6 +33,7 @@ from ..models import (
     ImportBatch,
     LearningRecord,
     LoginSession,
+    Notice,
     OutboxMessage,
     Progress,
     QuizAttempt,
@@ -81,7 +82,10 @@ def _account(user: User) -> dict[str, Any]:
         "hr_scope": sorted(paths[d] for d in user.scope_department_ids if d in paths),
         "hr_contact_for": sorted(paths[d] for d in contact_for if d in paths),
         "locale": user.locale,
+        "employee_id": user.employee_id,
         "created_at": _plain(user.created_at),
+        "invited_at": _plain(user.invited_at),
+        "last_sign_in_at": _plain(user.last_sign_in_at),
         "active": user.active,
         "has_password": user.has_password,
     }
@@ -168,6 +172,7 @@ SECTIONS = (
     Section("assignments", (Assignment.user_id,), _owned(Assignment.user_id)),
     Section("assignments_created", (Assignment.created_by_id,), _owned(Assignment.created_by_id)),
     Section("reminders_sent", (ReminderSent.user_id,), _owned(ReminderSent.user_id)),
+    Section("notices", (Notice.user_id,), _owned(Notice.user_id)),
     Section("audit_log", (AuditEntry.user_id, AuditEntry.subject_user_id), _audit_log),
     Section("content_revisions_created", (ContentRevision.created_by_id,), _revisions_created),
     Section("drafts_edited", (DraftFile.updated_by_id,), _drafts_edited),
@@ -211,6 +216,7 @@ def anonymise(user_id: int, by: User) -> None:
     user.name = f"anonymous-{user.id}"
     user.email = f"anonymous-{user.id}@{ANONYMOUS_DOMAIN}"
     user.password_hash = ""
+    user.employee_id = None
     user.active = False
     sessions.end_sessions(user)
     user.locale = None
@@ -219,6 +225,7 @@ def anonymise(user_id: int, by: User) -> None:
     db.session.execute(update(Department).where(Department.hr_contact_id == user.id).values(hr_contact_id=None))
     _scrub_staff_imports(old_email, user)
     db.session.execute(delete(AccountToken).where(AccountToken.email == old_email))
+    db.session.execute(delete(Notice).where(Notice.user_id == user.id))
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.payload["to"].as_string() == old_email))
     db.session.add(AuditEntry(user_id=by.id, action="anonymise", subject_user_id=user.id, detail={}))
     db.session.commit()
@@ -243,7 +250,7 @@ def _scrub_staff_imports(old_email: str, user: User) -> None:
         batch.rows = {
             **rows,
             "rows": [
-                row | {"email": user.email, "name": user.name} if row.get("email") == old_email else row
+                row | {"email": user.email, "name": user.name, "employee_id": ""} if row.get("email") == old_email else row
                 for row in rows.get("rows", [])
             ],
             "errors": [

@@ -38,6 +38,7 @@ def open_session(user_id: int) -> str:
 def sign_in(user: User, remember: bool = False) -> None:
     """Log `user` in on this browser with a session of its own."""
     user.login_token = open_session(user.id)
+    user.last_sign_in_at = utcnow()
     db.session.commit()
     login_user(user, remember=remember, duration=lifetime())
 

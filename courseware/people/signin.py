@@ -10,13 +10,14 @@ from ..models import User
 # Checked when there is no password to check, so every failure costs one scrypt, as a success does.
 _DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None.
 
-    Exactly one scrypt check runs whether the email is unknown, has no password yet, belongs to a
+def authenticate(login: str, password: str) -> User | None:
+    """The active user with this email or employee ID and this password, or None.
+
+    Exactly one scrypt check runs whether the login is unknown, has no password yet, belongs to a
     deactivated account or is right, so the time taken tells nothing about which.
     """
-    user = User.by_email(email)
+    user = User.by_login(login)
     known = user is not None and user.has_password
     matches = check_password_hash(user.password_hash if known else _DUMMY_HASH, password)
     return user if known and matches and user.is_active else None
@@ -30,8 +31,10 @@ def account_limit() -> str:
     return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
 
 
-def account_key(email: str) -> str:
-    return "account:" + User.normalise_email(email)
+def account_key(login: str) -> str:
+    """The guessing budget's key: the person, whether they typed their email or employee ID."""
+    user = User.by_login(login)
+    return "account:" + (user.email if user is not None else User.normalise_email(login))
 
 
 def failed_login(response) -> bool:

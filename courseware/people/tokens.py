@@ -1,4 +1,4 @@
-"""Single-use links sent by e-mail (sign-up now; invitations and password resets later).
+"""Single-use links sent by e-mail: confirming a sign-up, accepting an invitation, resetting a password.
 
 The link holds a random token; the database keeps only its hash, so a copy of the database opens
 nothing. A token works once, until it expires, and only for its purpose.
@@ -16,6 +16,8 @@ from ..extensions import db
 from ..models import AccountToken, utcnow
 
 SIGNUP = "signup"
+INVITATION = "invitation"
+RESET = "reset"
 MAX_TOKEN_LENGTH = 64
 
 
@@ -73,3 +75,12 @@ def redeem(purpose: str, token: str) -> AccountToken | None:
         .execution_options(synchronize_session=False)
     ).rowcount
     return row if used == 1 else None
+
+
+def revoke(email: str) -> None:
+    """End every unused invitation and reset link of `email` (password set, or account deactivated); caller commits."""
+    db.session.execute(
+        delete(AccountToken)
+        .where(AccountToken.email == email, AccountToken.purpose.in_([INVITATION, RESET]), AccountToken.used_at.is_(None))
+        .execution_options(synchronize_session=False)
+    )

@@ -1,70 +1,24 @@
-"""Accounts: sign up (confirmed by an e-mailed link), log in, log out, change password."""
+"""Signing up, confirmed by an e-mailed link (when the company lets people sign up themselves)."""
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import abort, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from ..extensions import db, limiter
-from ..forms import EmptyForm, options
-from ..inputs import safe_next
-from ..models import AccountToken, Department, Role, User
-from ..outbox import queue as outbox
-from . import sessions, tokens
-from .forms import LoginForm, PasswordChangeForm, SignupForm
-from .signin import account_key, address_limit, authenticate, failed_login, guessing_budget
-
-bp = Blueprint("auth", __name__)
+from ...extensions import db, limiter
+from ...forms import EmptyForm, options
+from ...models import AccountToken, Department, Role, User
+from ...outbox import queue as outbox
+from .. import sessions, tokens
+from ..forms import SignupForm
+from ..signin import address_limit
+from . import bp
 
 SIGNUP_LINK_LIFETIME = timedelta(hours=24)
-
-@bp.route("/login", methods=["GET", "POST"])
-@guessing_budget(failed_login, lambda: account_key(request.form.get("email", "")), methods=["POST"])
-def login():
-    if current_user.is_authenticated:
-        return redirect(safe_next(request.args.get("next")))
-    form = LoginForm()
-    if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
-        if user is not None:
-            sessions.sign_in(user, remember=form.remember.data)
-            return redirect(safe_next(request.args.get("next")))
-        form.password.errors.append(_("Email or password is incorrect."))
-    return render_template("auth/login.html", form=form)
-
-
-@bp.route("/logout", methods=["POST"])
-def logout():
-    if EmptyForm().validate_on_submit():
-        sessions.sign_out()
-        flash(_("You have logged out."), "info")
-    return redirect(url_for("auth.login"))
-
-
-@bp.route("/account/sessions/end", methods=["POST"])
-@login_required
-def sign_out_everywhere():
-    """End every session of this person: other browsers, copied cookies, and this one."""
-    if EmptyForm().validate_on_submit():
-        sessions.end_sessions(current_user)
-        sessions.sign_out()  # commits both
-        flash(_("You have been signed out everywhere."), "info")
-    return redirect(url_for("auth.login"))
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -158,20 +112,3 @@ def _trainee(pending: AccountToken) -> User:
     )
     user.roles = {Role.TRAINEE}
     return user
-
-
-@bp.route("/account/password", methods=["GET", "POST"])
-@login_required
-@guessing_budget(failed_login, lambda: account_key(current_user.email), methods=["POST"])
-def change_password():
-    form = PasswordChangeForm(personal=(current_user.email, current_user.name))
-    if form.validate_on_submit():
-        if not current_user.check_password(form.current.data):
-            form.current.errors.append(_("This is not your current password."))
-        else:
-            current_user.set_password(form.password.data)
-            sessions.end_sessions(current_user, keep_this_one=True)
-            db.session.commit()
-            flash(_("Your password has been changed. Every other session of yours has been signed out."), "success")
-            return redirect(url_for("learn.home"))
-    return render_template("auth/password.html", form=form, sign_out_form=EmptyForm())
