@@ -155,3 +155,25 @@ def test_reset_mails_to_one_person_are_rate_limited(app, client, make_user):
     assert codes[:3] == [200, 200, 200] and codes[-1] == 429
     with app.app_context():
         assert len([m for m in db.session.scalars(select(OutboxMessage.payload)) if m["to"] == email]) == 3
+
+
+def test_hr_sees_the_invitations_the_mail_server_refused(app, client, make_user, login, smtp):
+    _port, inbox = smtp
+    imported(app, "wang@example.com", "王芳", "销售部")
+    imported(app, "typo@example.con", "赵强", "销售部")
+    imported(app, "chen@example.com", "陈晨", "生产部")
+    inbox.refused.add("typo@example.con")
+    inbox.refused.add("chen@example.com")
+    _admin, admin_email = make_user(Role.ADMIN)
+    login(admin_email)
+    client.post("/hr/invitations/send", data={"everyone": "1"})
+    client.post("/logout")
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert [m["To"] for m in inbox.messages] == ["wang@example.com"]
+
+    scoped_hr(app, make_user, login, "销售部")
+    page = client.get("/hr/invitations").get_data(as_text=True)
+    undelivered = page.split('id="undelivered-heading"')[1].split("</section>")[0]
+    assert "typo@example.con" in undelivered and "wang@example.com" not in undelivered
+    assert "chen@example.com" not in undelivered  # outside this HR user's departments

@@ -15,8 +15,9 @@ from ..extensions import db
 from ..forms import EmptyForm
 from ..inputs import integer
 from ..models import User
+from ..outbox import queue as outbox
 from ..people import invitations
-from ..people.scope import visible_department_ids
+from ..people.scope import in_departments, visible_department_ids
 from . import bp, spreadsheets
 
 PAGE_SIZE = 100
@@ -38,9 +39,12 @@ def invitations_page():
     total = db.session.scalar(select(func.count()).select_from(pending.order_by(None).subquery()))
     page = max(integer(request.args.get("page", "1")) or 1, 1)
     people = db.session.scalars(pending.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    undelivered = db.session.execute(
+        outbox.undelivered(in_departments(select(User.id, User.email), visible_department_ids())).limit(PAGE_SIZE)
+    ).all()
     return render_template(
         "hr/invitations.html", people=people, total=total, page=page, pages=max(-(-total // PAGE_SIZE), 1),
-        state=invitations.state, form=EmptyForm(), days=current_app.config["INVITATION_DAYS"],
+        state=invitations.state, form=EmptyForm(), days=current_app.config["INVITATION_DAYS"], undelivered=undelivered,
     )
 
 

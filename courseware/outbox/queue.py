@@ -19,7 +19,7 @@ from itertools import groupby
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, insert, select, update
 
 from ..extensions import db
 from ..models import OutboxMessage, User, utcnow
@@ -117,6 +117,18 @@ def _claimed(limit: int) -> Iterator[OutboxMessage]:
         if _claim(message_id):
             taken += 1
             yield db.session.get(OutboxMessage, message_id)
+
+
+def undelivered(recipients: Select) -> Select:
+    """Select (message, person) for mail not sent yet after at least one failed try, to the people `recipients` selects."""
+    people = recipients.subquery()
+    return (
+        select(OutboxMessage, User)
+        .join(people, people.c.email == OutboxMessage.payload["to"].as_string())
+        .join(User, User.id == people.c.id)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.last_error.is_not(None))
+        .order_by(OutboxMessage.id.desc())
+    )
 
 
 def _failed(message: OutboxMessage, error: Exception) -> None:
