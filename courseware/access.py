@@ -44,6 +44,8 @@ ROUTES: dict[str, Access] = {
     "auth.forgot_password": Access.PUBLIC,
     "auth.reset_password": Access.PUBLIC,
     "auth.invitation": Access.PUBLIC,
+    "auth.sso_login": Access.PUBLIC,
+    "auth.sso_callback": Access.PUBLIC,
     "auth.logout": Access.SIGNED_IN,
     "auth.change_password": Access.SIGNED_IN,
     "auth.sign_out_everywhere": Access.SIGNED_IN,

@@ -84,4 +84,16 @@ def from_environment(instance_path: Path) -> dict:
         "REPORT_CACHE_SECONDS": float(os.environ.get("REPORT_CACHE_SECONDS", "120")),
         "CONTENT_CHECK_SECONDS": float(os.environ.get("CONTENT_CHECK_SECONDS", "1")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        # Sign-in through the company's OpenID Connect provider: off while OIDC_ISSUER is empty.
+        "OIDC_ISSUER": os.environ.get("OIDC_ISSUER", ""),
+        "OIDC_CLIENT_ID": os.environ.get("OIDC_CLIENT_ID", ""),
+        "OIDC_CLIENT_SECRET": os.environ.get("OIDC_CLIENT_SECRET", ""),
+        "OIDC_SCOPES": os.environ.get("OIDC_SCOPES", "openid email profile"),
+        "OIDC_EMPLOYEE_ID_CLAIM": os.environ.get("OIDC_EMPLOYEE_ID_CLAIM", "employee_id"),
+        "OIDC_DEPARTMENT_CLAIM": os.environ.get("OIDC_DEPARTMENT_CLAIM", "department"),  # a path: 销售部/华东区
+        "OIDC_CREATE_USERS": _flag("OIDC_CREATE_USERS", False),
+        "OIDC_GROUPS_CLAIM": os.environ.get("OIDC_GROUPS_CLAIM", "groups"),
+        "OIDC_GROUP_ROLES": os.environ.get("OIDC_GROUP_ROLES", ""),  # "trainers=trainer,hr-team=hr"; never admin
+        "OIDC_LABEL": os.environ.get("OIDC_LABEL", ""),  # the button's text; empty: "Company sign-in", translated
+        "PASSWORD_LOGIN": _flag("PASSWORD_LOGIN", True),
     }

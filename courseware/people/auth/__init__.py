@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from . import login, passwords, signup  # noqa: E402,F401 - registers the routes
+from . import login, passwords, signup, sso  # noqa: E402,F401 - registers the routes

@@ -1,7 +1,7 @@
 """Logging in (with an email or an employee ID) and out, here or everywhere."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -18,6 +18,8 @@ from . import bp
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
+    if request.method == "POST" and not current_app.config["PASSWORD_LOGIN"]:
+        abort(403)  # PASSWORD_LOGIN=false: only the company's sign-in (people/auth/sso.py)
     form = LoginForm()
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
