@@ -235,6 +235,7 @@ def test_password_login_can_be_switched_off(app, client, make_user):
     app.config["PASSWORD_LOGIN"] = False
     assert 'name="password"' not in client.get("/login").get_data(as_text=True)
     assert client.post("/login", data={"email": email, "password": "correct horse battery"}).status_code == 403
+    assert client.post("/password/forgot", data={"login": email}).status_code == 404  # no password to reset
 
 
 def test_admin_is_never_mapped():

@@ -1,7 +1,7 @@
 """Passwords: change one's own, reset a forgotten one, or choose one through HR's invitation."""
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -38,6 +38,7 @@ def change_password():
 )
 def forgot_password():
     """Answer alike whether or not an account matches; only the e-mail tells, to the address's owner."""
+    _passwords_in_use()
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         password_links.request_reset(form.login.data.strip())
@@ -48,12 +49,19 @@ def forgot_password():
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
+    _passwords_in_use()
     return _choose_password(tokens.RESET, token, _("Choose a new password"))
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def invitation(token: str):
     return _choose_password(tokens.INVITATION, token, _("Welcome: choose your password"))
+
+
+def _passwords_in_use() -> None:
+    """With PASSWORD_LOGIN off people sign in only through the company's provider: there is no password to reset."""
+    if not current_app.config["PASSWORD_LOGIN"]:
+        abort(404)
 
 
 def _choose_password(purpose: str, token: str, heading: str):
