@@ -21,10 +21,9 @@ from courseware.cli import create_user
 from courseware.content import Course
 from courseware.extensions import db
 from courseware.hr import assignments
-from courseware.hr.staff_import import UNUSABLE_PASSWORD
 from courseware.learning import records
 from courseware.learning.roleplay import model_path
-from courseware.models import Certificate, OutboxMessage, Role, User, utcnow
+from courseware.models import UNUSABLE_PASSWORD, Certificate, OutboxMessage, Role, User, utcnow
 from courseware.people.departments import find_or_create
 from courseware.publishing import LiveCourse, live_course, publish
 

@@ -10,8 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from courseware.extensions import db
-from courseware.hr.staff_import import UNUSABLE_PASSWORD
-from courseware.models import AccountToken, AuditEntry, HRScope, OutboxMessage, Role, User
+from courseware.models import UNUSABLE_PASSWORD, AccountToken, AuditEntry, HRScope, OutboxMessage, Role, User
 from courseware.people.departments import find_or_create
 
 PUBLIC_URL = "https://learn.example.com"

@@ -11,8 +11,7 @@ from browser_support import chromium, serve
 from conftest import make_app
 
 from courseware.extensions import db
-from courseware.hr.staff_import import UNUSABLE_PASSWORD
-from courseware.models import AuditEntry, Role, User
+from courseware.models import UNUSABLE_PASSWORD, AuditEntry, Role, User
 from courseware.people.departments import find_or_create
 from courseware.people.oidc import group_roles
 from courseware.publishing import publish

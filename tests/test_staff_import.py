@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from courseware.extensions import db
 from courseware.hr.staff_import import Importer, RowError, check_rows, plan, read_table
-from courseware.models import HRScope, Role, User
-from courseware.people.departments import tree
+from courseware.models import UNUSABLE_PASSWORD, HRScope, ImportBatch, OutboxMessage, Role, User, utcnow
+from courseware.people.departments import find_or_create, tree
 
 DEPARTMENTS = ["销售部/华东区", "销售部/华南区", "生产部/一车间", "生产部/二车间/夜班", "人力资源部"]
 
@@ -302,8 +302,6 @@ def test_row_reasons_are_shown_in_the_language_of_whoever_reads_them(client, mak
 
 
 def test_a_batch_stored_before_reasons_were_translated_still_shows_them(client, admin_user, app):
-    from courseware.models import ImportBatch
-
     with app.app_context():
         db.session.add(ImportBatch(id="old-batch", created_by_id=admin_user, filename="old.csv", rows={
             "rows": [{"line": 2, "email": "old@example.com", "name": "旧", "department": "销售部", "roles": []}],
@@ -430,10 +428,6 @@ def test_an_unreadable_file_stops_the_command_with_its_reason(app, tmp_path):
 
 
 def test_the_command_invites_the_people_it_created_and_those_never_invited(app, tmp_path, make_user):
-    from courseware.hr.staff_import import UNUSABLE_PASSWORD
-    from courseware.models import OutboxMessage, utcnow
-    from courseware.people.departments import find_or_create
-
     _, hr_email = make_user(Role.HR, department="人力资源部")
     _, trainee_email = make_user(department="销售部")
     with app.app_context():

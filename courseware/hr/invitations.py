@@ -44,7 +44,7 @@ def invitations_page():
     ).all()
     return render_template(
         "hr/invitations.html", people=people, total=total, page=page, pages=max(-(-total // PAGE_SIZE), 1),
-        state=invitations.state, form=EmptyForm(), days=current_app.config["INVITATION_DAYS"], undelivered=undelivered,
+        form=EmptyForm(), days=current_app.config["INVITATION_DAYS"], undelivered=undelivered,
     )
 
 

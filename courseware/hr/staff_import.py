@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 
 from ..extensions import db
-from ..models import Department, Role, User, UserRole
+from ..models import UNUSABLE_PASSWORD, Department, Role, User, UserRole
 from ..people import invitations
 from ..people.departments import find_or_create, split_path, tree
 
@@ -43,7 +43,6 @@ ROLE_NAMES = {
     "hr": Role.HR, "人力资源": Role.HR, "人事": Role.HR,
     "admin": Role.ADMIN, "管理员": Role.ADMIN,
 }
-UNUSABLE_PASSWORD = "!"  # imported people set a password before their first login
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 ROLE_LABELS = {Role.TRAINEE: _l("Trainee"), Role.TRAINER: _l("Trainer"), Role.HR: _l("HR"), Role.ADMIN: _l("Admin")}
 REASONS = {

@@ -16,7 +16,7 @@ from .learning import (
     element_columns,
 )
 from .outbox import OutboxMessage
-from .people import AccountToken, Department, HRScope, LoginSession, Role, User, UserRole
+from .people import UNUSABLE_PASSWORD, AccountToken, Department, HRScope, LoginSession, Role, User, UserRole
 
 __all__ = [
     "AccountToken",

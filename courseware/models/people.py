@@ -37,6 +37,9 @@ class Department(db.Model):
         self.lineage = f"{self.parent.lineage if self.parent else '/'}{self.id}/"
 
 
+UNUSABLE_PASSWORD = "!"  # no password yet (imported, or signed in through the company): set by an e-mailed link
+
+
 class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

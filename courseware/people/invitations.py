@@ -6,7 +6,6 @@ replaces the person's older one; setting the password, or deactivation, ends it.
 """
 from __future__ import annotations
 
-import enum
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,18 +22,6 @@ from . import tokens
 from .scope import in_departments
 
 CHUNK = 500  # ids per IN (...) list
-
-
-class AccountState(enum.StrEnum):
-    ACTIVE = "active"
-    INVITED = "invited"
-    NEVER_SIGNED_IN = "never_signed_in"
-
-
-def state(user: User) -> AccountState:
-    if user.last_sign_in_at is not None or user.has_password:
-        return AccountState.ACTIVE
-    return AccountState.INVITED if user.invited_at is not None else AccountState.NEVER_SIGNED_IN
 
 
 def pending(department_ids: set[int] | None) -> Select:

@@ -17,14 +17,13 @@ from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import Role, User
+from ..models import UNUSABLE_PASSWORD, Role, User
 from . import audit
 from .departments import find_or_create, split_path
 
 CLIENT = "oidc"  # the name in the Authlib registry; Authlib keeps the login's state under it in the session
 EXTENSION = "courseware.oidc"
 MAPPABLE = (Role.TRAINER, Role.HR)  # what a group may grant; admin is given by an admin only
-NO_PASSWORD = "!"  # as the staff import: such a person can still set a password by "forgot password"
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +102,7 @@ def create_person(claims: dict[str, Any]) -> User:
     user = User(
         email=email,
         name=_claim(claims, "name") or email.partition("@")[0],
-        password_hash=NO_PASSWORD,
+        password_hash=UNUSABLE_PASSWORD,
         department=find_or_create(department),
         employee_id=employee_id or None,
     )

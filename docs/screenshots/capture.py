@@ -31,7 +31,7 @@ from werkzeug.serving import make_server  # noqa: E402
 
 from courseware import create_app  # noqa: E402
 from courseware.hr.assignments import today  # noqa: E402
-from courseware.hr.staff_import import UNUSABLE_PASSWORD  # noqa: E402
+from courseware.models import UNUSABLE_PASSWORD  # noqa: E402
 from courseware.learning import records  # noqa: E402
 from courseware.cli import create_user  # noqa: E402
 from courseware.content import read_sources  # noqa: E402
