@@ -21,7 +21,7 @@ from .config import from_environment
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .hr import xapi
 from .learning import certificates, learn, quizzes, scenarios
-from .people import admin, auth, oidc, sessions
+from .people import admin, auth, directory, oidc, sessions
 from .publishing import NoCoursePublished
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -91,6 +91,7 @@ def _init_accounts(app: Flask) -> None:
     login_manager.login_message = _l("Please log in to continue.")
     login_manager.login_message_category = "info"
     oidc.init_app(app)  # sign-in through the company's OpenID Connect provider, when OIDC_ISSUER is set
+    directory.init_app(app)  # refuses an LDAP_URL that would send passwords in clear text
 
 
 def _select_locale() -> str:

@@ -102,6 +102,8 @@ ROUTES: dict[str, Access] = {
     "hr.assignments": Access.HR,
     "hr.change_due_date": Access.HR,
     "hr.withdraw_assignment": Access.HR,
+    "hr.extend_due_date": Access.HR,
+    "hr.remove_extension": Access.HR,
     "hr.import_people": Access.HR,
     "hr.import_preview": Access.HR,
     "hr.import_confirm": Access.HR,
@@ -111,6 +113,7 @@ ROUTES: dict[str, Access] = {
     "hr.confirm_invitations": Access.HR,
     "hr.send_invitations": Access.HR,
     "hr.invitation_links": Access.HR,
+    "hr.resend_mail": Access.HR,
     "xapi.export": Access.HR,
     "xapi.statements": Access.HR,
     # administration
@@ -121,6 +124,8 @@ ROUTES: dict[str, Access] = {
     "admin.departments": Access.ADMIN,
     "admin.rename_department": Access.ADMIN,
     "admin.department_contact": Access.ADMIN,
+    "admin.department": Access.ADMIN,
+    "admin.resend_robot_post": Access.ADMIN,
     "admin.audit_log": Access.ADMIN,
 }
 

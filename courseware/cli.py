@@ -30,7 +30,7 @@ content_cli = AppGroup("content", help="Check and publish course files.")
 users_cli = AppGroup("users", help="Manage user accounts.")
 staff_cli = AppGroup("staff", help="Import staff lists, e.g. a nightly sync from the HR system.")
 reminders_cli = AppGroup("reminders", help="E-mail reminders about due and overdue assignments.")
-outbox_cli = AppGroup("outbox", help="Mail waiting to be sent.")
+outbox_cli = AppGroup("outbox", help="Mail and group robot posts waiting to be sent.")
 
 DEMO_ACCOUNTS = [
     ("trainee@example.com", "演示学员", Role.TRAINEE, "销售部"),
@@ -284,7 +284,10 @@ def reminders_send(days_before: int, dry_run: bool) -> None:
 
 
 def _report(counts: dict[str, int]) -> str:
-    return f"sent {counts['sent']}, failed {counts['failed']} (kept for a later try)"
+    return (
+        f"sent {counts['sent']}, failed {counts['failed']} (kept for a later try), "
+        f"given up {counts['given_up']} (HR and admins may send them again)"
+    )
 
 
 @outbox_cli.command("send")

@@ -79,6 +79,7 @@ def from_environment(instance_path: Path) -> dict:
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": _flag("SMTP_STARTTLS", False),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "courseware@localhost"),
+        "OUTBOX_MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "12")),  # then a message is given up
         "RECERTIFY_DAYS_BEFORE": int(os.environ.get("RECERTIFY_DAYS_BEFORE", "30")),
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
         "REPORT_CACHE_SECONDS": float(os.environ.get("REPORT_CACHE_SECONDS", "120")),
@@ -96,4 +97,23 @@ def from_environment(instance_path: Path) -> dict:
         "OIDC_GROUP_ROLES": os.environ.get("OIDC_GROUP_ROLES", ""),  # "trainers=trainer,hr-team=hr"; never admin
         "OIDC_LABEL": os.environ.get("OIDC_LABEL", ""),  # the button's text; empty: "Company sign-in", translated
         "PASSWORD_LOGIN": _flag("PASSWORD_LOGIN", True),
+        # Sign-in with the company's LDAP directory or Active Directory: off while LDAP_URL is empty.
+        "LDAP_URL": os.environ.get("LDAP_URL", ""),  # ldaps://dc1.corp.example.com, or ldap://… with LDAP_STARTTLS
+        "LDAP_STARTTLS": _flag("LDAP_STARTTLS", False),
+        "LDAP_ALLOW_PLAINTEXT": _flag("LDAP_ALLOW_PLAINTEXT", False),
+        "LDAP_CA_FILE": os.environ.get("LDAP_CA_FILE", ""),  # the company's CA; empty: the system's
+        "LDAP_BIND_DN": os.environ.get("LDAP_BIND_DN", ""),  # the service account that searches; empty: anonymous
+        "LDAP_BIND_PASSWORD": os.environ.get("LDAP_BIND_PASSWORD", ""),
+        "LDAP_BASE_DN": os.environ.get("LDAP_BASE_DN", ""),
+        "LDAP_USER_FILTER": os.environ.get(
+            "LDAP_USER_FILTER", "(|(uid={login})(sAMAccountName={login})(mail={login})(employeeNumber={login}))"
+        ),
+        "LDAP_EMPLOYEE_ID_ATTRIBUTE": os.environ.get("LDAP_EMPLOYEE_ID_ATTRIBUTE", "employeeNumber"),
+        "LDAP_EMAIL_ATTRIBUTE": os.environ.get("LDAP_EMAIL_ATTRIBUTE", "mail"),
+        "LDAP_NAME_ATTRIBUTE": os.environ.get("LDAP_NAME_ATTRIBUTE", "displayName"),
+        "LDAP_DEPARTMENT_ATTRIBUTE": os.environ.get("LDAP_DEPARTMENT_ATTRIBUTE", "department"),  # a path: 销售部/华东区
+        "LDAP_CREATE_USERS": _flag("LDAP_CREATE_USERS", False),
+        "LDAP_GROUP_BASE_DN": os.environ.get("LDAP_GROUP_BASE_DN", ""),  # empty: LDAP_BASE_DN
+        "LDAP_GROUP_FILTER": os.environ.get("LDAP_GROUP_FILTER", "(|(member={dn})(uniqueMember={dn}))"),
+        "LDAP_GROUP_ROLES": os.environ.get("LDAP_GROUP_ROLES", ""),  # "trainers=trainer,hr-team=hr" by group cn; never admin
     }

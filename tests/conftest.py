@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import OperationalError
 
 from courseware import create_app
 from courseware.cli import create_user
 from courseware.content import read_sources
 from courseware.extensions import db
-from courseware.models import Role
+from courseware.models import HRScope, OutboxMessage, Role
 from courseware.people.departments import find_or_create
 from courseware.publishing import publish
 
@@ -161,12 +161,20 @@ def department(app):
 
 class Inbox:
     """What the local SMTP server received. While `refusing` is true it turns every message away
-    (a mail server that is down for a while); addresses in `refused` are always turned away."""
+    (a mail server that is down for a while); addresses in `refused` are always turned away for now
+    (451), those in `unknown` for good (550: no such mailbox)."""
 
     def __init__(self):
         self.messages = []
         self.refusing = False
         self.refused: set[str] = set()
+        self.unknown: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook name
+        if address in self.unknown:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         from email import message_from_bytes, policy
@@ -312,3 +320,32 @@ def get_urls(app, values: dict[str, str]):
             for argument in rule.arguments:
                 url = re.sub(rf"<(?:[a-z]+:)?{argument}>", values[argument], url)
             yield rule.endpoint, url
+
+
+@pytest.fixture
+def people(make_user):
+    """Two people in 销售部 (one in a sub-department), one in 生产部; and an HR user limited to 销售部."""
+    return {
+        "east": make_user(Role.TRAINEE, department="销售部/华东区"),
+        "sales": make_user(Role.TRAINEE, department="销售部"),
+        "plant": make_user(Role.TRAINEE, department="生产部"),
+        "hr": make_user(Role.HR, department="销售部"),
+    }
+
+
+@pytest.fixture
+def sales_hr(app, people, login, published) -> int:
+    """The HR user of `people`, limited to 销售部 and logged in; 销售部's id."""
+    hr_id, hr_email = people["hr"]
+    with app.app_context():
+        sales = find_or_create("销售部").id
+        db.session.add(HRScope(user_id=hr_id, department_id=sales))
+        db.session.commit()
+    login(hr_email)
+    return sales
+
+
+def mails_to(app, email: str) -> list[str]:
+    """The bodies of the mail queued in the outbox for `email`, oldest first."""
+    with app.app_context():
+        return [m["body"] for m in db.session.scalars(select(OutboxMessage.payload).order_by(OutboxMessage.id)) if m["to"] == email]

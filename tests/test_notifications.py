@@ -3,42 +3,15 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
+from conftest import mails_to
 from sqlalchemy import select
 
 from courseware.extensions import db
-from courseware.models import Assignment, AuditEntry, HRScope, Notice, OutboxMessage, Role
+from courseware.models import Assignment, AuditEntry, Notice
 from courseware.people.departments import find_or_create
 
 COURSE_ID = "internal-customer-service"
 DUE = "2099-06-30"
-
-
-@pytest.fixture
-def people(make_user):
-    """Two people in 销售部 (one in a sub-department), one in 生产部; and an HR user limited to 销售部."""
-    return {
-        "east": make_user(Role.TRAINEE, department="销售部/华东区"),
-        "sales": make_user(Role.TRAINEE, department="销售部"),
-        "plant": make_user(Role.TRAINEE, department="生产部"),
-        "hr": make_user(Role.HR, department="销售部"),
-    }
-
-
-@pytest.fixture
-def sales_hr(app, people, login, published):
-    hr_id, hr_email = people["hr"]
-    with app.app_context():
-        db.session.add(HRScope(user_id=hr_id, department_id=find_or_create("销售部").id))
-        db.session.commit()
-        sales = find_or_create("销售部").id
-    login(hr_email)
-    return sales
-
-
-def mails_to(app, email: str) -> list[str]:
-    with app.app_context():
-        return [m["body"] for m in db.session.scalars(select(OutboxMessage.payload).order_by(OutboxMessage.id)) if m["to"] == email]
 
 
 def only_assignment(app) -> int:

@@ -202,7 +202,7 @@ def test_a_failing_mail_server_keeps_the_message_and_it_goes_out_later(app, smtp
     _queue(app, "a@example.com")
     inbox.refusing = True
     with app.app_context():
-        assert outbox.send_due() == {"sent": 0, "failed": 1}
+        assert outbox.send_due() == {"sent": 0, "failed": 1, "given_up": 0}
         message = db.session.scalar(select(OutboxMessage))
         assert message.sent_at is None and message.attempts == 1 and "451" in message.last_error
     inbox.refusing = False
@@ -220,7 +220,7 @@ def test_one_refused_message_never_stops_the_others(app, smtp):
     inbox.refused = {"b@example.com"}
     _queue(app, "a@example.com", "b@example.com", "c@example.com")
     with app.app_context():
-        assert outbox.send_due() == {"sent": 2, "failed": 1}
+        assert outbox.send_due() == {"sent": 2, "failed": 1, "given_up": 0}
     assert sorted(m["To"] for m in inbox.messages) == ["a@example.com", "c@example.com"]
 
 

@@ -6,11 +6,11 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, case, or_, select
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
-from ..models import Assignment, Status, User
+from ..models import Assignment, DueDateExtension, Status, User
 from ..people.departments import tree
 
 
@@ -37,18 +37,36 @@ def status(progress: Status | None, due_on: date, on: date) -> AssignmentStatus:
     return AssignmentStatus.IN_PROGRESS if progress is Status.IN_PROGRESS else AssignmentStatus.NOT_STARTED
 
 
-def for_learner(user: User) -> list[Assignment]:
-    """Assignments for this person, directly or through their department or any above it."""
+def extension_of(user_id) -> ColumnElement[bool]:
+    """Join condition: the extension `user_id` holds on `Assignment`, if any (use with an outer join)."""
+    return and_(DueDateExtension.assignment_id == Assignment.id, DueDateExtension.user_id == user_id)
+
+
+def effective_due_on() -> ColumnElement[date]:
+    """The date one person must finish an assignment by, over `Assignment` outer-joined with `extension_of`.
+
+    Their extension when it is later than the assignment's date, else the assignment's: moving the
+    date for everyone never makes anyone's date earlier. An extension is only ever granted later than
+    the assignment's date, and one the assignment's date reaches is dropped when that date moves.
+    """
+    return case((DueDateExtension.due_on > Assignment.due_on, DueDateExtension.due_on), else_=Assignment.due_on)
+
+
+def for_learner(user: User) -> list[Row[tuple[Assignment, date]]]:
+    """(assignment, this person's due date) for each of their assignments, directly or through their
+    department or any above it, soonest first."""
     nodes = {node.id: node for node in tree()}
     ancestors, current = [], nodes.get(user.department_id)
     while current is not None:
         ancestors.append(current.id)
         current = nodes.get(current.parent_id)
+    due_on = effective_due_on()
     return list(
-        db.session.scalars(
-            select(Assignment)
+        db.session.execute(
+            select(Assignment, due_on)
+            .outerjoin(DueDateExtension, extension_of(user.id))
             .where(or_(Assignment.user_id == user.id, Assignment.department_id.in_(ancestors)))
-            .order_by(Assignment.due_on)
+            .order_by(due_on, Assignment.id)
         )
     )
 

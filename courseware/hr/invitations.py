@@ -1,10 +1,11 @@
-"""Inviting imported staff: who has not signed in yet, send them a link by e-mail, or download the links."""
+"""Inviting imported staff: who has not signed in yet, send them a link by e-mail, or download the links;
+and the mail to HR's people that the server refused, to send again."""
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -14,7 +15,7 @@ from ..access import hr_required
 from ..extensions import db
 from ..forms import EmptyForm
 from ..inputs import integer
-from ..models import User
+from ..models import AuditEntry, OutboxMessage, User
 from ..outbox import queue as outbox
 from ..people import invitations
 from ..people.scope import in_departments, visible_department_ids
@@ -39,9 +40,7 @@ def invitations_page():
     total = db.session.scalar(select(func.count()).select_from(pending.order_by(None).subquery()))
     page = max(integer(request.args.get("page", "1")) or 1, 1)
     people = db.session.scalars(pending.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    undelivered = db.session.execute(
-        outbox.undelivered(in_departments(select(User.id, User.email), visible_department_ids())).limit(PAGE_SIZE)
-    ).all()
+    undelivered = db.session.execute(_undelivered().limit(PAGE_SIZE)).all()
     return render_template(
         "hr/invitations.html", people=people, total=total, page=page, pages=max(-(-total // PAGE_SIZE), 1),
         form=EmptyForm(), days=current_app.config["INVITATION_DAYS"], undelivered=undelivered,
@@ -93,3 +92,23 @@ def invitation_links(fmt: str):
     db.session.commit()
     stamp = datetime.now(tz).strftime("%Y%m%d-%H%M")
     return spreadsheets.download(rows, fmt, f"invitations-{stamp}", _("Invitations"))
+
+
+def _undelivered():
+    """Mail the server refused, to people in HR's departments."""
+    return outbox.undelivered(in_departments(select(User.id, User.email), visible_department_ids()))
+
+
+@bp.post("/invitations/undelivered/<int:message_id>/send-again")
+@hr_required
+def resend_mail(message_id: int):
+    message, person = db.session.execute(_undelivered().where(OutboxMessage.id == message_id)).first() or abort(404)
+    if EmptyForm().validate_on_submit():
+        outbox.send_again(message)
+        db.session.add(AuditEntry(
+            user_id=current_user.id, action="resend_message", subject_user_id=person.id,
+            detail={"message_id": message.id, "kind": message.kind, "last_error": message.last_error},
+        ))
+        db.session.commit()
+        flash(_("The message to %(email)s will be sent again shortly.", email=person.email), "success")
+    return redirect(url_for(".invitations_page"))

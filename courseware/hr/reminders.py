@@ -44,12 +44,12 @@ def plan(on: date, days_before: int) -> list[Message]:
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({r.user_id for r in rows} or {-1})))}
     base = current_app.config["PUBLIC_URL"]
     messages: list[Message] = []
-    overdue_by_department: dict[int, list[tuple[User, Assignment]]] = defaultdict(list)
+    overdue_by_department: dict[int, list[tuple[User, Assignment, date]]] = defaultdict(list)
     for assignment_id, user_id, status, due_on in rows:
         user, assignment = users[user_id], assignments[assignment_id]
         title = titles.get(assignment.activity_id, assignment.activity_id)
         if status == AssignmentStatus.OVERDUE:
-            overdue_by_department[user.department_id].append((user, assignment))
+            overdue_by_department[user.department_id].append((user, assignment, due_on))
             messages.append(Message(
                 f"overdue:{assignment_id}:{user_id}", "overdue", user,
                 f"【已逾期】请尽快完成：{title}",
@@ -77,8 +77,8 @@ def _digests(on: date, overdue: dict[int, list], titles: Mapping[str, str], base
         if not late or contact is None or not contact.active:
             continue
         lines = "\n".join(
-            f"- {user.name}（{user.email}）：{titles.get(a.activity_id, a.activity_id)}，截止 {a.due_on.isoformat()}"
-            for user, a in sorted(late, key=lambda item: (item[1].due_on, item[0].name))
+            f"- {user.name}（{user.email}）：{titles.get(a.activity_id, a.activity_id)}，截止 {due_on.isoformat()}"
+            for user, a, due_on in sorted(late, key=lambda item: (item[2], item[0].name))
         )
         digests.append(Message(
             f"digest:{department.id}:{contact.id}:{on.isoformat()}", "digest", contact,

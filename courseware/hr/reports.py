@@ -18,6 +18,7 @@ from ..models import (
     Assignment,
     Certificate,
     Department,
+    DueDateExtension,
     Progress,
     ScenarioRun,
     Status,
@@ -25,21 +26,22 @@ from ..models import (
 )
 from ..people.departments import DepartmentNode
 from ..people.scope import in_departments
-from .assignments import AssignmentStatus
+from .assignments import AssignmentStatus, effective_due_on, extension_of
 
 
 def assigned_learners(on: date) -> Select:
-    """Every (assignment, learner) pair with the learner's status on `on`, as a subquery-ready Select."""
+    """Every (assignment, learner) pair with the learner's own due date and status on `on`, as a subquery-ready Select."""
     home, target = aliased(Department), aliased(Department)
     done = Progress.status == Status.COMPLETED.value
+    due_on = effective_due_on()
     return (
         select(
             Assignment.id.label("assignment_id"),
             User.id.label("user_id"),
-            Assignment.due_on,
+            due_on.label("due_on"),
             case(
                 (done, literal(AssignmentStatus.COMPLETED.value)),
-                (Assignment.due_on < on, literal(AssignmentStatus.OVERDUE.value)),
+                (due_on < on, literal(AssignmentStatus.OVERDUE.value)),
                 (Progress.status == Status.IN_PROGRESS.value, literal(AssignmentStatus.IN_PROGRESS.value)),
                 else_=literal(AssignmentStatus.NOT_STARTED.value),
             ).label("status"),
@@ -49,6 +51,7 @@ def assigned_learners(on: date) -> Select:
         .join(User, User.active.is_(True))
         .join(home, home.id == User.department_id)
         .outerjoin(target, target.id == Assignment.department_id)
+        .outerjoin(DueDateExtension, extension_of(User.id))
         .outerjoin(Progress, and_(Progress.user_id == User.id, Progress.activity_id == Assignment.activity_id))
         .where(or_(Assignment.user_id == User.id, home.lineage.startswith(target.lineage)))
     )

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, redirect, render_template, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 
@@ -102,9 +101,5 @@ def import_confirm(batch_id: str):
         return redirect(url_for(".import_preview", batch_id=batch.id))
     summary = staff_import.apply(_plan(batch))
     batch.status, batch.imported_at, batch.summary = "imported", utcnow(), summary
-    db.session.commit()
-    flash(
-        _("Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, %(errors)s rows skipped with errors.", **summary),
-        "success",
-    )
+    db.session.commit()  # the preview page, now the result page, says what was done
     return redirect(url_for(".import_preview", batch_id=batch.id))

@@ -101,7 +101,7 @@ def _my_assignments(live: LiveCourse, progress: CourseProgress) -> list[tuple[st
     """(title, link, due date, status) for each of the learner's assignments still in the course."""
     on = assignments.today()
     found = []
-    for assignment in assignments.for_learner(current_user):
+    for assignment, due_on in assignments.for_learner(current_user):
         if assignment.activity_id == live.course.id:
             title, link = live.course.title, url_for("learn.home")
         elif module := live.course.module(assignment.activity_id):
@@ -109,7 +109,7 @@ def _my_assignments(live: LiveCourse, progress: CourseProgress) -> list[tuple[st
         else:
             continue
         state = progress.state(assignment.activity_id).status
-        found.append((title, link, assignment.due_on, assignments.status(state, assignment.due_on, on)))
+        found.append((title, link, due_on, assignments.status(state, due_on, on)))
     return found
 
 

@@ -1,7 +1,7 @@
 """Typed database models, by area; import them from here."""
 from .base import UTCDateTime, upsert, utcnow
 from .content import ContentRevision, DraftFile, RevisionFile
-from .hr import Assignment, AuditEntry, Certificate, ImportBatch, Notice, ReminderSent
+from .hr import Assignment, AuditEntry, Certificate, DueDateExtension, ImportBatch, Notice, ReminderSent
 from .learning import (
     ELEMENT_COLUMNS,
     LearningRecord,
@@ -32,6 +32,7 @@ __all__ = [
     "ContentRevision",
     "Department",
     "DraftFile",
+    "DueDateExtension",
     "LearningRecord",
     "NumberedTry",
     "OutboxMessage",

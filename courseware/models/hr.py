@@ -27,6 +27,21 @@ class Assignment(db.Model):
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
 
 
+class DueDateExtension(db.Model):
+    """One person's later due date on an assignment that covers them (e.g. back from leave)."""
+
+    __table_args__ = (UniqueConstraint("assignment_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
 class Notice(db.Model):
     """What a learner is told on their home page (and by e-mail) about an assignment: new, moved, withdrawn.
 

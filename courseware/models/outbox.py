@@ -12,10 +12,11 @@ from .base import UTCDateTime, utcnow
 
 
 class OutboxMessage(db.Model):
-    """One message (an e-mail now; webhooks and LRS posts later), kept until it has been sent.
+    """One message (an e-mail or a group robot's post; LRS posts later), kept until it has been sent.
 
     `next_attempt_at` is when a worker may next pick it up: claiming it moves that past a lease,
-    a failure moves it by the back-off.
+    a failure moves it by the back-off. `failed_at` is set when it is given up: never tried again
+    unless someone sends it again.
     """
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -26,3 +27,4 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

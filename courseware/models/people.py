@@ -28,6 +28,9 @@ class Department(db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     lineage: Mapped[str] = mapped_column(String(255), default="", index=True)
     hr_contact_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", use_alter=True))
+    robot_kind: Mapped[str | None] = mapped_column(String(16))  # the group robot: wecom, dingtalk or feishu
+    robot_url: Mapped[str | None] = mapped_column(String(500))
+    robot_secret: Mapped[str | None] = mapped_column(String(200))  # DingTalk's and Feishu's signing secret
 
     parent: Mapped[Department | None] = relationship(remote_side="Department.id")
     hr_contact: Mapped[User | None] = relationship(foreign_keys=[hr_contact_id])

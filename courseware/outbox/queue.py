@@ -1,11 +1,13 @@
-"""The outbox: mail (later notifications, webhooks and LRS posts) is written in the transaction of
-the change that caused it, and sent afterwards by `flask worker` or `flask outbox send`, never
+"""The outbox: mail and group robots' posts (later LRS posts) are written in the transaction of
+the change that caused them, and sent afterwards by `flask worker` or `flask outbox send`, never
 inside a request.
 
 A message is claimed before it is sent: a conditional UPDATE moves its next attempt a lease
 ahead, so two workers never send it twice, and one sent by a worker that died before recording it
 is tried again once the lease has run out. A failure is recorded on the message and retried with
-a growing delay; it never stops the others.
+a growing delay; it never stops the others. A message is given up (`failed_at`) when the failure
+is permanent (a 5xx mail answer, a robot's wrong URL or key) or after `OUTBOX_MAX_ATTEMPTS` tries,
+until someone sends it again.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import contextlib
 import re
 import smtplib
 from collections.abc import Callable, Iterable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from itertools import groupby
 
@@ -22,9 +24,11 @@ from flask_babel import force_locale
 from sqlalchemy import Select, insert, select, update
 
 from ..extensions import db
-from ..models import OutboxMessage, User, utcnow
+from ..models import Department, OutboxMessage, User, utcnow
+from . import robots
 
 MAIL = "mail"
+ROBOT = "robot"
 LEASE = timedelta(minutes=10)  # longer than one message can take to send (the SMTP timeout is 30 s a step)
 FIRST_RETRY = timedelta(minutes=1)
 LAST_RETRY = timedelta(hours=6)
@@ -43,6 +47,20 @@ def enqueue_mails(mails: Iterable[tuple[str, str, str]]) -> None:
     rows = [
         {"kind": MAIL, "payload": {"to": to, "subject": subject, "body": body}, "created_at": now, "next_attempt_at": now}
         for to, subject, body in mails
+    ]
+    if rows:
+        db.session.execute(insert(OutboxMessage), rows)
+
+
+def enqueue_robot_posts(posts: Iterable[tuple[int, str]]) -> None:
+    """Add (department id, text) posts to departments' group robots, in the caller's transaction.
+
+    The robot's URL and secret are read when sending: a changed key takes effect, and no secret is copied here.
+    """
+    now = utcnow()
+    rows = [
+        {"kind": ROBOT, "payload": {"department_id": department_id, "text": text}, "created_at": now, "next_attempt_at": now}
+        for department_id, text in posts
     ]
     if rows:
         db.session.execute(insert(OutboxMessage), rows)
@@ -89,12 +107,16 @@ def retry_delay(attempts: int) -> timedelta:
     return min(FIRST_RETRY * 2 ** min(attempts - 1, 16), LAST_RETRY)
 
 
+def _due(now: datetime):
+    return OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None), OutboxMessage.next_attempt_at <= now
+
+
 def _claim(message_id: int) -> bool:
     """Take the message for this worker if it is still due; False when another worker was first."""
     now = utcnow()
     claimed = db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= now)
+        .where(OutboxMessage.id == message_id, *_due(now))
         .values(next_attempt_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
@@ -108,7 +130,7 @@ def _claimed(limit: int) -> Iterator[OutboxMessage]:
     while taken < limit:
         message_id = db.session.scalar(
             select(OutboxMessage.id)
-            .where(OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= utcnow())
+            .where(*_due(utcnow()))
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(1)
         )
@@ -119,6 +141,10 @@ def _claimed(limit: int) -> Iterator[OutboxMessage]:
             yield db.session.get(OutboxMessage, message_id)
 
 
+def _failing():
+    return OutboxMessage.sent_at.is_(None), OutboxMessage.last_error.is_not(None)
+
+
 def undelivered(recipients: Select) -> Select:
     """Select (message, person) for mail not sent yet after at least one failed try, to the people `recipients` selects."""
     people = recipients.subquery()
@@ -126,42 +152,99 @@ def undelivered(recipients: Select) -> Select:
         select(OutboxMessage, User)
         .join(people, people.c.email == OutboxMessage.payload["to"].as_string())
         .join(User, User.id == people.c.id)
-        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.last_error.is_not(None))
+        .where(OutboxMessage.kind == MAIL, *_failing())
         .order_by(OutboxMessage.id.desc())
     )
 
 
-def _failed(message: OutboxMessage, error: Exception) -> None:
+def robot_failures(department_id: int) -> Select:
+    """Select the department's robot posts not sent yet after at least one failed try."""
+    return (
+        select(OutboxMessage)
+        .where(OutboxMessage.kind == ROBOT, OutboxMessage.payload["department_id"].as_integer() == department_id, *_failing())
+        .order_by(OutboxMessage.id.desc())
+    )
+
+
+def send_again(message: OutboxMessage) -> None:
+    """Put a given-up or failing message back in the queue, due now, with its tries counted afresh (the caller commits)."""
+    message.failed_at = None
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+
+
+def permanent(error: Exception) -> bool:
+    """Whether trying again cannot help: the mail server answered 5xx, or a robot's URL or key is wrong."""
+    if isinstance(error, (smtplib.SMTPConnectError, smtplib.SMTPAuthenticationError)):
+        return False  # our server or our login, not this message: mended by putting the configuration right
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(code >= 500 for code, _reason in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):  # SMTPSenderRefused and SMTPDataError among them
+        return error.smtp_code >= 500
+    return isinstance(error, robots.RobotError) and error.permanent
+
+
+def _failed(message: OutboxMessage, error: Exception) -> bool:
+    """Record the failure; give the message up if it is permanent or the last try. True when given up."""
     message.last_error = f"{type(error).__name__}: {error}"[:2000]
-    message.next_attempt_at = utcnow() + retry_delay(message.attempts)
+    if permanent(error) or message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        message.failed_at = utcnow()
+    else:
+        message.next_attempt_at = utcnow() + retry_delay(message.attempts)
     db.session.commit()
-    current_app.logger.warning("outbox message %s not sent (try %s): %s", message.id, message.attempts, message.last_error)
+    current_app.logger.warning(
+        "outbox message %s not sent (try %s%s): %s", message.id, message.attempts,
+        ", given up" if message.failed_at else "", message.last_error,
+    )
+    return message.failed_at is not None
+
+
+class _Mailer:
+    """One SMTP connection for a pass: opened for the first mail, and again after an error."""
+
+    def __init__(self) -> None:
+        self.sender = current_app.config["MAIL_FROM"]
+        self.smtp: smtplib.SMTP | None = None
+
+    def send(self, payload: dict) -> None:
+        try:
+            self.smtp = self.smtp or connect()
+            self.smtp.send_message(email_message(self.sender, payload["to"], payload["subject"], payload["body"]))
+        except Exception:
+            if self.smtp is not None:
+                self.smtp.close()  # in whatever state the error left it: the next message opens a new one
+                self.smtp = None
+            raise
+
+    def quit(self) -> None:
+        if self.smtp is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self.smtp.quit()
+
+
+def _post_to_robot(payload: dict) -> None:
+    department = db.session.get(Department, payload["department_id"])
+    if department is None or not department.robot_kind or not department.robot_url:
+        raise robots.RobotError(f"department {payload['department_id']} has no group robot any more", permanent=True)
+    robots.post(department.robot_kind, department.robot_url, department.robot_secret, payload["text"])
 
 
 def send_due(limit: int = 100) -> dict[str, int]:
-    """Send the messages that are due, each by one worker only; count those sent and those kept for a retry."""
-    counts = {"sent": 0, "failed": 0}
-    sender = current_app.config["MAIL_FROM"]
-    smtp: smtplib.SMTP | None = None
+    """Send the messages that are due, each by one worker only; count those sent, kept for a retry and given up."""
+    counts = {"sent": 0, "failed": 0, "given_up": 0}
+    mailer = _Mailer()
+    senders: dict[str, Callable[[dict], None]] = {MAIL: mailer.send, ROBOT: _post_to_robot}
     try:
         for message in _claimed(limit):
-            payload = message.payload
             try:
-                smtp = smtp or connect()
-                smtp.send_message(email_message(sender, payload["to"], payload["subject"], payload["body"]))
+                senders[message.kind](message.payload)
             except Exception as error:  # noqa: BLE001 - kept on the message; the others still go out
-                if smtp is not None:
-                    smtp.close()  # in whatever state the error left it: the next message opens a new one
-                    smtp = None
-                _failed(message, error)
-                counts["failed"] += 1
+                counts["given_up" if _failed(message, error) else "failed"] += 1
                 continue
             message.sent_at = utcnow()
             db.session.commit()
             counts["sent"] += 1
     finally:
-        if smtp is not None:
-            with contextlib.suppress(smtplib.SMTPException, OSError):
-                smtp.quit()
+        mailer.quit()
     return counts
 

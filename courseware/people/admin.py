@@ -1,7 +1,9 @@
-"""Administration: people, their roles and departments, HR scopes, personal data, and the audit log."""
+"""Administration: people, their roles and departments (with their group robots), HR scopes, personal data,
+and the audit log."""
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,14 +17,16 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..access import admin_required
 from ..extensions import db
-from ..forms import FlaskForm, options
+from ..forms import EmptyForm, FlaskForm, options
 from ..inputs import MAX_ID, control_character, int_arg
-from ..models import AuditEntry, Department, HRScope, Role, User
+from ..models import AuditEntry, Department, HRScope, OutboxMessage, Role, User
+from ..outbox import queue as outbox
+from ..outbox.robots import PLATFORMS
 from . import audit, privacy, sessions, tokens
 from .departments import add_child, find_child, tree
 from .forms import AnonymiseForm, strong_password
@@ -49,6 +53,26 @@ class UserForm(FlaskForm):
 class DepartmentForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     parent = SelectField(_l("Part of"), coerce=int, validators=[Optional()])
+
+
+def web_address(form, field) -> None:
+    parts = urlsplit(field.data or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(_l("Enter the robot's webhook address, starting with https:// or http://."))
+
+
+class RobotForm(FlaskForm):
+    kind = SelectField(_l("Group robot"), choices=options([("", _l("None"))] + [(k, p.label) for k, p in PLATFORMS.items()]))
+    url = StringField(_l("Webhook address"), validators=[Optional(), Length(max=500), web_address])
+    secret = PasswordField(_l("Signing secret (DingTalk and Feishu; blank keeps the one set)"), validators=[Optional(), Length(max=200)])
+    clear_secret = BooleanField(_l("Remove the signing secret"))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.kind.data and not self.url.data:
+            self.url.errors.append(_l("A group robot needs its webhook address."))
+            return False
+        return valid
 
 
 @bp.route("/users")
@@ -169,7 +193,11 @@ def departments():
     contacts = dict(db.session.execute(
         select(Department.id, User.email).join(User, User.id == Department.hr_contact_id)
     ).all())
-    return render_template("admin/departments.html", nodes=nodes, form=form, counts=counts, contacts=contacts)
+    robots = {
+        department_id: PLATFORMS[kind].label
+        for department_id, kind in db.session.execute(select(Department.id, Department.robot_kind).where(Department.robot_kind.in_(PLATFORMS)))
+    }
+    return render_template("admin/departments.html", nodes=nodes, form=form, counts=counts, contacts=contacts, robots=robots)
 
 
 @bp.route("/departments/<int:department_id>/rename", methods=["POST"])
@@ -202,6 +230,52 @@ def department_contact(department_id: int):
         db.session.commit()
         flash(_("HR contact saved."), "success")
     return redirect(url_for(".departments"))
+
+
+@bp.route("/departments/<int:department_id>", methods=["GET", "POST"])
+@admin_required
+def department(department_id: int):
+    """The department's group robot: which platform, its webhook and secret, and the posts it refused."""
+    department = db.session.get(Department, department_id) or abort(404)
+    form = RobotForm() if request.method == "POST" else RobotForm(formdata=None, kind=department.robot_kind or "", url=department.robot_url)
+    if form.validate_on_submit():
+        _set_robot(department, form)
+        db.session.commit()
+        flash(_("Group robot saved."), "success")
+        return redirect(url_for(".department", department_id=department.id))
+    failures = db.session.scalars(outbox.robot_failures(department.id).limit(PER_PAGE)).all()
+    path = next((node.path for node in tree() if node.id == department.id), department.name)
+    return render_template("admin/department.html", department=department, path=path, form=form, failures=failures)
+
+
+def _set_robot(department: Department, form: RobotForm) -> None:
+    """Change the robot as the form says, and audit it without the secret or the address's key."""
+    kind = form.kind.data or None
+    department.robot_kind = kind
+    department.robot_url = form.url.data.strip() if kind else None
+    if not kind or form.clear_secret.data:
+        department.robot_secret = None
+    elif form.secret.data:
+        department.robot_secret = form.secret.data.strip()
+    db.session.add(AuditEntry(user_id=current_user.id, action="department_robot", detail={
+        "department_id": department.id, "kind": kind,
+        "host": urlsplit(department.robot_url).hostname if department.robot_url else None,
+        "secret": "set" if department.robot_secret else "none",
+    }))
+
+
+@bp.post("/departments/<int:department_id>/robot-posts/<int:message_id>/send-again")
+@admin_required
+def resend_robot_post(department_id: int, message_id: int):
+    message = db.session.scalar(outbox.robot_failures(department_id).where(OutboxMessage.id == message_id)) or abort(404)
+    if EmptyForm().validate_on_submit():
+        outbox.send_again(message)
+        db.session.add(AuditEntry(user_id=current_user.id, action="resend_message", detail={
+            "message_id": message.id, "kind": message.kind, "department_id": department_id, "last_error": message.last_error,
+        }))
+        db.session.commit()
+        flash(_("The post will be sent again shortly."), "success")
+    return redirect(url_for(".department", department_id=department_id))
 
 
 @bp.route("/audit")

@@ -1,11 +1,15 @@
-"""Checking a password, and the one guessing budget every door that checks one shares."""
+"""Checking a password (the company directory's, or one kept here), and the one guessing budget
+every door that checks one shares."""
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import limiter
 from ..models import User
+from . import directory
+from .company_accounts import SignInRefused, sign_in_person
 
 # Checked when there is no password to check, so every failure costs one scrypt, as a success does.
 _DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
@@ -21,6 +25,31 @@ def authenticate(login: str, password: str) -> User | None:
     known = user is not None and user.has_password
     matches = check_password_hash(user.password_hash if known else _DUMMY_HASH, password)
     return user if known and matches and user.is_active else None
+
+
+def check_login(login: str, password: str) -> User | None:
+    """The person these credentials name, or None; raises SignInRefused with a reason to show.
+
+    With a company directory (`LDAP_URL`), someone it knows is checked by the directory alone and
+    matched to our people (created when allowed); anyone else, such as a local administrator, by
+    the password kept here, unless `PASSWORD_LOGIN` is off. When the directory cannot be reached,
+    only passwords kept here still work.
+    """
+    unreachable = False
+    if directory.enabled():
+        try:
+            identity = directory.look_up(login)
+        except directory.NotInDirectory:
+            pass
+        except directory.DirectoryUnavailable as error:
+            current_app.logger.warning("LDAP directory unavailable: %s", error)
+            unreachable = True
+        else:
+            return sign_in_person(identity, directory.policy()) if directory.password_matches(identity, password) else None
+    user = authenticate(login, password) if current_app.config["PASSWORD_LOGIN"] else None
+    if user is None and unreachable:
+        raise SignInRefused(_l("The company directory cannot be reached, so your password cannot be checked. Try again later."), 503)
+    return user
 
 
 def address_limit() -> str:

@@ -7,9 +7,10 @@ from flask_login import current_user, login_required
 
 from ...forms import EmptyForm
 from ...inputs import safe_next
-from .. import sessions
+from .. import directory, sessions
+from ..company_accounts import SignInRefused
 from ..forms import LoginForm
-from ..signin import account_key, authenticate, failed_login, guessing_budget
+from ..signin import account_key, check_login, failed_login, guessing_budget
 from . import bp
 
 
@@ -18,11 +19,17 @@ from . import bp
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
-    if request.method == "POST" and not current_app.config["PASSWORD_LOGIN"]:
-        abort(403)  # PASSWORD_LOGIN=false: only the company's sign-in (people/auth/sso.py)
+    if request.method == "POST" and not (current_app.config["PASSWORD_LOGIN"] or directory.enabled()):
+        abort(403)  # only the company's OpenID Connect sign-in (people/auth/sso.py)
     form = LoginForm()
+    if directory.enabled():
+        form.email.label.text = _("Company account, email or employee ID")
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
+        try:
+            user = check_login(form.email.data, form.password.data)
+        except SignInRefused as refused:
+            form.password.errors.append(refused.message)
+            return render_template("auth/login.html", form=form), refused.code
         if user is not None:
             sessions.sign_in(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")))

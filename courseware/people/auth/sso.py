@@ -9,6 +9,7 @@ from requests import RequestException
 
 from ...inputs import safe_next
 from .. import oidc, sessions
+from ..company_accounts import SignInRefused
 from . import bp
 
 NEXT = "sso_next"
@@ -39,8 +40,8 @@ def sso_callback():
     if not claims:
         return _failed(_l("The company sign-in did not succeed or has expired. Please try again."), 400)
     try:
-        user = oidc.sign_in_person(dict(claims))
-    except oidc.SignInRefused as refused:
+        user = oidc.sign_in(dict(claims))
+    except SignInRefused as refused:
         return _failed(refused.message, refused.code)
     sessions.sign_in(user)
     return redirect(safe_next(session.pop(NEXT, None)))
