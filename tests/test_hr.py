@@ -114,20 +114,32 @@ def test_matrix_filters_by_sub_department_search_and_pages(client, staff, hr, ap
 
 
 def test_exports_honour_filters_open_in_excel_and_are_audited(client, staff, hr, app):
+    """华东区: east1 completed the course, east2 is 4 days late on the department's assignment."""
+    on = org_today(app)
+    with app.app_context():
+        db.session.add(Assignment(activity_id="internal-customer-service", department_id=find_or_create("销售部").id,
+                                  due_on=on - timedelta(days=4)))
+        db.session.commit()
     east = department_id(app, "销售部/华东区")
     response = client.get(f"/hr/learners.csv?department={east}")
     body = response.get_data()
     assert body.startswith("\ufeff".encode()) and "华东区".encode() in body
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert rows[0][:4] == ["姓名", "工号", "邮箱", "部门"] and len(rows) == 3
-    finished = [row for row in rows[1:] if row[-2] == "已完成"]
-    assert len(finished) == 1 and finished[0][-1] == org_today(app).isoformat()
+    assert rows[0][:9] == ["姓名", "工号", "邮箱", "部门", "课程状态", "完成日期", "结业测评最高分（%）", "截止日期", "逾期天数"]
+    assert len(rows) == 3
+    by_email = {row[2]: row for row in rows[1:]}
+    done, late = by_email[staff["east1"][1]], by_email[staff["east2"][1]]
+    assert done[3:9] == ["销售部 › 华东区", "已完成", on.isoformat(), "", (on - timedelta(days=4)).isoformat(), ""]
+    assert late[3:9] == ["销售部 › 华东区", "未开始", "", "", (on - timedelta(days=4)).isoformat(), "4"]
 
     from openpyxl import load_workbook
 
-    workbook = load_workbook(io.BytesIO(client.get(f"/hr/learners.xlsx?department={east}").get_data()))
-    values = list(workbook.active.values)
-    assert len(values) == 3 and values[1][3] == "华东区"
+    sheet = load_workbook(io.BytesIO(client.get(f"/hr/learners.xlsx?department={east}").get_data())).active
+    values = {row[2]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert values[staff["east1"][1]][5].date() == on  # a date cell Excel sorts and filters as a date
+    assert values[staff["east2"][1]][8] == 4  # a number
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:{sheet.cell(1, sheet.max_column).column_letter}3"
+    assert sheet.column_dimensions["D"].width >= 12
     with app.app_context():
         entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "export_learners")).all()
         assert [e.detail for e in entries] == [

@@ -1,14 +1,21 @@
-"""Exports of the learner matrix as CSV (UTF-8 with BOM, so Excel shows Chinese) and XLSX, streamed."""
+"""Exports of the learner matrix as CSV (UTF-8 with BOM, so Excel shows Chinese) and XLSX, streamed.
+
+One row per learner with a column per fact HR sorts and filters on: the course's status, its
+completion date (a date cell), the final assessment's best score, the due date and days overdue,
+employee ID and the department's full path; then each module's status.
+"""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app
 from flask_babel import gettext as _
 
 from ..access import hr_required
+from ..content import Course
 from ..extensions import db
 from ..models import Status
 from ..people import audit
@@ -16,48 +23,62 @@ from ..people.departments import tree
 from ..people.scope import visible_department_ids
 from ..publishing import require_live_course
 from . import bp, reports, spreadsheets
-from .learner_filter import filter_form, learner_query, matrix_columns
+from .assignments import today
+from .learner_filter import filter_form, learner_query
 
 CHUNK = 500
 
 
-def _labels() -> dict[str, str]:
-    """Words used in the file, translated before streaming starts (the stream outlives the request)."""
-    return {
-        Status.COMPLETED: _("Completed"), Status.IN_PROGRESS: _("In progress"), Status.NOT_STARTED: _("Not started"),
-        "name": _("Name"), "employee_id": _("Employee ID"), "email": _("Email"), "department": _("Department"), "course": _("Course"),
-        "completed_on": _("Completed on"), "sheet": _("Learners"),
-    }
+@dataclass(frozen=True)
+class Sheet:
+    """What the rows need, gathered (and translated) before streaming starts: the stream outlives the request."""
+
+    course: Course
+    paths: dict[int, str]
+    tz: ZoneInfo
+    on: date
+    statuses: dict[str, str]
+    header: list[str]
 
 
-def _cell(progress, tz: ZoneInfo, labels: dict[str, str]) -> str:
-    if progress is None:
-        return labels[Status.NOT_STARTED]
-    if progress.status == Status.COMPLETED:
-        when = progress.completed_at.astimezone(tz).strftime("%Y-%m-%d")
-        score = f" {round(progress.score * 100)}%" if progress.score is not None else ""
-        return f"{labels[Status.COMPLETED]} {when}{score}"
-    return labels[Status.IN_PROGRESS]
+def _sheet(course: Course, paths: dict[int, str]) -> Sheet:
+    header = [
+        _("Name"), _("Employee ID"), _("Email"), _("Department"), _("Course status"), _("Completed on"),
+        _("Final assessment, best score (%)"), _("Due date"), _("Days overdue"),
+    ] + [_("Module %(n)s: %(title)s", n=module.order, title=module.title) for module in course.modules]
+    statuses = {Status.COMPLETED: _("Completed"), Status.IN_PROGRESS: _("In progress"), Status.NOT_STARTED: _("Not started")}
+    return Sheet(course, paths, ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]), today(), statuses, header)
 
 
-def _rows(statement, columns, tz: ZoneInfo, labels: dict[str, str]) -> Iterator[list[str]]:
-    """Yield the header, then one row per learner, fetching progress a chunk of learners at a time."""
-    yield [labels["name"], labels["employee_id"], labels["email"], labels["department"]] + [title for _id, title in columns] + [
-        labels["course"], labels["completed_on"]
-    ]
+def _rows(statement, sheet: Sheet) -> Iterator[list[spreadsheets.Value]]:
+    """Yield the header, then one row per learner, fetching a chunk of learners at a time."""
+    yield sheet.header
     with db.session.execute(statement.execution_options(yield_per=CHUNK)) as result:  # closes the cursor if the download stops
-        yield from _learner_rows(result, columns, tz, labels)
+        for chunk in result.partitions():
+            yield from _learner_rows(chunk, sheet)
 
 
-def _learner_rows(result, columns, tz: ZoneInfo, labels: dict[str, str]) -> Iterator[list[str]]:
-    for chunk in result.partitions():
-        cells = reports.progress_cells([row.User.id for row in chunk], [c for c, _t in columns])
-        for row in chunk:
-            user = row.User
-            completed = row.course_completed_at.astimezone(tz).strftime("%Y-%m-%d") if row.course_completed_at else ""
-            yield [user.name, user.employee_id or "", user.email, row.department_name] + [
-                _cell(cells.get((user.id, activity_id)), tz, labels) for activity_id, _t in columns
-            ] + [labels[row.course_status or Status.NOT_STARTED], completed]
+def _learner_rows(chunk, sheet: Sheet) -> Iterator[list[spreadsheets.Value]]:
+    user_ids = [row.User.id for row in chunk]
+    final_id = sheet.course.final_quiz_id
+    cells = reports.progress_cells(user_ids, [m.id for m in sheet.course.modules] + ([final_id] if final_id else []))
+    due = reports.due_dates(user_ids, sheet.on)
+    for row in chunk:
+        user = row.User
+        final = cells.get((user.id, final_id))
+        open_due, last_due = due.get(user.id, (None, None))
+        yield [
+            user.name, user.employee_id, user.email, sheet.paths.get(user.department_id, row.department_name),
+            sheet.statuses[row.course_status or Status.NOT_STARTED],
+            row.course_completed_at.astimezone(sheet.tz).date() if row.course_completed_at else None,
+            round(final.score * 100) if final is not None and final.score is not None else None,
+            open_due or last_due,
+            max((sheet.on - open_due).days, 0) if open_due else None,
+        ] + [_status(cells.get((user.id, module.id)), sheet) for module in sheet.course.modules]
+
+
+def _status(progress, sheet: Sheet) -> str:
+    return sheet.statuses[progress.status if progress is not None else Status.NOT_STARTED]
 
 
 @bp.route("/learners.<fmt>")
@@ -70,8 +91,6 @@ def export_learners(fmt: str):
     visible = visible_department_ids(nodes)
     _form, flt = filter_form(live.course, nodes, visible)
     audit.record("export_learners", detail={"format": fmt, "filter": flt.as_dict()})
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    labels = _labels()
-    rows = _rows(learner_query(live.course, flt, visible), matrix_columns(live.course), tz, labels)
-    stamp = datetime.now(tz).strftime("%Y%m%d-%H%M")
-    return spreadsheets.download(rows, fmt, f"learners-{stamp}", labels["sheet"])
+    sheet = _sheet(live.course, {node.id: node.path for node in nodes})
+    stamp = datetime.now(sheet.tz).strftime("%Y%m%d-%H%M")
+    return spreadsheets.download(_rows(learner_query(live.course, flt, visible), sheet), fmt, f"learners-{stamp}", _("Learners"))

@@ -57,6 +57,21 @@ def assigned_learners(on: date) -> Select:
     )
 
 
+def due_dates(user_ids: list[int], on: date) -> dict[int, tuple[date | None, date]]:
+    """For a page of learners with assignments: (the soonest due date not yet met, or None when they
+    completed everything; the latest due date of all), in one query."""
+    if not user_ids:
+        return {}
+    pairs = assigned_learners(on).subquery()
+    still_open = func.min(case((pairs.c.status != AssignmentStatus.COMPLETED.value, pairs.c.due_on)))
+    rows = db.session.execute(
+        select(pairs.c.user_id, still_open, func.max(pairs.c.due_on))
+        .where(pairs.c.user_id.in_(user_ids))
+        .group_by(pairs.c.user_id)
+    )
+    return {user_id: (open_due, last_due) for user_id, open_due, last_due in rows}
+
+
 @dataclass(frozen=True)
 class AssignmentCounts:
     assigned: int = 0
