@@ -58,6 +58,7 @@ ROUTES: dict[str, Access] = {
     "learn.module": Access.SIGNED_IN,
     "learn.lesson": Access.SIGNED_IN,
     "learn.complete": Access.SIGNED_IN,
+    "learn.lesson_time": Access.SIGNED_IN,
     "learn.my_progress": Access.SIGNED_IN,
     "learn.dismiss_notice": Access.SIGNED_IN,
     "quizzes.overview": Access.SIGNED_IN,

@@ -17,6 +17,7 @@ from flask_migrate import upgrade
 from . import backups
 from .content import CourseInvalid, compile_sources, decode_sources, read_sources
 from .content.diff import unified
+from .content.lint import lint
 from .extensions import db
 from .hr import reminders, staff_import
 from .models import Role, User
@@ -57,11 +58,14 @@ def _print_errors(error: CourseInvalid) -> None:
 
 @content_cli.command("check")
 @click.argument("directory", required=False)
-def check(directory: str | None) -> None:
+@click.option("--lint", "run_lint", is_flag=True, help="Also warn about cues that give answers away.")
+@click.option("--strict", is_flag=True, help="Lint, and exit 1 when there is any warning.")
+def check(directory: str | None, run_lint: bool, strict: bool) -> None:
     """Validate a course folder; print each error as file:line: reason."""
     course_dir = _course_dir(directory)
+    sources = read_sources(course_dir)
     try:
-        course = compile_sources(read_sources(course_dir))
+        course = compile_sources(sources)
     except CourseInvalid as error:
         _print_errors(error)
         sys.exit(1)
@@ -70,6 +74,13 @@ def check(directory: str | None) -> None:
         f"{len(course.quizzes)} quizzes ({sum(len(q.questions) for q in course.quizzes)} questions), "
         f"{len(course.scenarios)} role-play scenarios; about {course.minutes} minutes of reading."
     )
+    if run_lint or strict:
+        warnings = lint(course, decode_sources(sources)[0])
+        for warning in warnings:
+            click.echo(str(warning))
+        click.echo(f"{len(warnings)} warning(s) from the lint.")
+        if strict and warnings:
+            sys.exit(1)
 
 
 @content_cli.command("import")

@@ -80,6 +80,10 @@ def from_environment(instance_path: Path) -> dict:
         "SMTP_STARTTLS": _flag("SMTP_STARTTLS", False),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "courseware@localhost"),
         "OUTBOX_MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "12")),  # then a message is given up
+        # Reading time: a lesson without `min_minutes` may be completed after this share of its
+        # `minutes`; an open page reports every LESSON_HEARTBEAT_SECONDS while it is visible.
+        "LESSON_MIN_SHARE": float(os.environ.get("LESSON_MIN_SHARE", "0.5")),
+        "LESSON_HEARTBEAT_SECONDS": float(os.environ.get("LESSON_HEARTBEAT_SECONDS", "30")),
         "RECERTIFY_DAYS_BEFORE": int(os.environ.get("RECERTIFY_DAYS_BEFORE", "30")),
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
         "REPORT_CACHE_SECONDS": float(os.environ.get("REPORT_CACHE_SECONDS", "120")),

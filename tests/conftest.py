@@ -72,6 +72,9 @@ def make_app(database_url: str, instance_path: Path, **overrides):
         "COURSE_DIR": str(TEST_COURSE),
         "CONTENT_CHECK_SECONDS": 0,
         "REPORT_CACHE_SECONDS": 0,
+        # Lessons need no reading time unless they set `min_minutes` or a test sets a share: tests
+        # that are not about the minimum complete lessons at once (see test_learning_time.py).
+        "LESSON_MIN_SHARE": 0,
     }
     config.update(overrides)
     app = create_app(config)
@@ -349,3 +352,10 @@ def mails_to(app, email: str) -> list[str]:
     """The bodies of the mail queued in the outbox for `email`, oldest first."""
     with app.app_context():
         return [m["body"] for m in db.session.scalars(select(OutboxMessage.payload).order_by(OutboxMessage.id)) if m["to"] == email]
+
+
+def in_english(client):
+    """Switch this browser to the English interface (for tests that read the compiler's messages)."""
+    with client.session_transaction() as session:
+        session["locale"] = "en"
+    return client

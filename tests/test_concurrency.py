@@ -70,6 +70,7 @@ class Server:
             "SECRET_KEY": SECRET_KEY,
             "INSTANCE_PATH": str(instance_path),
             "RATELIMIT_ENABLED": "false",
+            "LESSON_MIN_SHARE": "0",  # as in conftest: these learners click at once, they do not read
         }
         self.process: subprocess.Popen | None = None
         self.port = 0

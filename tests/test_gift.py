@@ -320,6 +320,27 @@ def test_a_quiz_exports_to_gift_that_reads_back_the_same_questions(path):
     assert dump(read) == (gift_text, [])
 
 
+def test_a_pooled_quiz_exports_every_question_and_says_its_pools_are_lost():
+    text = """id: pooled
+kind: quiz
+title: 抽题
+questions:
+  - {id: q-fixed, type: true_false, text: 对吗？, answer: true, explanation: 是。}
+pools:
+  - id: understanding
+    draw: 1
+    questions:
+      - {id: u1, type: true_false, text: 一？, answer: true, explanation: 一。}
+      - {id: u2, type: true_false, text: 二？, answer: false, explanation: 二。}
+"""
+    gift_text, skipped = quiz_to_gift(text, "quizzes/pooled.yaml")
+    assert [q["id"] for q in parse(gift_text)[0]] == ["q-fixed", "u1", "u2"]
+    assert [(s.question, s.kept) for s in skipped] == [("understanding", True)]
+    assert "GIFT has no question pools" in skipped[0].reason and "instead of drawing 1" in skipped[0].reason
+    only_pools = text.replace("questions:\n  - {id: q-fixed, type: true_false, text: 对吗？, answer: true, explanation: 是。}\n", "")
+    assert [q["id"] for q in parse(quiz_to_gift(only_pools, "quizzes/pooled.yaml")[0])[0]] == ["u1", "u2"]
+
+
 def test_a_file_with_more_questions_than_allowed_is_refused_at_the_first_one_too_many():
     many = "// 题库\n\n" + "\n\n".join(f"::q-{n}::内部客户包括同事吗？{{TRUE}}" for n in range(501))
     with pytest.raises(CourseInvalid, match=r"^bank.gift:1003: more than 500 questions: import at most 500 at a time$"):

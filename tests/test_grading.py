@@ -186,3 +186,68 @@ def test_broken_quiz_files_are_reported_with_file_and_line(change, expected):
         compile_quiz(QUIZ.replace(old, new))
     messages = [str(e) for e in caught.value.errors]
     assert any(m.startswith(expected) for m in messages), messages
+
+
+POOLED = QUIZ.replace("questions:\n  - id: single", """questions:
+  - id: single""").replace("""  - id: short
+    type: short_answer""", """pools:
+  - id: understanding
+    draw: 2
+    questions:
+      - {id: u1, type: true_false, text: 一, answer: true, explanation: 一}
+      - {id: u2, type: true_false, text: 二, answer: true, explanation: 二}
+      - {id: u3, type: true_false, text: 三, answer: false, explanation: 三}
+  - id: terms
+    questions:
+      - id: short
+        type: short_answer""").replace("""    points: 2
+    text: 下一道工序是哪类客户？
+    accepted: [工序客户, 工序]
+    explanation: 工序客户。""", """        points: 2
+        text: 下一道工序是哪类客户？
+        accepted: [工序客户, 工序]
+        explanation: 工序客户。""")
+
+
+def test_a_pooled_quiz_keeps_every_question_and_draws_per_attempt():
+    quiz = compile_quiz(POOLED)
+    assert [q.id for q in quiz.questions][-4:] == ["u1", "u2", "u3", "short"]  # every variant, for lints and analytics
+    assert [(p.id, p.draw, p.question_ids) for p in quiz.pools] == [
+        ("understanding", 2, ("u1", "u2", "u3")), ("terms", 1, ("short",)),
+    ]
+    assert quiz.asked_count == 6 + 2 + 1
+    draws = {quiz.draw(f"attempt-{n}") for n in range(20)}
+    assert len(draws) == 3 and all(len(d) == 9 and d[:6] == tuple(q.id for q in quiz.questions[:6]) for d in draws)
+    assert quiz.draw("attempt-1") == quiz.draw("attempt-1")  # a resumed attempt draws nothing new
+    drawn = quiz.draw("attempt-1")
+    result = grade(quiz, right_answers(quiz), drawn)
+    assert [r.question.id for r in result.questions] == list(drawn) and result.possible == 6 + 2 + 2
+    assert type(quiz).from_dict(quiz.to_dict()) == quiz
+    assert grade(quiz, {}).possible == len(quiz.questions) + 1  # an attempt from before pools: every question
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("    draw: 2", "    draw: 4"), "quizzes/demo.yaml:55: pool 'understanding': 'draw' is 4 but the pool holds only 3 questions"),
+        (("  - id: terms", "  - id: understanding"), "quizzes/demo.yaml:60: pool 'understanding': pool id 'understanding' is already used"),
+        (("      - {id: u3,", "      - {id: single,"), "quizzes/demo.yaml:59: question id 'single' is already used on line 7"),
+        (("      - {id: u1, type: true_false", "      - {id: u1, type: truth"), "quizzes/demo.yaml:57: pool 'understanding': question 1: 'type' must be one of"),
+        (("pass_mark: 75", "pass_mark: 75\nreview: after_last_attempt"),
+         "quizzes/demo.yaml:6: 'after_last_attempt' needs a last attempt: set 'attempts' to 1 or more"),
+        (("pass_mark: 75", "pass_mark: 75\nreview: answers"), "quizzes/demo.yaml:6: 'review' must be one of: score, after_passing, after_last_attempt, full"),
+    ],
+)
+def test_broken_pools_and_policies_are_reported_with_file_and_line(change, expected):
+    old, new = change
+    assert old in POOLED
+    with pytest.raises(CourseInvalid) as caught:
+        compile_quiz(POOLED.replace(old, new, 1))
+    messages = [str(e) for e in caught.value.errors]
+    assert any(m.startswith(expected) for m in messages), messages
+
+
+@pytest.mark.parametrize(("written", "policy"), [("responses", "score"), ("score", "score"), ("full", "full"), (None, "full")])
+def test_review_policies_read_old_files(written, policy):
+    text = QUIZ.replace("pass_mark: 75", f"pass_mark: 75\nreview: {written}") if written else QUIZ
+    assert compile_quiz(text).review == policy

@@ -125,19 +125,19 @@ def test_exports_honour_filters_open_in_excel_and_are_audited(client, staff, hr,
     body = response.get_data()
     assert body.startswith("\ufeff".encode()) and "华东区".encode() in body
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert rows[0][:9] == ["姓名", "工号", "邮箱", "部门", "课程状态", "完成日期", "结业测评最高分（%）", "截止日期", "逾期天数"]
+    assert rows[0][:10] == ["姓名", "工号", "邮箱", "部门", "课程状态", "完成日期", "结业测评最高分（%）", "学时（分钟）", "截止日期", "逾期天数"]
     assert len(rows) == 3
     by_email = {row[2]: row for row in rows[1:]}
     done, late = by_email[staff["east1"][1]], by_email[staff["east2"][1]]
-    assert done[3:9] == ["销售部 › 华东区", "已完成", on.isoformat(), "", (on - timedelta(days=4)).isoformat(), ""]
-    assert late[3:9] == ["销售部 › 华东区", "未开始", "", "", (on - timedelta(days=4)).isoformat(), "4"]
+    assert done[3:10] == ["销售部 › 华东区", "已完成", on.isoformat(), "", "0", (on - timedelta(days=4)).isoformat(), ""]
+    assert late[3:10] == ["销售部 › 华东区", "未开始", "", "", "0", (on - timedelta(days=4)).isoformat(), "4"]
 
     from openpyxl import load_workbook
 
     sheet = load_workbook(io.BytesIO(client.get(f"/hr/learners.xlsx?department={east}").get_data())).active
     values = {row[2]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert values[staff["east1"][1]][5].date() == on  # a date cell Excel sorts and filters as a date
-    assert values[staff["east2"][1]][8] == 4  # a number
+    assert values[staff["east2"][1]][9] == 4  # a number
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:{sheet.cell(1, sheet.max_column).column_letter}3"
     assert sheet.column_dimensions["D"].width >= 12
     with app.app_context():

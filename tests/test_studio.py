@@ -6,6 +6,7 @@ import re
 import zipfile
 
 import pytest
+from conftest import in_english
 
 from courseware.content import compile_sources
 from courseware.extensions import db
@@ -356,6 +357,7 @@ def test_a_whole_course_zip_missing_a_file_it_needs_is_refused(app, client, publ
 
 def test_the_editor_states_its_limits_and_the_preview_refuses_longer_text_without_rendering_it(client, published, login, trainer):
     login(trainer[1])
+    in_english(client)  # the compiler's own words
     source, version = _edit_page(client)
     page = client.get(f"/studio/files/{LESSON}")
     assert "200,000" in page.text and "30,000" in page.text
@@ -375,6 +377,7 @@ def test_the_editor_states_its_limits_and_the_preview_refuses_longer_text_withou
 
 def test_a_gift_file_with_too_many_questions_is_refused_by_file_and_line(app, client, published, login, trainer):
     login(trainer[1])
+    in_english(client)  # the compiler's own words
     with app.app_context():
         target = compile_sources(drafts.live_files()).quizzes[0]
     many = "\n\n".join(f"::q-{n}::内部客户包括同事吗？{{TRUE####是的。}}" for n in range(600)).encode()
@@ -389,7 +392,29 @@ def test_a_gift_file_with_too_many_questions_is_refused_by_file_and_line(app, cl
 
 def test_the_preview_says_why_an_image_is_refused_and_never_loads_it(client, published, login, trainer):
     login(trainer[1])
+    in_english(client)  # the compiler's own words
     source, version = _edit_page(client)
     live = client.post("/studio/preview", data={"text": source + "\n![](/hr/learners/12)\n", "version": version, "path": LESSON})
     assert "images must be files under static/" in live.text
     assert "/hr/learners/12" not in live.text
+
+
+def test_compile_errors_and_lint_warnings_are_shown_in_the_interface_language(client, published, login, trainer):
+    """Chinese by default, English after switching; values from the trainer's files are shown as written."""
+    import html
+
+    quiz = "quizzes/quiz-core-elements.yaml"
+    login(trainer[1])
+    lesson_text, lesson_version = _edit_page(client)
+    quiz_text, quiz_version = _edit_page(client, quiz)
+    broken = {"text": lesson_text.replace("order: 1", "order: first"), "version": lesson_version, "path": LESSON}
+    cued = {"text": quiz_text.replace("提出需求时没有确认清楚需求、期限和背景。", "以上都对", 1), "version": quiz_version, "path": quiz}
+
+    def preview(data: dict[str, str]) -> str:
+        return html.unescape(client.post("/studio/preview", data=data).text)
+
+    assert "字段“order”必须是不小于 1 的整数" in preview(broken)
+    assert "“以上都对”被用作选项：请改写成一个真正的答案" in preview(cued)
+    in_english(client)
+    assert "'order' must be a whole number of at least 1" in preview(broken)
+    assert "'以上都对' is an option: write a real answer instead" in preview(cued)

@@ -421,6 +421,8 @@ def test_hostile_course_text_stays_text_for_learners_hr_and_trainers(learner, hr
     learner.page.locator("#q-hostile-options input").evaluate_all("boxes => boxes.forEach(b => { b.checked = true })")
     learner.page.locator("#q-hostile-typed input").fill(hostile("typed-answer"))
     learner.page.get_by_role("button", name="提交答案").click()
+    learner.assert_inert("questions left blank", ())  # their texts are listed, shortened
+    learner.page.get_by_role("button", name="仍然提交").click()
     learner.assert_inert("quiz result", ALL, [hostile("typed-answer"), hostile("accepted")])
 
     learner.open(f"/scenarios/{scenario.id}", BLOCK_MARKERS, [hostile("scenario-title"), hostile("scenario-summary")])

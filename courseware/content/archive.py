@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .errors import ContentError
+from .errors import N_, ContentError
 from .model import Course, Module
 
 SOURCE_SUFFIXES = (".md", ".yaml", ".yml")
@@ -60,12 +60,14 @@ def unpack(data: bytes, filename: str, course_root: str = "lessons") -> Unpacked
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except Exception:  # zipfile raises many kinds for a file that is not a zip or is a damaged one
-        result.errors.append(ContentError(filename, 1, "this is not a .zip file, or it is damaged"))
+        result.errors.append(ContentError(filename, 1, N_("this is not a .zip file, or it is damaged")))
         return result
     with archive:
         entries = [info for info in archive.infolist() if not info.is_dir() and not _is_clutter(info.filename)]
         if len(entries) > MAX_FILES or sum(info.file_size for info in entries) > MAX_TOTAL_BYTES:
-            result.errors.append(ContentError(filename, 1, f"the archive is too large (at most {MAX_FILES} files, {MAX_TOTAL_BYTES // 1024 // 1024} MB)"))
+            result.errors.append(ContentError(filename, 1, N_(
+                "the archive is too large (at most %(files)s files, %(megabytes)s MB)", files=MAX_FILES, megabytes=MAX_TOTAL_BYTES // 1024 // 1024
+            )))
             return result
         named: dict[str, zipfile.ZipInfo] = {}
         repeated: list[str] = []
@@ -73,7 +75,7 @@ def unpack(data: bytes, filename: str, course_root: str = "lessons") -> Unpacked
             path = info.filename.replace("\\", "/")
             parts = path.split("/")
             if path.startswith("/") or ".." in parts or ":" in parts[0]:
-                result.errors.append(ContentError(filename, 1, f"'{info.filename}' points outside the archive"))
+                result.errors.append(ContentError(filename, 1, N_("'%(name)s' points outside the archive", name=info.filename)))
             elif not path.endswith(SOURCE_SUFFIXES):
                 result.ignored.append(path)
             elif path in named:
@@ -82,7 +84,7 @@ def unpack(data: bytes, filename: str, course_root: str = "lessons") -> Unpacked
                 named[path] = info
         mapping = _course_paths(list(named), filename, course_root)
         repeated += [target for target, n in Counter(mapping.values()).items() if n > 1]
-        result.errors += [ContentError(filename, 1, f"the archive holds two files that would both be {path}") for path in sorted(set(repeated))]
+        result.errors += [ContentError(filename, 1, N_("the archive holds two files that would both be %(path)s", path=path)) for path in sorted(set(repeated))]
         if result.errors:
             return result
         for original, target in mapping.items():
@@ -90,7 +92,9 @@ def unpack(data: bytes, filename: str, course_root: str = "lessons") -> Unpacked
                 result.files[target] = archive.read(named[original])
             except Exception as error:  # a damaged or encrypted member: zipfile raises many kinds
                 result.files.clear()
-                result.errors.append(ContentError(filename, 1, f"'{original}' cannot be read: the archive is damaged or encrypted ({error.__class__.__name__})"))
+                result.errors.append(ContentError(filename, 1, N_(
+                    "'%(name)s' cannot be read: the archive is damaged or encrypted (%(error)s)", name=original, error=error.__class__.__name__
+                )))
                 return result
     return result
 

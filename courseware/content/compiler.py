@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from . import frontmatter as fm
 from . import yamlfile
-from .errors import ContentError, CourseInvalid
+from .errors import N_, ContentError, CourseInvalid, Message
 from .model import CompletionRule, Course, Lesson, Module
 from .quiz import Quiz, compile_quiz
 from .render import image_problem, render, unrenderable
@@ -28,17 +28,18 @@ YAML_SUFFIXES = (".yaml", ".yml")
 MAX_FILE_CHARS = 200_000  # the largest file of the course has about 9,300, the whole course about 116,000
 
 
-def slug_list(value: Any) -> str | None:
+def slug_list(value: Any) -> Message | None:
     if not isinstance(value, list) or not all(isinstance(v, str) and fm.SLUG.match(v) for v in value):
-        return "must be a list of ids, e.g. [scenario-rush-order]"
+        return N_("must be a list of ids, e.g. [scenario-rush-order]")
     return None
 
 
 COURSE_FIELDS = {"id": fm.slug, "title": fm.text}
-COURSE_OPTIONAL = {"final_quiz": fm.slug, "valid_for_days": yamlfile.int_between(1, 36500)}  # certificates expire within a century
+COURSE_OPTIONAL = {"final_quiz": fm.slug, "pretest": fm.slug, "valid_for_days": yamlfile.int_between(1, 36500)}  # certificates expire within a century
 MODULE_FIELDS = {"id": fm.slug, "title": fm.text, "order": fm.positive_int}
 MODULE_OPTIONAL = {"summary": fm.text, "completion": fm.mapping, "quiz": fm.slug, "scenarios": slug_list}
 LESSON_FIELDS = {"id": fm.slug, "title": fm.text, "order": fm.positive_int, "minutes": fm.positive_int}
+LESSON_OPTIONAL = {"min_minutes": fm.minutes}
 
 Sources = Mapping[str, str | bytes]
 
@@ -73,7 +74,7 @@ def decode_sources(files: Sources) -> tuple[dict[str, str], list[ContentError]]:
             texts[path] = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
-            errors.append(ContentError(path, line, "not UTF-8 text: save the file as UTF-8"))
+            errors.append(ContentError(path, line, N_("not UTF-8 text: save the file as UTF-8")))
     return texts, errors
 
 
@@ -82,7 +83,10 @@ def too_long(path: str, text: str) -> ContentError | None:
     if len(text) <= MAX_FILE_CHARS:
         return None
     line = text.count("\n", 0, MAX_FILE_CHARS) + 1
-    return ContentError(path, line, f"the file is longer than {MAX_FILE_CHARS:,} characters ({len(text):,}): split it into smaller files")
+    return ContentError(path, line, N_(
+        "the file is longer than %(most)s characters (%(count)s): split it into smaller files",
+        most=f"{MAX_FILE_CHARS:,}", count=f"{len(text):,}",
+    ))
 
 
 class IdRegistry:
@@ -96,7 +100,7 @@ class IdRegistry:
         if activity_id in self.seen:
             other_path, other_line = self.seen[activity_id]
             self.errors.append(
-                ContentError(path, line, f"id '{activity_id}' is already used by {other_path}:{other_line}")
+                ContentError(path, line, N_("id '%(id)s' is already used by %(place)s", id=activity_id, place=f"{other_path}:{other_line}"))
             )
         else:
             self.seen[activity_id] = (path, line)
@@ -119,7 +123,7 @@ def compile_sources(files: Sources) -> Course:
     )
     if not course_paths:
         if not any(posixpath.basename(p) == COURSE_FILE for p in files):  # else it is there but unreadable
-            errors.append(ContentError(COURSE_FILE, 1, "no course.md found in the course folder"))
+            errors.append(ContentError(COURSE_FILE, 1, N_("no course.md found in the course folder")))
         raise CourseInvalid(errors)
     ids = IdRegistry()
     course_doc = fm.parse(course_paths[0], markdown.pop(course_paths[0]))
@@ -134,7 +138,7 @@ def compile_sources(files: Sources) -> Course:
     for folder in sorted(set(module_docs) | set(lesson_docs)):
         if folder not in module_docs:
             docs = lesson_docs[folder]
-            errors.append(ContentError(docs[0].path, 1, f"folder '{folder}' has no {MODULE_FILE}"))
+            errors.append(ContentError(docs[0].path, 1, N_("folder '%(folder)s' has no %(file)s", folder=folder, file=MODULE_FILE)))
             errors += [error for doc in docs for error in doc.errors]
             continue
         module, module_errors = _compile_module(module_docs[folder], lesson_docs.get(folder, []), ids)
@@ -143,7 +147,7 @@ def compile_sources(files: Sources) -> Course:
             modules.append((module, module_docs[folder]))
         else:
             broken_modules.append(module_docs[folder])
-    errors += _check_unique_order([(m.order, doc) for m, doc in modules], "module")
+    errors += _check_unique_order([(m.order, doc) for m, doc in modules], N_("module"))
 
     # When a lesson file cannot be read at all, its id is unknown: skip checking links to lessons.
     # A lesson with an error elsewhere still has its id: links to it are not errors too.
@@ -154,9 +158,11 @@ def compile_sources(files: Sources) -> Course:
     quizzes, scenarios, failed = _compile_activities(texts, yaml_paths, lesson_ids, ids, errors)
     errors += ids.errors
     if not modules and not errors:
-        errors.append(ContentError(course_doc.path, 1, "the course has no modules"))
-    final_quiz = course_doc.meta.get("final_quiz")
-    quizzes, scenarios = _attach(course_doc, final_quiz, modules, broken_modules, quizzes, scenarios, failed, errors)
+        errors.append(ContentError(course_doc.path, 1, N_("the course has no modules")))
+    final_quiz, pretest = course_doc.meta.get("final_quiz"), course_doc.meta.get("pretest")
+    quizzes, scenarios = _attach(course_doc, final_quiz, pretest, modules, broken_modules, quizzes, scenarios, failed, errors)
+    if not errors and pretest:
+        errors += _pretest_errors(course_doc, quizzes[pretest], quizzes.get(final_quiz) if final_quiz else None)
     if errors:
         raise CourseInvalid(errors)
     return Course(
@@ -168,6 +174,7 @@ def compile_sources(files: Sources) -> Course:
         scenarios=tuple(scenarios.values()),
         final_quiz_id=final_quiz,
         valid_for_days=course_doc.meta.get("valid_for_days"),
+        pretest_quiz_id=pretest,
     )
 
 
@@ -179,11 +186,11 @@ def _group_by_module(
     lesson_docs: dict[str, list[fm.Document]] = {}
     for path in sorted(markdown):
         if not path.startswith(prefix):
-            errors.append(ContentError(path, 1, f"file is outside the course folder '{root}'"))
+            errors.append(ContentError(path, 1, N_("file is outside the course folder '%(folder)s'", folder=root)))
             continue
         parts = path[len(prefix):].split("/")
         if len(parts) != 2:
-            errors.append(ContentError(path, 1, "put each file in a module folder directly under the course folder"))
+            errors.append(ContentError(path, 1, N_("put each file in a module folder directly under the course folder")))
             continue
         folder, name = parts
         doc = fm.parse(path, markdown[path])
@@ -213,15 +220,18 @@ def _compile_activities(
     for path in paths:
         data = yamlfile.load(path, texts[path], errors)
         if data is None and not any(e.path == path for e in errors):
-            errors.append(ContentError(path, 1, "the file is empty"))
+            errors.append(ContentError(path, 1, N_("the file is empty")))
         if not isinstance(data, yamlfile.LineDict):
             if data is not None:
-                errors.append(ContentError(path, 1, "the file must be fields written as 'name: value'"))
+                errors.append(ContentError(path, 1, N_("the file must be fields written as 'name: value'")))
             continue
         kind = data.get("kind")
         if not isinstance(kind, str) or kind not in ACTIVITY_KINDS:
             line = data.line_of("kind")
-            reason = f"'kind' must be one of: {', '.join(ACTIVITY_KINDS)}" if "kind" in data else "missing required field 'kind' (quiz or scenario)"
+            reason = (
+                N_("'kind' must be one of: %(choices)s", choices=", ".join(ACTIVITY_KINDS)) if "kind" in data
+                else N_("missing required field 'kind' (quiz or scenario)")
+            )
             errors.append(ContentError(path, line, reason))
             continue
         activity = ACTIVITY_KINDS[kind](path, data, errors, lesson_ids)
@@ -251,8 +261,24 @@ def _html_of(value: Any) -> Iterator[str]:
             yield from _html_of(item)
 
 
+def _pretest_errors(course_doc: fm.Document, pretest: Quiz, final: Quiz | None) -> list[ContentError]:
+    """A pre-test measures the final assessment's objectives: its pools must be some of the final's."""
+    line = course_doc.line_of("pretest")
+    if final is None:
+        return [ContentError(course_doc.path, line, N_("a pretest needs a final_quiz to compare with"))]
+    if not pretest.pools:
+        return [ContentError(pretest.path, 1, N_("a pretest asks its questions in pools, one per objective of the final assessment"))]
+    unknown = [pool.id for pool in pretest.pools if pool.id not in {p.id for p in final.pools}]
+    if unknown:
+        return [ContentError(pretest.path, 1, N_(
+            "the final assessment '%(quiz)s' has no pool '%(pool)s': a pretest's pools are objectives of the final, with the same ids",
+            quiz=final.id, pool=unknown[0],
+        ))]
+    return []
+
+
 def _attach(
-    course_doc: fm.Document, final_quiz: str | None, modules: list[tuple[Module, fm.Document]],
+    course_doc: fm.Document, final_quiz: str | None, pretest: str | None, modules: list[tuple[Module, fm.Document]],
     broken_modules: list[fm.Document], quizzes: dict[str, Quiz], scenarios: dict[str, Scenario],
     failed: set[str], errors: list[ContentError],
 ) -> tuple[dict[str, Quiz], dict[str, Scenario]]:
@@ -267,28 +293,32 @@ def _attach(
             if isinstance(activity_id, str):
                 owner.setdefault(activity_id, doc.path)
 
-    def use(activity_id: str, module_id: str | None, doc: fm.Document, key: str, table: dict, kind: str) -> None:
+    def use(activity_id: str, module_id: str | None, doc: fm.Document, key: str, table: dict, kind: Message) -> None:
         if activity_id in failed:
             return  # its own errors are reported
         if activity_id not in table:
-            errors.append(ContentError(doc.path, doc.line_of(key), f"{kind} '{activity_id}' does not exist in {QUIZ_FOLDER}/"))
+            errors.append(ContentError(doc.path, doc.line_of(key), N_("%(kind)s '%(id)s' does not exist in %(folder)s/", kind=kind, id=activity_id, folder=QUIZ_FOLDER)))
             return
         if activity_id in owner:
-            errors.append(ContentError(doc.path, doc.line_of(key), f"{kind} '{activity_id}' is already used by {owner[activity_id]}"))
+            errors.append(ContentError(doc.path, doc.line_of(key), N_("%(kind)s '%(id)s' is already used by %(path)s", kind=kind, id=activity_id, path=owner[activity_id])))
             return
         owner[activity_id] = doc.path
         table[activity_id] = dataclasses.replace(table[activity_id], module_id=module_id)
 
     if final_quiz:
-        use(final_quiz, None, course_doc, "final_quiz", quizzes, "quiz")
+        use(final_quiz, None, course_doc, "final_quiz", quizzes, N_("quiz"))
+    if pretest:
+        use(pretest, None, course_doc, "pretest", quizzes, N_("quiz"))
     for module, doc in modules:
         if module.quiz_id:
-            use(module.quiz_id, module.id, doc, "quiz", quizzes, "quiz")
+            use(module.quiz_id, module.id, doc, "quiz", quizzes, N_("quiz"))
         for scenario_id in module.scenario_ids:
-            use(scenario_id, module.id, doc, "scenarios", scenarios, "scenario")
+            use(scenario_id, module.id, doc, "scenarios", scenarios, N_("scenario"))
     for activity in [*quizzes.values(), *scenarios.values()]:
         if activity.id not in owner:
-            errors.append(ContentError(activity.path, 1, f"'{activity.id}' is not used: name it in a module.md (quiz: / scenarios:) or as the course's final_quiz"))
+            errors.append(ContentError(activity.path, 1, N_(
+                "'%(id)s' is not used: name it in a module.md (quiz: / scenarios:) or as the course's final_quiz or pretest", id=activity.id
+            )))
     return quizzes, scenarios
 
 
@@ -301,16 +331,16 @@ def _compile_module(
     lessons: list[Lesson] = []
     errors: list[ContentError] = []
     for lesson_doc in lesson_docs:
-        if fm.check_fields(lesson_doc, LESSON_FIELDS, {}):
+        if fm.check_fields(lesson_doc, LESSON_FIELDS, LESSON_OPTIONAL):
             ids.claim_doc(lesson_doc)
             lesson = _compile_lesson(lesson_doc, doc.meta.get("id", ""))
             if lesson is not None:
                 lessons.append(lesson)
         errors += lesson_doc.errors
     lesson_by_path = {d.path: d for d in lesson_docs}
-    errors += _check_unique_order([(lesson.order, lesson_by_path[lesson.path]) for lesson in lessons], "lesson")
+    errors += _check_unique_order([(lesson.order, lesson_by_path[lesson.path]) for lesson in lessons], N_("lesson"))
     if not lesson_docs:
-        doc.error(None, "the module has no lessons: add a lesson file to its folder")
+        doc.error(None, N_("the module has no lessons: add a lesson file to its folder"))
     rule = _completion_rule(doc, {lesson.id for lesson in lessons}) if valid else None
     intro_html = _rendered(doc)
     errors += doc.errors
@@ -335,7 +365,7 @@ def _compile_module(
 
 def _compile_lesson(doc: fm.Document, module_id: str) -> Lesson | None:
     if not doc.body.strip():
-        doc.error(None, "the lesson has no text after its front matter")
+        doc.error(None, N_("the lesson has no text after its front matter"))
         return None
     html = _rendered(doc)
     if html is None:
@@ -345,6 +375,7 @@ def _compile_lesson(doc: fm.Document, module_id: str) -> Lesson | None:
         title=doc.meta["title"].strip(),
         order=doc.meta["order"],
         minutes=doc.meta["minutes"],
+        min_minutes=doc.meta.get("min_minutes"),
         html=html,
         module_id=module_id,
         path=doc.path,
@@ -357,7 +388,7 @@ def _rendered(doc: fm.Document) -> str | None:
         return None
     if found := unrenderable(doc.body):
         line, problem = found
-        doc.errors.append(ContentError(doc.path, doc.body_line + line - 1, f"the text {problem}"))
+        doc.errors.append(ContentError(doc.path, doc.body_line + line - 1, N_("the text %(problem)s", problem=problem)))
         return None
     html = render(doc.body)
     if found := image_problem(html):
@@ -380,21 +411,23 @@ def _completion_rule(doc: fm.Document, lesson_ids: set[str]) -> CompletionRule |
     spec: dict[str, Any] = doc.meta.get("completion") or {"lessons": "all"}
     unknown = set(spec) - set(COMPLETION_CONDITIONS)
     if unknown:
-        doc.error("completion", f"unknown completion condition '{sorted(unknown)[0]}' (allowed: {', '.join(COMPLETION_CONDITIONS)})")
+        doc.error("completion", N_(
+            "unknown completion condition '%(name)s' (allowed: %(allowed)s)", name=sorted(unknown)[0], allowed=", ".join(COMPLETION_CONDITIONS)
+        ))
         return None
     quiz = spec.get("quiz")
     if quiz not in (None, "passed"):
-        doc.error("completion", "completion 'quiz' can only be 'passed'")
+        doc.error("completion", N_("completion 'quiz' can only be 'passed'"))
         return None
     if quiz and not doc.meta.get("quiz"):
-        doc.error("completion", "completion requires the quiz to be passed, but the module names no 'quiz'")
+        doc.error("completion", N_("completion requires the quiz to be passed, but the module names no 'quiz'"))
         return None
     scenarios = spec.get("scenarios")
     if scenarios not in (None, "finished"):
-        doc.error("completion", "completion 'scenarios' can only be 'finished'")
+        doc.error("completion", N_("completion 'scenarios' can only be 'finished'"))
         return None
     if scenarios and not doc.meta.get("scenarios"):
-        doc.error("completion", "completion requires scenarios to be finished, but the module names no 'scenarios'")
+        doc.error("completion", N_("completion requires scenarios to be finished, but the module names no 'scenarios'"))
         return None
     lessons = spec.get("lessons", "all")
     if lessons == "all":
@@ -402,21 +435,21 @@ def _completion_rule(doc: fm.Document, lesson_ids: set[str]) -> CompletionRule |
     elif isinstance(lessons, list) and lessons and all(isinstance(x, str) for x in lessons):
         missing = [x for x in lessons if x not in lesson_ids]
         if missing:
-            doc.error("completion", f"completion names lesson '{missing[0]}', which is not in this module")
+            doc.error("completion", N_("completion names lesson '%(lesson)s', which is not in this module", lesson=missing[0]))
             return None
         lesson_rule = tuple(lessons)
     else:
-        doc.error("completion", "completion 'lessons' must be 'all' or a list of lesson ids")
+        doc.error("completion", N_("completion 'lessons' must be 'all' or a list of lesson ids"))
         return None
     return CompletionRule(lesson_rule, quiz=bool(quiz), scenarios=bool(scenarios))
 
 
-def _check_unique_order(items: list[tuple[int, fm.Document]], kind: str) -> list[ContentError]:
+def _check_unique_order(items: list[tuple[int, fm.Document]], kind: Message) -> list[ContentError]:
     errors = []
     seen: dict[int, str] = {}
     for order, doc in sorted(items, key=lambda item: item[1].path):
         if order in seen:
-            errors.append(ContentError(doc.path, doc.line_of("order"), f"{kind} order {order} is also used by {seen[order]}"))
+            errors.append(ContentError(doc.path, doc.line_of("order"), N_("%(kind)s order %(order)s is also used by %(path)s", kind=kind, order=order, path=seen[order])))
         else:
             seen[order] = doc.path
     return errors

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import yamlfile
-from .errors import ContentError
+from .errors import N_, ContentError, Message
 from .render import unrenderable
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -25,7 +25,7 @@ class Document:
     def line_of(self, key: str) -> int:
         return self.lines.get(key, 1)
 
-    def error(self, key: str | None, reason: str) -> None:
+    def error(self, key: str | None, reason: Message) -> None:
         self.errors.append(ContentError(self.path, self.line_of(key) if key else 1, reason))
 
 
@@ -34,11 +34,11 @@ def parse(path: str, text: str) -> Document:
     lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     doc = Document(path=path, meta={}, lines={}, body="", body_line=1)
     if not lines or lines[0].strip() != "---":
-        doc.error(None, "missing front matter: the file must start with a line '---'")
+        doc.error(None, N_("missing front matter: the file must start with a line '---'"))
         return doc
     end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() in {"---", "..."}), None)
     if end is None:
-        doc.error(None, "front matter is not closed: add a line '---' after the fields")
+        doc.error(None, N_("front matter is not closed: add a line '---' after the fields"))
         return doc
     doc.body = "\n".join(lines[end + 1 :])
     doc.body_line = end + 2
@@ -46,7 +46,7 @@ def parse(path: str, text: str) -> Document:
         line, reason = found
         doc.errors.append(ContentError(path, doc.body_line + line - 1, reason))
     before = len(doc.errors)
-    meta = yamlfile.load(path, "\n".join(lines[1:end]), doc.errors, first_line=2, label="invalid YAML in front matter")
+    meta = yamlfile.load(path, "\n".join(lines[1:end]), doc.errors, first_line=2, label=N_("invalid YAML in front matter: "))
     if len(doc.errors) > before:
         return doc
     if meta is None:
@@ -54,38 +54,44 @@ def parse(path: str, text: str) -> Document:
         return doc
     if not isinstance(meta, yamlfile.LineDict):
         line = meta.line if isinstance(meta, yamlfile.LineList) else 2
-        doc.errors.append(ContentError(path, line, "front matter must be fields written as 'name: value'"))
+        doc.errors.append(ContentError(path, line, N_("front matter must be fields written as 'name: value'")))
         return doc
-    doc.errors += [ContentError(path, line, f"field '{key}' is given twice") for key, line in meta.duplicates]
+    doc.errors += [ContentError(path, line, N_("field '%(field)s' is given twice", field=key)) for key, line in meta.duplicates]
     doc.meta, doc.lines = dict(meta), dict(meta.key_lines)
     doc.parsed = True
     return doc
 
 
-Check = Callable[[Any], str | None]
+Check = Callable[[Any], Message | None]
 
 
-def slug(value: Any) -> str | None:
+def slug(value: Any) -> Message | None:
     if not isinstance(value, str) or not SLUG.match(value):
-        return "must be lowercase letters, digits and hyphens (e.g. 'core-elements')"
+        return N_("must be lowercase letters, digits and hyphens (e.g. 'core-elements')")
     return None
 
 
-def text(value: Any) -> str | None:
+def text(value: Any) -> Message | None:
     if not isinstance(value, str) or not value.strip():
-        return "must be non-empty text"
+        return N_("must be non-empty text")
     found = unrenderable(value)
     return found[1] if found else None
 
 
-def positive_int(value: Any) -> str | None:
+def positive_int(value: Any) -> Message | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        return "must be a whole number of at least 1"
+        return N_("must be a whole number of at least 1")
     return None
 
 
-def mapping(value: Any) -> str | None:
-    return None if isinstance(value, dict) else "must be fields written as 'name: value'"
+def minutes(value: Any) -> Message | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 600:
+        return N_("must be a number of minutes from 0 to 600 (e.g. 4 or 2.5)")
+    return None
+
+
+def mapping(value: Any) -> Message | None:
+    return None if isinstance(value, dict) else N_("must be fields written as 'name: value'")
 
 
 def check_fields(doc: Document, required: dict[str, Check], optional: dict[str, Check]) -> bool:
@@ -97,12 +103,12 @@ def check_fields(doc: Document, required: dict[str, Check], optional: dict[str, 
     for key in doc.meta:
         if key not in allowed:
             names = ", ".join(sorted(allowed))
-            doc.error(key, f"unknown field '{key}' (allowed: {names})")
+            doc.error(key, N_("unknown field '%(field)s' (allowed: %(allowed)s)", field=key, allowed=names))
     for key, check in allowed.items():
         if key not in doc.meta:
             if key in required:
-                doc.error(None, f"missing required field '{key}'")
+                doc.error(None, N_("missing required field '%(field)s'", field=key))
             continue
         if problem := check(doc.meta[key]):
-            doc.error(key, f"'{key}' {problem}")
+            doc.error(key, N_("'%(field)s' %(problem)s", field=key, problem=problem))
     return len(doc.errors) == before

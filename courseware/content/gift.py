@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterator
 
 from . import yamlfile
 from .compiler import too_long
-from .errors import ContentError, CourseInvalid
+from .errors import N_, ContentError, CourseInvalid
 from .frontmatter import SLUG
 from .quizfile import unique_id
 
@@ -48,6 +48,10 @@ _ESCAPED = re.compile(r"\\([\\n~=#{}:])")
 _FORMAT = re.compile(r"^\s*\[(?:markdown|html|plain|moodle)\]")
 _WEIGHT = re.compile(r"%(-?\d+(?:\.\d+)?)%")
 _ONE_BLANK = re.compile(r"(?<!_)____(?!_)")
+_POOL_LOST = (
+    "GIFT has no question pools: this pool's questions are written as plain questions, so a quiz "
+    "imported from this file asks all of them instead of drawing {draw}"
+)
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ def parse(text: str, path: str = "questions.gift") -> tuple[list[Question], list
 def _too_many(text: str, path: str) -> ContentError | None:
     for number, (line, _) in enumerate(_blocks(text), 1):
         if number > MAX_QUESTIONS:
-            return ContentError(path, line, f"more than {MAX_QUESTIONS} questions: import at most {MAX_QUESTIONS} at a time")
+            return ContentError(path, line, N_("more than %(most)s questions: import at most %(most)s at a time", most=MAX_QUESTIONS))
     return None
 
 
@@ -326,15 +330,28 @@ def dump(questions: list[Question]) -> tuple[str, list[Skipped]]:
 
 
 def quiz_to_gift(yaml_text: str, path: str) -> tuple[str, list[Skipped]]:
-    """Write the questions of a quiz file as GIFT; raise `CourseInvalid` when it is not a quiz."""
+    """Write every question of a quiz file as GIFT; raise `CourseInvalid` when it is not a quiz.
+
+    GIFT has no pools: each pool is listed as lost, and its questions are written as plain ones.
+    """
     errors: list[ContentError] = []
     data = yamlfile.load(path, yaml_text, errors)  # as the course compiler reads it
     if errors:
         raise CourseInvalid(errors)
-    questions = data.get("questions") if isinstance(data, dict) else None
-    if not isinstance(questions, list) or not all(isinstance(q, dict) for q in questions):
-        raise CourseInvalid([ContentError(path, 1, "not a quiz: the file needs a list 'questions:'")])
-    return dump(questions)
+    data = data if isinstance(data, dict) else {}
+    raw_pools = data.get("pools")
+    pools = [p for p in raw_pools if isinstance(p, dict)] if isinstance(raw_pools, list) else []
+    questions = data.get("questions", [] if pools else None)
+    pooled = [q for pool in pools if isinstance(pool.get("questions"), list) for q in pool["questions"]]
+    questions = questions + pooled if isinstance(questions, list) else None
+    if questions is None or not all(isinstance(q, dict) for q in questions):
+        raise CourseInvalid([ContentError(path, 1, N_("not a quiz: the file needs a list 'questions:'"))])
+    text, skipped = dump(questions)
+    lost = [
+        Skipped(None, _text(pool.get("id")), _POOL_LOST.format(draw=pool.get("draw", 1)), kept=True) for pool in pools
+    ]
+    return text, lost + skipped
+
 
 
 def _text(value: Any) -> str:

@@ -50,6 +50,11 @@ class Lesson:
     html: str
     module_id: str
     path: str
+    min_minutes: float | None = None  # reading time required before completing; None: a share of `minutes`
+
+    def minimum_seconds(self, share: float) -> float:
+        """Seconds of reading required to complete: the lesson's own minimum, else `share` of its minutes."""
+        return 60 * (self.min_minutes if self.min_minutes is not None else share * self.minutes)
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,7 @@ class Course:
     scenarios: tuple[Scenario, ...] = ()
     final_quiz_id: str | None = None
     valid_for_days: int | None = None
+    pretest_quiz_id: str | None = None  # a diagnostic before the course, on the final's objectives (its pools)
     _lessons: Mapping[str, Lesson] = field(init=False, repr=False, compare=False)
     _modules: Mapping[str, Module] = field(init=False, repr=False, compare=False)
     _quizzes: Mapping[str, Quiz] = field(init=False, repr=False, compare=False)
@@ -101,6 +107,8 @@ class Course:
         object.__setattr__(self, "_scenarios", MappingProxyType({s.id: s for s in self.scenarios}))
         object.__setattr__(self, "_activities", self._in_order())
         titles = {self.id: self.title} | {m.id: m.title for m in self.modules} | {a.id: a.title for a in self._activities}
+        if self.pretest_quiz_id:
+            titles[self.pretest_quiz_id] = self._quizzes[self.pretest_quiz_id].title
         object.__setattr__(self, "_titles", MappingProxyType(titles))
 
     def _in_order(self) -> tuple[Activity, ...]:
@@ -139,6 +147,10 @@ class Course:
     def final_quiz(self) -> Quiz | None:
         return self.quiz(self.final_quiz_id) if self.final_quiz_id else None
 
+    @property
+    def pretest(self) -> Quiz | None:
+        return self.quiz(self.pretest_quiz_id) if self.pretest_quiz_id else None
+
     def is_complete(self, completed: set[str] | frozenset[str]) -> bool:
         """The course is complete when every module is, and the final quiz (if any) is passed."""
         final = (self.final_quiz_id,) if self.final_quiz_id else ()
@@ -174,6 +186,17 @@ class Course:
         after = self._lessons[ids[index + 1]] if index + 1 < len(ids) else None
         return before, after
 
+    def beside(self, activity_id: str) -> tuple[Activity | None, Activity | None]:
+        """Return the activities before and after `activity_id` in the order a learner meets them.
+
+        A module's lessons lead to its role-plays, then its quiz, then the next module.
+        """
+        ids = [a.id for a in self._activities]
+        index = ids.index(activity_id)
+        before = self._activities[index - 1] if index > 0 else None
+        after = self._activities[index + 1] if index + 1 < len(ids) else None
+        return before, after
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -184,6 +207,7 @@ class Course:
             "scenarios": [scenario.to_dict() for scenario in self.scenarios],
             "final_quiz_id": self.final_quiz_id,
             "valid_for_days": self.valid_for_days,
+            "pretest_quiz_id": self.pretest_quiz_id,
         }
 
     @classmethod
@@ -214,4 +238,5 @@ class Course:
             scenarios=tuple(Scenario.from_dict(s) for s in data.get("scenarios", ())),
             final_quiz_id=data.get("final_quiz_id"),
             valid_for_days=data.get("valid_for_days"),
+            pretest_quiz_id=data.get("pretest_quiz_id"),
         )

@@ -4,12 +4,12 @@ from __future__ import annotations
 import random
 import unicodedata
 from dataclasses import asdict, dataclass, fields
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar, Mapping, Sequence
 
 from markupsafe import escape
 
 from . import frontmatter as fm
-from .errors import ContentError
+from .errors import N_, ContentError, Message
 from .render import render, render_inline, unrenderable
 from .yamlfile import (
     Fields,
@@ -21,7 +21,12 @@ from .yamlfile import (
 )
 
 FormData = Mapping[str, list[str]]
-REVIEW_LEVELS = ("score", "responses", "full")
+# What a learner sees after submitting: the score only; the answers (right answers, feedback and
+# explanations) once they pass; once they have no attempt left; or at once.
+REVIEW_POLICIES = ("score", "after_passing", "after_last_attempt", "full")
+# `review: responses` showed learners their own answers marked right or wrong, never the right
+# answers; marking what was wrong gives answers away, so such quizzes now show the score only.
+FORMER_REVIEW_LEVELS = {"responses": "score"}
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,7 @@ def _options(f: Fields, key: str = "options", need_correct: bool = True) -> list
             item = LineDict(text=item)
             item.line, item.key_lines, item.duplicates = line, {"text": line}, []
         if not isinstance(item, LineDict):
-            f.error_at(line, f"each of '{key}' must be text or fields 'text: …'")
+            f.error_at(line, N_("each of '%(field)s' must be text or fields 'text: …'", field=key))
             continue
         o = Fields(f.path, item, f.errors, where=f.where)
         o.allow("id", "text", "correct", "feedback")
@@ -111,7 +116,7 @@ def _options(f: Fields, key: str = "options", need_correct: bool = True) -> list
         options.append(Option(option_id, render_inline(str(text)), correct, render(str(feedback)) if feedback else ""))
     ids = [o.id for o in options]
     if len(set(ids)) != len(ids):
-        f.error(key, f"two of '{key}' have the same id")
+        f.error(key, N_("two of '%(field)s' have the same id", field=key))
     return options
 
 
@@ -121,9 +126,9 @@ def _single(f: Fields) -> dict[str, Any] | None:
     if options is None:
         return None
     if len(options) < 2:
-        f.error("options", "a choice question needs at least two options")
+        f.error("options", N_("a choice question needs at least two options"))
     if sum(o.correct for o in options) != 1:
-        f.error("options", "a 'single' question needs exactly one option with 'correct: true'")
+        f.error("options", N_("a 'single' question needs exactly one option with 'correct: true'"))
     return {"options": tuple(options)}
 
 
@@ -133,7 +138,7 @@ def _multiple(f: Fields) -> dict[str, Any] | None:
     if options is None:
         return None
     if sum(o.correct for o in options) < 1 or len(options) < 2:
-        f.error("options", "a 'multiple' question needs at least two options, one or more with 'correct: true'")
+        f.error("options", N_("a 'multiple' question needs at least two options, one or more with 'correct: true'"))
     return {"options": tuple(options), "partial_credit": f.optional("partial_credit", is_bool, False)}
 
 
@@ -149,7 +154,7 @@ def _ordering(f: Fields) -> dict[str, Any] | None:
     if items is None:
         return None
     if len(items) < 2:
-        f.error("items", "an ordering question needs at least two items")
+        f.error("items", N_("an ordering question needs at least two items"))
     return {"items": tuple(items), "partial_credit": f.optional("partial_credit", is_bool, False)}
 
 
@@ -162,7 +167,7 @@ def _matching(f: Fields) -> dict[str, Any] | None:
     lefts, answers, right_texts = [], [], []
     for index, pair in enumerate(pairs):
         if not isinstance(pair, LineDict):
-            f.error_at(pairs.line_of(index), "each pair must be written as {left: …, right: …}")
+            f.error_at(pairs.line_of(index), N_("each pair must be written as {left: …, right: …}"))
             continue
         p = Fields(f.path, pair, f.errors, where=f.where)
         p.allow("left", "right")
@@ -175,11 +180,11 @@ def _matching(f: Fields) -> dict[str, Any] | None:
         answers.append(f"r{right_texts.index(str(right)) + 1}")
     for index, value in enumerate(distractors):
         if found := unrenderable(str(value)):
-            f.error_at(distractors.line_of(index), f"each of 'distractors' {found[1]}")
+            f.error_at(distractors.line_of(index), N_("each of 'distractors' %(problem)s", problem=found[1]))
         elif str(value) not in right_texts:
             right_texts.append(str(value))
     if len(lefts) < 2:
-        f.error("pairs", "a matching question needs at least two pairs")
+        f.error("pairs", N_("a matching question needs at least two pairs"))
     rights = tuple(Option(f"r{i + 1}", render_inline(text)) for i, text in enumerate(right_texts))
     return {
         "lefts": tuple(lefts),
@@ -196,7 +201,7 @@ def _short_answer(f: Fields) -> dict[str, Any] | None:
         return None
     values = tuple(str(a).strip() for a in accepted if str(a).strip())
     if not values:
-        f.error("accepted", "'accepted' must list at least one answer")
+        f.error("accepted", N_("'accepted' must list at least one answer"))
     return {"accepted": values}
 
 
@@ -384,7 +389,23 @@ QUESTION_TYPES: dict[str, type[Question]] = {
 
 
 @dataclass(frozen=True)
+class Pool:
+    """Variants of one learning objective: each attempt asks `draw` of them."""
+
+    id: str
+    draw: int
+    question_ids: tuple[str, ...]
+    objective: str = ""  # the objective in words, for HR's gain tables; empty: the id
+
+    @property
+    def label(self) -> str:
+        return self.objective or self.id
+
+
+@dataclass(frozen=True)
 class Quiz:
+    """A quiz; `questions` holds every question of the file, the pools' variants included."""
+
     id: str
     title: str
     pass_mark: int
@@ -395,18 +416,49 @@ class Quiz:
     questions: tuple[Question, ...]
     path: str
     module_id: str | None = None
+    pools: tuple[Pool, ...] = ()
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
 
+    @property
+    def asked_count(self) -> int:
+        """How many questions one attempt asks."""
+        pooled = sum(len(p.question_ids) for p in self.pools)
+        return len(self.questions) - pooled + sum(p.draw for p in self.pools)
+
+    def draw(self, seed: str) -> tuple[str, ...]:
+        """Return the ids one attempt asks: every question outside the pools and `draw` of each pool.
+
+        The same seed (the attempt's id) always draws the same set.
+        """
+        pooled = {qid for p in self.pools for qid in p.question_ids}
+        chosen = {q.id for q in self.questions if q.id not in pooled}
+        for pool in self.pools:
+            chosen.update(random.Random(f"{seed}:{pool.id}").sample(pool.question_ids, pool.draw))
+        return tuple(q.id for q in self.questions if q.id in chosen)
+
+    def drawn(self, question_ids: Sequence[str] | None) -> tuple[Question, ...]:
+        """Return the questions of one attempt, given the ids it drew (None: an attempt from before pools)."""
+        if question_ids is None:
+            return self.questions
+        wanted = set(question_ids)
+        return tuple(q for q in self.questions if q.id in wanted)
+
     def to_dict(self) -> dict[str, Any]:
-        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "questions"}
-        return {**data, "questions": [q.to_dict() for q in self.questions]}
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("questions", "pools")}
+        return {
+            **data,
+            "questions": [q.to_dict() for q in self.questions],
+            "pools": [asdict(p) for p in self.pools],
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Quiz:
         questions = tuple(_question_from_dict(q) for q in data["questions"])
-        return cls(**{**data, "questions": questions})
+        pools = tuple(Pool(p["id"], p["draw"], tuple(p["question_ids"]), p.get("objective", "")) for p in data.get("pools", ()))
+        review = FORMER_REVIEW_LEVELS.get(data["review"], data["review"])
+        return cls(**{**data, "questions": questions, "pools": pools, "review": review})
 
 
 def _question_from_dict(data: Mapping[str, Any]) -> Question:
@@ -423,12 +475,19 @@ def _question_from_dict(data: Mapping[str, Any]) -> Question:
 
 # --- compiling YAML into a Quiz -----------------------------------------------------------
 
-QUIZ_FIELDS = ("id", "kind", "title", "pass_mark", "attempts", "shuffle", "review", "keep", "questions")
+QUIZ_FIELDS = ("id", "kind", "title", "pass_mark", "attempts", "shuffle", "review", "keep", "questions", "pools")
+POOL_FIELDS = ("id", "objective", "draw", "questions")
 COMMON_QUESTION_FIELDS = ("id", "type", "text", "explanation", "points")
 
 
-def _text(value: Any) -> str | None:
+def _text(value: Any) -> Message | None:
     return fm.text(value) if not isinstance(value, (int, float)) or isinstance(value, bool) else None
+
+
+def _review(value: Any) -> Message | None:
+    if value in REVIEW_POLICIES or value in FORMER_REVIEW_LEVELS:
+        return None
+    return N_("must be one of: %(choices)s", choices=", ".join(REVIEW_POLICIES))
 
 
 def compile_quiz(path: str, data: LineDict, errors: list[ContentError]) -> Quiz | None:
@@ -440,31 +499,78 @@ def compile_quiz(path: str, data: LineDict, errors: list[ContentError]) -> Quiz 
     pass_mark = f.optional("pass_mark", int_between(1, 100), 80)
     attempts = f.optional("attempts", int_between(0, 100), 0)
     shuffle = f.optional("shuffle", is_bool, False)
-    review = f.optional("review", one_of(*REVIEW_LEVELS), "full")
+    review = f.optional("review", _review, "full")
+    review = FORMER_REVIEW_LEVELS.get(review, review)
+    if review == "after_last_attempt" and attempts == 0:
+        f.error("review", N_("'after_last_attempt' needs a last attempt: set 'attempts' to 1 or more"))
     keep = f.optional("keep", one_of("best", "last"), "best")
-    raw_questions = f.get("questions", is_list, [])
-    questions: list[Question] = []
     seen: dict[str, int] = {}
+    questions = _compile_questions(path, f.get("questions", is_list, [], required="pools" not in data), errors, seen)
+    pools: list[Pool] = []
+    for index, raw in enumerate(f.optional("pools", is_list, [])):
+        line = data["pools"].line_of(index)
+        if not isinstance(raw, LineDict):
+            errors.append(ContentError(path, line, N_("each pool must be fields written as 'id: …, draw: …, questions: …'")))
+            continue
+        pool, pool_questions = _compile_pool(path, raw, errors, seen, pools)
+        questions += pool_questions
+        if pool is not None:
+            pools.append(pool)
+    if len(errors) > before:
+        return None
+    return Quiz(
+        quiz_id, title.strip(), pass_mark, attempts, shuffle, review, keep, tuple(questions), path, pools=tuple(pools)
+    )
+
+
+def _compile_pool(
+    path: str, raw: LineDict, errors: list[ContentError], seen: dict[str, int], pools: list[Pool]
+) -> tuple[Pool | None, list[Question]]:
+    """Read one pool: an objective's id, how many questions to draw, and its variants."""
+    f = Fields(path, raw, errors, where=(N_("pool: "),))
+    f.allow(*POOL_FIELDS)
+    pool_id = f.get("id", fm.slug)
+    if pool_id is not None:
+        f.where = (N_("pool '%(pool)s': ", pool=pool_id),)
+        if any(p.id == pool_id for p in pools):
+            f.error("id", N_("pool id '%(pool)s' is already used", pool=pool_id))
+    objective = f.optional("objective", fm.text, "")
+    draw = f.optional("draw", int_between(1, 100), 1)
+    raw_questions = f.get("questions", is_list, [])
+    questions = _compile_questions(path, raw_questions, errors, seen, f.where)
+    if raw_questions and draw > len(raw_questions):
+        size = len(raw_questions)
+        f.error("draw", N_("'draw' is %(draw)s but the pool holds only %(size)s questions: draw at most %(size)s", draw=draw, size=size)
+                if size > 1 else N_("'draw' is %(draw)s but the pool holds only 1 question: draw at most 1", draw=draw))
+    if pool_id is None:
+        return None, questions
+    return Pool(pool_id, draw, tuple(q.id for q in questions), (objective or "").strip()), questions
+
+
+def _compile_questions(
+    path: str, raw_questions: list, errors: list[ContentError], seen: dict[str, int], where: tuple[Message, ...] = ()
+) -> list[Question]:
+    questions: list[Question] = []
     for index, raw in enumerate(raw_questions):
         line = raw_questions.line_of(index)
         if not isinstance(raw, LineDict):
-            errors.append(ContentError(path, line, "each question must be fields written as 'name: value'"))
+            errors.append(ContentError(path, line, N_("each question must be fields written as 'name: value'"), where))
             continue
-        question = _compile_question(path, raw, errors, index + 1)
+        question = _compile_question(path, raw, errors, (*where, N_("question %(number)s: ", number=index + 1)))
         if question is None:
             continue
         if question.id in seen:
-            errors.append(ContentError(path, raw.line_of("id"), f"question id '{question.id}' is already used on line {seen[question.id]}"))
+            errors.append(ContentError(path, raw.line_of("id"), N_(
+                "question id '%(id)s' is already used on line %(line)s", id=question.id, line=seen[question.id]
+            )))
         seen[question.id] = raw.line_of("id")
         questions.append(question)
-    if len(errors) > before:
-        return None
-    return Quiz(quiz_id, title.strip(), pass_mark, attempts, shuffle, review, keep, tuple(questions), path)
+    return questions
 
 
-def _compile_question(path: str, raw: LineDict, errors: list[ContentError], number: int) -> Question | None:
+def _compile_question(path: str, raw: LineDict, errors: list[ContentError], where: tuple[Message, ...]) -> Question | None:
     before = len(errors)
-    f = Fields(path, raw, errors, where=f"question {number}: ")
+    f = Fields(path, raw, errors, where=where)
     kind = f.get("type", one_of(*QUESTION_TYPES))
     if kind is None:
         return None  # reported; the other fields cannot be judged without a type

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from . import yamlfile
-from .errors import ContentError
+from .errors import N_, ContentError, Refused
 
 SLUG_LENGTH = 64
 _LIST_ITEM = re.compile(r"-(\s|$)")
@@ -44,12 +44,12 @@ def append_questions(yaml_text: str, questions: list[dict[str, Any]]) -> tuple[s
 
     Existing lines are kept byte for byte (a stray CR alone ends a line, as in YAML, and is written
     as the file's other line ends). An id already used in the file gets a suffix `-2`, `-3`, ….
-    Raise ValueError when the file is not valid YAML or has no block list `questions:`.
+    Raise Refused (a ValueError) when the file is not valid YAML or has no block list `questions:`.
     """
     errors: list[ContentError] = []
     data = yamlfile.load("", yaml_text, errors)
     if errors:
-        raise ValueError(f"line {errors[0].line}: {errors[0].reason}: fix the quiz file first")
+        raise Refused(N_("line %(line)s: %(reason)s: fix the quiz file first", line=errors[0].line, reason=errors[0].text))
     newline = "\r\n" if "\r\n" in yaml_text else "\n"
     lines = re.split(r"\r\n|\r|\n", yaml_text)
     key_line, indent = _questions_list(yaml_text)
@@ -75,7 +75,7 @@ def _questions_list(yaml_text: str) -> tuple[int, int]:
     named = [(key, value) for key, value in pairs if key.value == "questions"]
     key, value = named[-1] if named else (None, None)  # a field given twice counts as the last, as the loader reads it
     if not (isinstance(value, yaml.SequenceNode) and value.value and not value.flow_style):
-        raise ValueError("the quiz file needs a list 'questions:' written one '- ' item per question")
+        raise Refused(N_("the quiz file needs a list 'questions:' written one '- ' item per question"))
     return text.count("\n", 0, key.start_mark.index), value.start_mark.column
 
 

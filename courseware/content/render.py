@@ -11,6 +11,8 @@ from markdown import inlinepatterns
 from markdown.extensions import Extension
 from markdown.extensions.toc import slugify_unicode
 
+from .errors import N_, Message
+
 EXTENSION_CONFIGS = {"toc": {"slugify": slugify_unicode, "toc_depth": "2-3"}}
 
 ALLOWED_TAGS = {
@@ -115,14 +117,20 @@ def render(source: str) -> str:
     )
 
 
-def unrenderable(source: str) -> tuple[int, str] | None:
+def unrenderable(source: str) -> tuple[int, Message] | None:
     """Find what keeps Markdown `source` from being rendered: its line (from 1) and a problem phrase."""
     if len(source) > MAX_TEXT_CHARS:
         line = source.count("\n", 0, MAX_TEXT_CHARS) + 1
-        return line, f"is longer than {MAX_TEXT_CHARS:,} characters ({len(source):,}): shorten it or split it up"
+        return line, N_(
+            "is longer than %(most)s characters (%(count)s): shorten it or split it up",
+            most=f"{MAX_TEXT_CHARS:,}", count=f"{len(source):,}",
+        )
     if deep := DEEP_LINE.search(source):
         line = source.count("\n", 0, deep.start()) + 1
-        return line, f"nests lists, quotes or callouts too deeply: start a line with at most {MAX_PREFIX} spaces, '>' and list markers"
+        return line, N_(
+            "nests lists, quotes or callouts too deeply: start a line with at most %(most)s spaces, '>' and list markers",
+            most=MAX_PREFIX,
+        )
     return None
 
 
@@ -137,7 +145,7 @@ class _ImageSources(HTMLParser):
             self.sources.append(src)
 
 
-def image_problem(html: str) -> tuple[str, str] | None:
+def image_problem(html: str) -> tuple[str, Message] | None:
     """Find an image in rendered HTML that learners' browsers must not fetch: return its source and why.
 
     Only files under static/ may be images: another host is out of an intranet's reach, and a page
@@ -150,9 +158,9 @@ def image_problem(html: str) -> tuple[str, str] | None:
     parser.close()
     for src in parser.sources:
         if EXTERNAL.match(src):
-            return src, "image from another site: intranet learners cannot load it; put the image in static/"
+            return src, N_("image from another site: intranet learners cannot load it; put the image in static/")
         if not STATIC_FILE.fullmatch(src):
-            return src, "images must be files under static/ (e.g. /static/img/x.png); a page of this site cannot be used as an image"
+            return src, N_("images must be files under static/ (e.g. /static/img/x.png); a page of this site cannot be used as an image")
     return None
 
 

@@ -5,7 +5,9 @@ from dataclasses import asdict, dataclass
 from typing import Any, Mapping
 
 from . import frontmatter as fm
-from .errors import ContentError
+from .conditions import Branch, Condition, compile_route
+from .errors import N_, ContentError, Message
+from .paths import check_paths
 from .render import render, render_inline
 from .yamlfile import Fields, LineDict, LineList, is_bool, is_list, is_mapping, one_of
 
@@ -46,6 +48,7 @@ class Node:
     html: str
     choices: tuple[Choice, ...]
     ending: Ending | None
+    route: tuple[Branch, ...] = ()  # a route node shows nothing: it leads on by what the learner did
 
     def choice(self, choice_id: str) -> Choice | None:
         return next((c for c in self.choices if c.id == choice_id), None)
@@ -87,7 +90,8 @@ class Scenario:
                 Choice(**{**c, "effects": tuple((e, v) for e, v in c["effects"])}) for c in n["choices"]
             )
             ending = n["ending"] and Ending(**{**n["ending"], "lessons": tuple(n["ending"]["lessons"])})
-            nodes.append(Node(n["id"], n["speaker"], n["html"], choices, ending or None))
+            route = tuple(_branch_from_dict(b) for b in n.get("route") or ())
+            nodes.append(Node(n["id"], n["speaker"], n["html"], choices, ending or None, route))
         return cls(
             **{
                 **data,
@@ -95,6 +99,16 @@ class Scenario:
                 "nodes": tuple(nodes),
             }
         )
+
+
+def _branch_from_dict(data: Mapping[str, Any]) -> Branch:
+    when = data["when"]
+    if when is not None:
+        when = Condition(
+            tuple(when["chose"]), tuple(when["not_chose"]),
+            tuple((e, v) for e, v in when["at_least"]), tuple((e, v) for e, v in when["at_most"]),
+        )
+    return Branch(data["next"], when)
 
 
 SCENARIO_FIELDS = (
@@ -124,24 +138,37 @@ def compile_scenario(
     nodes: dict[str, Node] = {}
     node_lines: dict[str, int] = {}
     next_lines: list[tuple[str, str, int]] = []
+    refs: list[tuple[str, int]] = []
     for index, raw in enumerate(raw_nodes):
         if not isinstance(raw, LineDict):
-            errors.append(ContentError(path, raw_nodes.line_of(index), "each node must be fields written as 'name: value'"))
+            errors.append(ContentError(path, raw_nodes.line_of(index), N_("each node must be fields written as 'name: value'")))
             continue
-        node = _node(path, raw, errors, {c.id for c in characters}, lesson_ids, next_lines)
+        node = _node(path, raw, errors, {c.id for c in characters}, lesson_ids, next_lines, refs)
         if node is None:
             continue
         if node.id in nodes:
-            errors.append(ContentError(path, raw.line_of("id"), f"node id '{node.id}' is already used on line {node_lines[node.id]}"))
+            errors.append(ContentError(path, raw.line_of("id"), N_(
+                "node id '%(node)s' is already used on line %(line)s", node=node.id, line=node_lines[node.id]
+            )))
             continue
         nodes[node.id] = node
         node_lines[node.id] = raw.line_of("id")
 
     for node_id, target, line in next_lines:
         if target not in nodes:
-            errors.append(ContentError(path, line, f"choice in node '{node_id}' leads to '{target}', which is not a node"))
+            errors.append(ContentError(path, line, N_(
+                "choice in node '%(node)s' leads to '%(target)s', which is not a node", node=node_id, target=target
+            )))
+    for ref, line in refs:
+        node_id, _, choice_id = ref.partition("/")
+        if node_id not in nodes:
+            errors.append(ContentError(path, line, N_("'when' names '%(ref)s', but '%(node)s' is not a node", ref=ref, node=node_id)))
+        elif nodes[node_id].choice(choice_id) is None:
+            errors.append(ContentError(path, line, N_(
+                "'when' names '%(ref)s', but node '%(node)s' has no choice '%(choice)s'", ref=ref, node=node_id, choice=choice_id
+            )))
     if start is not None and nodes and start not in nodes:
-        f.error("start", f"start node '{start}' is not a node")
+        f.error("start", N_("start node '%(node)s' is not a node", node=start))
     if len(errors) == before and nodes:
         _check_graph(path, start, nodes, node_lines, errors)
     if len(errors) > before:
@@ -157,7 +184,7 @@ def _characters(f: Fields) -> list[Character]:
     characters = []
     for index, item in enumerate(raw):
         if not isinstance(item, LineDict):
-            f.error_at(raw.line_of(index), "each character must be written as {id: …, name: …, role: …}")
+            f.error_at(raw.line_of(index), N_("each character must be written as {id: …, name: …, role: …}"))
             continue
         c = Fields(f.path, item, f.errors)
         c.allow("id", "name", "role")
@@ -174,16 +201,22 @@ def _node(
     characters: set[str],
     lesson_ids: frozenset[str] | None,
     next_lines: list[tuple[str, str, int]],
+    refs: list[tuple[str, int]],
 ) -> Node | None:
     before = len(errors)
     f = Fields(path, raw, errors)
-    f.allow("id", "speaker", "text", "choices", "ending")
+    f.allow("id", "speaker", "text", "choices", "ending", "route")
     node_id = f.get("id", fm.slug)
-    where = f"node '{node_id}': "
+    where = (N_("node '%(node)s': ", node=node_id),)
     f.where = where
+    if "route" in raw:
+        if shown := [key for key in ("speaker", "text", "choices", "ending") if key in raw]:
+            f.error(shown[0], N_("a node with 'route' has only an 'id': the learner never sees it, so it has no text, choices or ending"))
+        route = compile_route(f, ELEMENTS, refs, next_lines, node_id)
+        return None if len(errors) > before else Node(node_id, None, "", (), None, route)
     speaker = f.optional("speaker", fm.slug)
     if speaker is not None and speaker not in characters:
-        f.error("speaker", f"speaker '{speaker}' is not one of the characters")
+        f.error("speaker", N_("speaker '%(speaker)s' is not one of the characters", speaker=speaker))
     text = f.optional("text", fm.text, "")
     ending = _ending(f, lesson_ids) if "ending" in raw else None
     choices: list[Choice] = []
@@ -191,26 +224,26 @@ def _node(
         raw_choices = f.get("choices", is_list, LineList())
         for index, item in enumerate(raw_choices):
             if not isinstance(item, LineDict):
-                f.error_at(raw_choices.line_of(index), "each choice must be fields written as 'name: value'")
+                f.error_at(raw_choices.line_of(index), N_("each choice must be fields written as 'name: value'"))
                 continue
             choice = _choice(path, item, errors, where, node_id, next_lines)
             if choice is not None:
                 choices.append(choice)
         if choices and sum(c.best for c in choices) != 1:
-            f.error("choices", "mark exactly one choice 'best: true' (the model path)")
+            f.error("choices", N_("mark exactly one choice 'best: true' (the model path)"))
         if len({c.id for c in choices}) != len(choices):
-            f.error("choices", "two choices have the same id")
+            f.error("choices", N_("two choices have the same id"))
     if ending is not None and choices:
-        f.error("ending", "an ending has no choices")
+        f.error("ending", N_("an ending has no choices"))
     if ending is None and "ending" not in raw and not choices and "choices" not in raw:
-        f.error(None, "the node has no choices and is not an ending: add choices or an 'ending:'")
+        f.error(None, N_("the node has no choices and is not an ending: add choices or an 'ending:'"))
     if len(errors) > before:
         return None
     return Node(node_id, speaker, render(str(text)) if text else "", tuple(choices), ending)
 
 
 def _choice(
-    path: str, raw: LineDict, errors: list[ContentError], where: str, node_id: str,
+    path: str, raw: LineDict, errors: list[ContentError], where: tuple[Message, ...], node_id: str,
     next_lines: list[tuple[str, str, int]],
 ) -> Choice | None:
     before = len(errors)
@@ -226,9 +259,9 @@ def _choice(
     for element, value in raw_effects.items():
         line = raw_effects.line_of(element)
         if element not in ELEMENTS:
-            c.error_at(line, f"unknown element '{element}' (use {', '.join(ELEMENTS)})")
+            c.error_at(line, N_("unknown element '%(name)s' (use %(elements)s)", name=element, elements=", ".join(ELEMENTS)))
         elif isinstance(value, bool) or not isinstance(value, int) or not -3 <= value <= 3:
-            c.error_at(line, f"effect on '{element}' must be a whole number from -3 to 3")
+            c.error_at(line, N_("effect on '%(name)s' must be a whole number from -3 to 3", name=element))
         else:
             effects.append((element, value))
     if target is not None:
@@ -250,9 +283,9 @@ def _ending(f: Fields, lesson_ids: frozenset[str] | None) -> Ending | None:
     lessons = e.optional("lessons", is_list, LineList())
     for index, lesson_id in enumerate(lessons):
         if fm.slug(lesson_id):
-            e.error_at(lessons.line_of(index), "each of 'lessons' must be a lesson id")
+            e.error_at(lessons.line_of(index), N_("each of 'lessons' must be a lesson id"))
         elif lesson_ids is not None and lesson_id not in lesson_ids:
-            e.error_at(lessons.line_of(index), f"debrief points to lesson '{lesson_id}', which does not exist")
+            e.error_at(lessons.line_of(index), N_("debrief points to lesson '%(lesson)s', which does not exist", lesson=lesson_id))
     return Ending(title, outcome, render(debrief), tuple(lessons))
 
 
@@ -261,23 +294,30 @@ def _check_graph(
 ) -> None:
     reachable, frontier = {start}, [start]
     while frontier:
-        for choice in nodes[frontier.pop()].choices:
-            if choice.next not in reachable:
-                reachable.add(choice.next)
-                frontier.append(choice.next)
+        for target in _targets(nodes[frontier.pop()]):
+            if target not in reachable:
+                reachable.add(target)
+                frontier.append(target)
     for node_id in nodes:
         if node_id not in reachable:
-            errors.append(ContentError(path, lines[node_id], f"node '{node_id}' cannot be reached from the start node"))
+            errors.append(ContentError(path, lines[node_id], N_("node '%(node)s' cannot be reached from the start node", node=node_id)))
     can_end = {node_id for node_id, node in nodes.items() if node.ending}
     changed = True
     while changed:
         changed = False
         for node_id, node in nodes.items():
-            if node_id not in can_end and any(c.next in can_end for c in node.choices):
+            if node_id not in can_end and any(target in can_end for target in _targets(node)):
                 can_end.add(node_id)
                 changed = True
     if not any(node.ending for node in nodes.values()):
-        errors.append(ContentError(path, 1, "the scenario has no ending"))
+        errors.append(ContentError(path, 1, N_("the scenario has no ending")))
         return
+    before = len(errors)
     for node_id in reachable - can_end:
-        errors.append(ContentError(path, lines[node_id], f"node '{node_id}' is in a loop with no way to an ending"))
+        errors.append(ContentError(path, lines[node_id], N_("node '%(node)s' is in a loop with no way to an ending", node=node_id)))
+    if len(errors) == before:
+        check_paths(path, start, nodes, lines, errors)
+
+
+def _targets(node: Node) -> list[str]:
+    return [c.next for c in node.choices] + [b.next for b in node.route]

@@ -7,11 +7,11 @@ from typing import Any, Callable
 
 import yaml
 
-from .errors import ContentError
+from .errors import N_, ContentError, Message, verbatim
 
 MAX_DEPTH = 50  # course files nest five or six levels; far deeper input would overflow the C parser's stack
 MAX_REPEATED = 10_000  # values that aliases (*name) may repeat, so a short file cannot expand to billions
-VALUE_NAMES = {"int": "whole number", "float": "number", "bool": "true or false", "timestamp": "date"}
+VALUE_NAMES = {"int": N_("whole number"), "float": N_("number"), "bool": N_("true or false"), "timestamp": N_("date")}
 
 
 class LineDict(dict):
@@ -50,6 +50,14 @@ class _Lines:
         return bisect.bisect_right(self.starts, mark.index) + self.first_line if mark else self.first_line
 
 
+class _Refused(yaml.MarkedYAMLError):
+    """YAML we refuse, said in our own words."""
+
+    def __init__(self, message: Message, mark: yaml.Mark | None):
+        super().__init__(problem=str(message), problem_mark=mark)
+        self.message = message
+
+
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed: ~10x faster
 
 
@@ -63,11 +71,15 @@ class _Loader(SAFE_LOADER):
         except yaml.YAMLError:
             raise
         except Exception as error:  # PyYAML's constructors raise ValueError, KeyError, AttributeError…
-            kind = node.tag.rpartition(":")[2]
+            tag = node.tag.rpartition(":")[2]
+            kind = VALUE_NAMES.get(tag) or verbatim(tag)
             text = str(node.value) if isinstance(node, yaml.ScalarNode) else ""
-            value = f"'{text[:40]}{'…' if len(text) > 40 else ''}'" if text else "this value"
-            problem = f"{value} is not a valid {VALUE_NAMES.get(kind, kind)}: put it in quotes to use it as text"
-            raise yaml.MarkedYAMLError(problem=problem, problem_mark=node.start_mark) from error
+            if text:
+                value = f"{text[:40]}{'…' if len(text) > 40 else ''}"
+                problem = N_("'%(value)s' is not a valid %(kind)s: put it in quotes to use it as text", value=value, kind=kind)
+            else:
+                problem = N_("this value is not a valid %(kind)s: put it in quotes to use it as text", kind=kind)
+            raise _Refused(problem, node.start_mark) from error
 
 
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -119,18 +131,17 @@ def _check_size(text: str) -> None:
             if anchor:
                 anchored[anchor] = values - opened_at + 1
         if len(open_collections) > MAX_DEPTH:
-            raise yaml.MarkedYAMLError(
-                problem=f"lists and fields are nested too deeply (more than {MAX_DEPTH} levels)",
-                problem_mark=event.start_mark,
+            raise _Refused(
+                N_("lists and fields are nested too deeply (more than %(depth)s levels)", depth=MAX_DEPTH), event.start_mark
             )
         if repeated > MAX_REPEATED:
-            raise yaml.MarkedYAMLError(
-                problem=f"aliases (*name) repeat more than {MAX_REPEATED} values: write the values out instead",
-                problem_mark=event.start_mark,
+            raise _Refused(
+                N_("aliases (*name) repeat more than %(count)s values: write the values out instead", count=MAX_REPEATED),
+                event.start_mark,
             )
 
 
-def control_character(text: str) -> tuple[int, str] | None:
+def control_character(text: str) -> tuple[int, Message] | None:
     """Find the first character that is not text (NUL, ESC, …): return its line and what to do about it.
 
     YAML refuses them and PostgreSQL cannot store NUL; they come in unseen from copy and paste.
@@ -139,11 +150,13 @@ def control_character(text: str) -> tuple[int, str] | None:
     if found is None:
         return None
     line = text.count("\n", 0, found.start()) + 1
-    return line, f"the invisible control character U+{ord(found[0]):04X} is not allowed: delete it"
+    return line, N_("the invisible control character %(code)s is not allowed: delete it", code=f"U+{ord(found[0]):04X}")
 
 
-def load(path: str, text: str, errors: list[ContentError], first_line: int = 1, label: str = "invalid YAML") -> Any:
-    """Parse YAML `text` whose first line is `first_line`; on an error, append it to `errors` and return None."""
+def load(
+    path: str, text: str, errors: list[ContentError], first_line: int = 1, label: Message = N_("invalid YAML: ")
+) -> Any:
+    """Parse YAML `text` whose first line is `first_line`; on an error, append it, after `label`, to `errors` and return None."""
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines = _Lines(text, first_line)
     try:
@@ -156,46 +169,47 @@ def load(path: str, text: str, errors: list[ContentError], first_line: int = 1, 
             loader.dispose()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        errors.append(ContentError(path, lines.of(mark), f"{label}: {error.problem or error.context or error}"))
+        problem = getattr(error, "message", None) or verbatim(str(error.problem or error.context or error))
+        errors.append(ContentError(path, lines.of(mark), problem, (label,)))
     except yaml.reader.ReaderError:
-        line, reason = control_character(text) or (1, "a character that is not text")
-        errors.append(ContentError(path, line + first_line - 1, f"{label}: {reason}"))
+        line, reason = control_character(text) or (1, N_("a character that is not text"))
+        errors.append(ContentError(path, line + first_line - 1, reason, (label,)))
     except yaml.YAMLError as error:
-        errors.append(ContentError(path, first_line, f"{label}: {error}"))
+        errors.append(ContentError(path, first_line, verbatim(str(error)), (label,)))
     return None
 
 
-Check = Callable[[Any], str | None]
+Check = Callable[[Any], Message | None]
 
 
 class Fields:
     """Read fields of one YAML mapping, reporting every problem with its file and line."""
 
-    def __init__(self, path: str, data: LineDict, errors: list[ContentError], where: str = ""):
+    def __init__(self, path: str, data: LineDict, errors: list[ContentError], where: tuple[Message, ...] = ()):
         self.path, self.data, self.errors, self.where = path, data, errors, where
         for key, line in data.duplicates:
-            self.error_at(line, f"field '{key}' is given twice")
+            self.error_at(line, N_("field '%(field)s' is given twice", field=key))
 
-    def error(self, key: str | None, reason: str) -> None:
+    def error(self, key: str | None, reason: Message) -> None:
         line = self.data.line_of(key) if key else self.data.line
         self.error_at(line, reason)
 
-    def error_at(self, line: int, reason: str) -> None:
-        self.errors.append(ContentError(self.path, line, f"{self.where}{reason}"))
+    def error_at(self, line: int, reason: Message) -> None:
+        self.errors.append(ContentError(self.path, line, reason, self.where))
 
     def allow(self, *names: str) -> None:
         for key in self.data:
             if key not in names:
-                self.error(key, f"unknown field '{key}' (allowed: {', '.join(sorted(names))})")
+                self.error(key, N_("unknown field '%(field)s' (allowed: %(allowed)s)", field=key, allowed=", ".join(sorted(names))))
 
     def get(self, key: str, check: Check, default: Any = None, required: bool = True) -> Any:
         if key not in self.data or self.data[key] is None:
             if required:
-                self.error(None, f"missing required field '{key}'")
+                self.error(None, N_("missing required field '%(field)s'", field=key))
             return default
         value = self.data[key]
         if problem := check(value):
-            self.error(key, f"'{key}' {problem}")
+            self.error(key, N_("'%(field)s' %(problem)s", field=key, problem=problem))
             return default
         return value
 
@@ -203,28 +217,28 @@ class Fields:
         return self.get(key, check, default, required=False)
 
 
-def is_mapping(value: Any) -> str | None:
-    return None if isinstance(value, dict) else "must be fields written as 'name: value'"
+def is_mapping(value: Any) -> Message | None:
+    return None if isinstance(value, dict) else N_("must be fields written as 'name: value'")
 
 
-def is_list(value: Any) -> str | None:
-    return None if isinstance(value, list) and value else "must be a non-empty list"
+def is_list(value: Any) -> Message | None:
+    return None if isinstance(value, list) and value else N_("must be a non-empty list")
 
 
-def is_bool(value: Any) -> str | None:
-    return None if isinstance(value, bool) else "must be true or false"
+def is_bool(value: Any) -> Message | None:
+    return None if isinstance(value, bool) else N_("must be true or false")
 
 
 def one_of(*choices: str) -> Check:
-    def check(value: Any) -> str | None:
-        return None if value in choices else f"must be one of: {', '.join(choices)}"
+    def check(value: Any) -> Message | None:
+        return None if value in choices else N_("must be one of: %(choices)s", choices=", ".join(choices))
 
     return check
 
 
 def int_between(low: int, high: int) -> Check:
-    def check(value: Any) -> str | None:
+    def check(value: Any) -> Message | None:
         ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
-        return None if ok else f"must be a whole number from {low} to {high}"
+        return None if ok else N_("must be a whole number from %(low)s to %(high)s", low=low, high=high)
 
     return check

@@ -13,7 +13,7 @@ from ..people import audit
 from ..people.departments import tree
 from ..people.scope import in_departments, visible_department_ids
 from ..publishing import require_live_course
-from . import bp, reports
+from . import bp, gains, reports
 from .assignments import today
 
 EXPIRY_WARNING_DAYS = 60
@@ -61,6 +61,9 @@ def dashboard():
         scores=reports.average_quiz_scores(visible),
         expiring=expiring,
         now=utcnow(),
+        objectives=gains.objectives(live.course),
+        gains=gains.by_department(live.course, visible),
+        departments=nodes,
     )
     # Recorded once the page exists (a commit before rendering would expire every row it shows).
     audit.record("view_dashboard", detail={"people": sorted({row.id for row in recent} | {row.Certificate.user_id for row in expiring})})

@@ -8,13 +8,14 @@ from ..access import hr_required
 from ..extensions import db
 from ..inputs import int_arg
 from ..learning import certification, grading, roleplay
+from ..learning.learning_time import NO_TIME, learning_minutes
 from ..learning.progress import learner_progress
 from ..models import Progress, QuizAttempt, ScenarioRun, User
 from ..people import audit
 from ..people.departments import tree
 from ..people.scope import visible_department_ids
 from ..publishing import course_at, live_course, require_live_course
-from . import bp, reports
+from . import bp, gains, reports
 from .learner_filter import filter_form, learner_query, matrix_columns
 
 PER_PAGE = 50
@@ -69,6 +70,8 @@ def transcript(user_id: int):
         "hr/transcript.html", learner=learner, course=live.course if live else None,
         states=states, attempts=attempts, runs=runs, certificates=certification.of(learner.id),
         progress=learner_progress(learner.id, live.course) if live else None,
+        minutes=learning_minutes([learner.id], live.course).get(learner.id, NO_TIME) if live else NO_TIME,
+        gains=gains.of_learners(live.course, [learner.id]).get(learner.id, []) if live else [],
     )
 
 
@@ -83,7 +86,7 @@ def attempt(user_id: int, attempt_id: str):
     audit.record("view_attempt", learner.id, {"attempt": found.id})
     return render_template(
         "hr/attempt.html", learner=learner, attempt=found, quiz=quiz,
-        result=grading.grade(quiz, found.answer_map()),
+        result=grading.grade(quiz, found.answer_map(), found.question_ids),
     )
 
 

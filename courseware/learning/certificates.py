@@ -48,6 +48,7 @@ def pdf(code: str):
         expires=_local_date(certificate.expires_at),
         score=f"{round(certificate.score * 100)}%" if certificate.score is not None else None,
         code=certificate.code,
+        minutes=int(certificate.learning_seconds // 60) if certificate.learning_seconds is not None else None,
         # The configured address, never the request's Host header, which anyone can set
         verify_url=current_app.config["PUBLIC_URL"] + url_for(".verify", code=certificate.code),
     )

@@ -43,6 +43,7 @@ class CertificateText:
     score: str | None
     code: str
     verify_url: str
+    minutes: int | None = None  # credited learning time (学时)
 
 
 def render_pdf(text: CertificateText) -> bytes:
@@ -71,6 +72,8 @@ def render_pdf(text: CertificateText) -> bytes:
     details = f"完成日期 Date: {text.issued}"
     if text.score:
         details += f"    成绩 Score: {text.score}"
+    if text.minutes is not None:
+        details += f"    学时 Learning time: {text.minutes} 分钟 min"
     if text.expires:
         details += f"    有效期至 Valid until: {text.expires}"
     line(148, 12, details)

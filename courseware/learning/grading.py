@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from ..content import Question, Quiz
 
@@ -67,12 +67,12 @@ def score_answer(question: Question, answer: Any) -> float:
         return 0.0
 
 
-def grade(quiz: Quiz, answers: Mapping[str, Any]) -> QuizResult:
-    """Grade `answers` (question id → canonical answer) against `quiz`."""
+def grade(quiz: Quiz, answers: Mapping[str, Any], drawn: Sequence[str] | None = None) -> QuizResult:
+    """Grade `answers` (question id → canonical answer) to the questions an attempt drew from `quiz`."""
     return QuizResult(
         tuple(
             QuestionResult(q, answers.get(q.id), score_answer(q, answers.get(q.id)))
-            for q in quiz.questions
+            for q in quiz.drawn(drawn)
         ),
         quiz.pass_mark,
     )

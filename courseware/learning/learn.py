@@ -1,19 +1,24 @@
 """The trainee's journey: course home, modules, lessons and their progress."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+import math
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select, update
 
 from ..content import Activity, Lesson, Module
-from ..forms import EmptyForm
 from ..extensions import db
+from ..forms import EmptyForm
 from ..hr import assignments, notifications
-from ..models import Notice, Status, utcnow
+from ..models import Notice, QuizAttempt, Status, utcnow
 from ..publishing import LiveCourse, live_course, require_live_course
-from . import certification, records
-from .progress import CourseProgress, learner_progress
+from . import certification, learning_time, records
+from .learning_time import NO_TIME, learning_minutes
+from .progress import CourseProgress, is_completed, learner_progress
 
 bp = Blueprint("learn", __name__)
 
@@ -64,13 +69,6 @@ def _lesson_or_404(live: LiveCourse | None, lesson_id: str) -> Lesson:
     return lesson
 
 
-def _course_page(template: str, **extra):
-    """Render a whole-course page with the learner's progress, or explain that none is published."""
-    live = require_live_course()
-    progress = learner_progress(current_user.id, live.course)
-    return render_template(template, course=live.course, progress=progress, **extra)
-
-
 @bp.route("/")
 @login_required
 def home():
@@ -82,8 +80,22 @@ def home():
             select(Notice).where(Notice.user_id == current_user.id, Notice.dismissed_at.is_(None))
             .order_by(Notice.id.desc()).limit(MAX_NOTICES)
         ).all(),
-        notice_text=notifications.text
+        notice_text=notifications.text,
+        pretest=_pretest_to_offer(live),
     )
+
+
+def _pretest_to_offer(live: LiveCourse):
+    """The course's diagnostic pre-test, while the learner has neither taken it nor the final assessment."""
+    course = live.course
+    if course.pretest is None:
+        return None
+    taken = db.session.scalar(
+        select(QuizAttempt.id).where(
+            QuizAttempt.user_id == current_user.id, QuizAttempt.quiz_id.in_([course.pretest_quiz_id, course.final_quiz_id]),
+        ).limit(1)
+    )
+    return None if taken else course.pretest
 
 
 @bp.post("/notices/<int:notice_id>/dismiss")
@@ -124,16 +136,29 @@ def module(module_id: str):
     )
 
 
+@bp.app_template_filter()
+def clock(seconds: float) -> str:
+    """Show a countdown as m:ss."""
+    whole = math.ceil(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def _remaining(lesson: Lesson, credited: float, completed: bool) -> float:
+    return 0.0 if completed else max(0.0, learning_time.required_seconds(lesson) - credited)
+
+
 @bp.route("/lessons/<lesson_id>")
 @login_required
 def lesson(lesson_id: str):
     live = live_course()
     lesson = _lesson_or_404(live, lesson_id)
     progress = learner_progress(current_user.id, live.course)
-    if progress.state(lesson.id).status is Status.NOT_STARTED:
+    state = progress.state(lesson.id)
+    if state.status is Status.NOT_STARTED:
         records.open_lesson(current_user, live, lesson)
+    credited = records.time_lesson(current_user, live, lesson, "open")
     module = live.course.module(lesson.module_id)
-    before, after = live.course.neighbours(lesson.id)
+    before, after = live.course.beside(lesson.id)
     return render_template(
         "learn/lesson.html",
         course=live.course,
@@ -143,6 +168,8 @@ def lesson(lesson_id: str):
         before=before,
         after=after,
         progress=progress,
+        remaining=_remaining(lesson, credited, state.status is Status.COMPLETED),
+        heartbeat=learning_time.heartbeat_seconds(),
         form=EmptyForm(),
     )
 
@@ -154,12 +181,35 @@ def complete(lesson_id: str):
     lesson = _lesson_or_404(live, lesson_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if records.complete_lesson(current_user, live, lesson):
-        flash(_("Lesson completed."), "success")
+    try:
+        if records.complete_lesson(current_user, live, lesson):
+            flash(_("Lesson completed."), "success")
+    except records.TooEarly as early:
+        wait = format_timedelta(timedelta(seconds=math.ceil(early.remaining)), threshold=1.5)
+        flash(_("Keep reading: you can mark this lesson complete in about %(time)s.", time=wait), "warning")
     return redirect(url_for("learn.lesson", lesson_id=lesson.id))
+
+
+@bp.post("/lessons/<lesson_id>/time")
+@login_required
+def lesson_time(lesson_id: str):
+    """Heartbeat of an open lesson page: credit reading time while the page is visible."""
+    live = live_course()
+    lesson = _lesson_or_404(live, lesson_id)
+    event = request.form.get("event")
+    if not EmptyForm().validate_on_submit() or event not in learning_time.PAGE_EVENTS:
+        abort(400)
+    credited = records.time_lesson(current_user, live, lesson, event)
+    completed = is_completed(current_user.id, lesson.id)
+    return jsonify(credited=math.floor(credited), remaining=math.ceil(_remaining(lesson, credited, completed)))
 
 
 @bp.route("/progress")
 @login_required
 def my_progress():
-    return _course_page("learn/progress.html", certificates=certification.of(current_user.id))
+    live = require_live_course()
+    return render_template(
+        "learn/progress.html", course=live.course, progress=learner_progress(current_user.id, live.course),
+        certificates=certification.of(current_user.id),
+        minutes=learning_minutes([current_user.id], live.course).get(current_user.id, NO_TIME),
+    )

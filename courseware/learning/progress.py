@@ -96,6 +96,12 @@ def learner_progress(user_id: int, course: Course) -> CourseProgress:
     return summarise(course, states)
 
 
+def is_completed(user_id: int, activity_id: str) -> bool:
+    return db.session.scalar(
+        select(Progress.status).where(Progress.user_id == user_id, Progress.activity_id == activity_id)
+    ) == Status.COMPLETED.value
+
+
 def summarise(course: Course, states: dict[str, ActivityState]) -> CourseProgress:
     """Combine a course with a learner's activity states into per-module and overall progress."""
     modules = []

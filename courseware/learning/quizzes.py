@@ -15,11 +15,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..access import live_activity_or_404, own_try_or_404
-from ..content import Quiz
+from ..content import Question, Quiz
 from ..forms import EmptyForm
 from ..models import QuizAttempt
 from ..publishing import live_course
-from . import grading, records
+from . import grading, records, review
 from .progress import learner_progress
 
 bp = Blueprint("quizzes", __name__, url_prefix="/quizzes")
@@ -29,10 +29,10 @@ def _attempt_or_404(quiz_id: str, attempt_id: str) -> tuple[QuizAttempt, Quiz]:
     return own_try_or_404(QuizAttempt, attempt_id, "quiz", quiz_id)
 
 
-def _answers_from(quiz: Quiz) -> dict:
+def _answers_from(questions: tuple[Question, ...]) -> dict:
     form = request.form.to_dict(flat=False)
     answers = {}
-    for question in quiz.questions:
+    for question in questions:
         answer = question.answer_from_form(form)
         if answer is not None:
             answers[question.id] = answer
@@ -78,12 +78,14 @@ def attempt(quiz_id: str, attempt_id: str):
     attempt, quiz = _attempt_or_404(quiz_id, attempt_id)
     if attempt.submitted:
         return redirect(url_for(".result", quiz_id=quiz_id, attempt_id=attempt_id))
+    questions = quiz.drawn(attempt.question_ids)
     return render_template(
         "quizzes/attempt.html",
         quiz=quiz,
         attempt=attempt,
+        questions=questions,
         answers=attempt.answer_map(),
-        layouts={q.id: q.layout(f"{attempt.id}:{q.id}", quiz.shuffle) for q in quiz.questions},
+        layouts={q.id: q.layout(f"{attempt.id}:{q.id}", quiz.shuffle) for q in questions},
         form=EmptyForm(),
     )
 
@@ -92,7 +94,7 @@ def attempt(quiz_id: str, attempt_id: str):
 @login_required
 def save(quiz_id: str, attempt_id: str):
     attempt, quiz = _attempt_or_404(quiz_id, attempt_id)
-    saved = records.save_answers(attempt, _answers_from(quiz))
+    saved = records.save_answers(attempt, _answers_from(quiz.drawn(attempt.question_ids)))
     if request.accept_mimetypes.best == "application/json":
         return jsonify(saved=saved), (200 if saved else 409)
     if saved:
@@ -103,9 +105,20 @@ def save(quiz_id: str, attempt_id: str):
 @bp.route("/<quiz_id>/attempts/<attempt_id>/submit", methods=["POST"])
 @login_required
 def submit(quiz_id: str, attempt_id: str):
+    """Grade the attempt; with questions left blank, first save the answers and list the blanks.
+
+    The list offers to go back or to submit anyway (the field `submit_anyway`), with or without JavaScript.
+    """
     attempt, quiz = _attempt_or_404(quiz_id, attempt_id)
-    live = live_course()
-    records.submit_attempt(current_user, live, attempt, quiz, _answers_from(quiz))
+    questions = quiz.drawn(attempt.question_ids)
+    answers = _answers_from(questions)
+    blanks = [(n, q) for n, q in enumerate(questions, 1) if q.id not in attempt.answer_map() | answers]
+    if blanks and "submit_anyway" not in request.form and not attempt.submitted:
+        if records.save_answers(attempt, answers):
+            return render_template(
+                "quizzes/unanswered.html", quiz=quiz, attempt=attempt, blanks=blanks, total=len(questions), form=EmptyForm()
+            )
+    records.submit_attempt(current_user, live_course(), attempt, quiz, answers)
     return redirect(url_for(".result", quiz_id=quiz_id, attempt_id=attempt_id))
 
 
@@ -116,13 +129,16 @@ def result(quiz_id: str, attempt_id: str):
     if not attempt.submitted:
         return redirect(url_for(".attempt", quiz_id=quiz_id, attempt_id=attempt_id))
     live = live_course()
-    used = len(records.attempts_this_round(current_user, live, quiz.id))
-    can_retake = (not quiz.attempts or used < quiz.attempts) and live.course.quiz(quiz.id) is not None
+    used = records.attempts_this_round(current_user, live, quiz.id)
+    can_retake = (not quiz.attempts or len(used) < quiz.attempts) and live.course.quiz(quiz.id) is not None
+    policy = live.course.quiz(quiz.id) or quiz  # a trainer's stricter policy applies to past attempts too
     return render_template(
         "quizzes/result.html",
         quiz=quiz,
         attempt=attempt,
-        result=grading.grade(quiz, attempt.answer_map()),
+        result=grading.grade(quiz, attempt.answer_map(), attempt.question_ids),
+        policy=policy.review,
+        answers_shown=review.answers_shown(policy, used),
         can_retake=can_retake,
         module=live.course.module(quiz.module_id) if quiz.module_id else None,
         form=EmptyForm(),

@@ -18,6 +18,7 @@ from ..extensions import db
 from ..models import (
     Certificate,
     LearningRecord,
+    LessonTime,
     Progress,
     QuizAnswer,
     QuizAttempt,
@@ -31,11 +32,20 @@ from ..models import (
     utcnow,
 )
 from ..publishing import LiveCourse
-from . import certification, grading, roleplay
+from . import certification, grading, learning_time, roleplay
+from .progress import is_completed
 
 
 class NoAttemptsLeft(Exception):
     """The learner has used every attempt the quiz allows."""
+
+
+class TooEarly(Exception):
+    """The lesson's minimum reading time is not credited yet; `remaining` seconds are missing."""
+
+    def __init__(self, remaining: float):
+        super().__init__(remaining)
+        self.remaining = remaining
 
 
 def _append_record(
@@ -182,12 +192,13 @@ def issue_certificate(user: User, live: LiveCourse, now: datetime) -> None:
     ) if final else db.session.scalar(
         select(func.avg(Progress.score)).where(Progress.user_id == user.id, Progress.kind == "quiz")
     )
+    cycle = certification.cycle_of(user.id, course.id)[0]
     db.session.execute(
         upsert(Certificate)
         .values(
             code=certification.new_code(), user_id=user.id, course_id=course.id, course_title=course.title,
-            cycle=certification.cycle_of(user.id, course.id)[0],
-            revision_id=live.revision_id, score=score, issued_at=now,
+            cycle=cycle, revision_id=live.revision_id, score=score, issued_at=now,
+            learning_seconds=learning_time.seconds_in_round(user.id, cycle),
             expires_at=now + timedelta(days=course.valid_for_days) if course.valid_for_days else None,
         )
         .on_conflict_do_nothing(index_elements=["user_id", "course_id", "cycle"])
@@ -230,12 +241,47 @@ def open_lesson(user: User, live: LiveCourse, lesson: Lesson) -> bool:
     return created
 
 
+def time_lesson(user: User, live: LiveCourse, lesson: Lesson, event: str) -> float:
+    """Apply a page event ('open', 'beat', 'hide', 'show') to the learner's clock on a lesson.
+
+    Returns the seconds credited on the lesson in this round of the course.
+    """
+    credited = _clock(user, lesson, _round(user, live), event, utcnow())
+    db.session.commit()
+    return credited
+
+
+def _clock(user: User, lesson: Lesson, round_: int, event: str, now: datetime) -> float:
+    """Move the learner's clock on `lesson` by `event`; return the seconds credited in all."""
+    theirs = dict(user_id=user.id, lesson_id=lesson.id, cycle=round_)
+    db.session.execute(
+        upsert(LessonTime).values(**theirs, seconds=0.0)
+        .on_conflict_do_nothing(index_elements=["user_id", "lesson_id", "cycle"])
+    )
+    # Two tabs beating at once must not both credit the same interval: the second waits for the
+    # first's commit and then reads the time it left (SQLite already holds its one write lock).
+    clock = db.session.scalars(
+        select(LessonTime).filter_by(**theirs).with_for_update().execution_options(populate_existing=True)
+    ).one()
+    credit, clock.last_seen_at = learning_time.step(event, clock.last_seen_at, now, lesson, learning_time.heartbeat_seconds())
+    clock.seconds = min(clock.seconds + credit, max(clock.seconds, learning_time.ceiling_seconds(lesson)))
+    db.session.flush()
+    return clock.seconds
+
+
 def complete_lesson(user: User, live: LiveCourse, lesson: Lesson) -> bool:
     """Record a completed lesson, then the module and course if their rules now hold.
 
-    Returns whether the lesson's completion was new.
+    Returns whether the lesson's completion was new. Raises `TooEarly` (after crediting the time
+    since the lesson was last seen) while its minimum reading time is not reached; a lesson
+    completed already stays completed, so a double click or a retry never meets the minimum again.
     """
     now, round_ = utcnow(), _round(user, live)
+    if not is_completed(user.id, lesson.id):
+        remaining = learning_time.required_seconds(lesson) - _clock(user, lesson, round_, "complete", now)
+        if remaining > 0:
+            db.session.commit()
+            raise TooEarly(remaining)
     module = live.course.module(lesson.module_id)
     _start(user, live, module, lesson.id, "lesson", now)
     _append_record(
@@ -274,19 +320,24 @@ def attempts_this_round(user: User, live: LiveCourse, quiz_id: str) -> list[Quiz
     return attempts_of(user, quiz_id, certification.cycle_of(user.id, live.course.id)[1])
 
 
-def _begin(model: type, column: str, user: User, live: LiveCourse, activity: Quiz | Scenario, kind: str) -> str | None:
+def _begin(
+    model: type, column: str, user: User, live: LiveCourse, activity: Quiz | Scenario, kind: str,
+    row_id: str | None = None, extra: dict[str, Any] | None = None,
+) -> str | None:
     """Open the learner's next attempt or run; return its id, or None if one is open already.
 
     One statement both checks that nothing is open and numbers the new row, so two clicks that
     race cannot open two: the loser either sees the winner's row or collides on its number.
+    `extra` holds further columns of the new row.
     """
-    row_id, now = str(uuid.uuid4()), utcnow()
+    row_id, now = row_id or str(uuid.uuid4()), utcnow()
     theirs = (model.user_id == user.id) & (getattr(model, column) == activity.id)
     number = select(func.coalesce(func.max(model.number), 0) + 1).where(theirs).scalar_subquery()
     values = {
         "id": literal(row_id), "user_id": literal(user.id), "number": number,
         "revision_id": literal(live.revision_id), "status": literal("in_progress"),
         "started_at": literal(now, model.started_at.type), column: literal(activity.id),
+        **{name: literal(value, getattr(model, name).type) for name, value in (extra or {}).items()},
     }
     open_already = exists().where(theirs, model.status == "in_progress")
     inserted = db.session.execute(
@@ -315,7 +366,9 @@ def start_attempt(user: User, live: LiveCourse, quiz: Quiz) -> QuizAttempt:
             return attempt
         if quiz.attempts and len(attempts_this_round(user, live, quiz.id)) >= quiz.attempts:
             raise NoAttemptsLeft(quiz.id)
-        if attempt_id := _begin(QuizAttempt, "quiz_id", user, live, quiz, "quiz"):
+        attempt_id = str(uuid.uuid4())  # also the seed of the questions it draws from the pools
+        drawn = {"question_ids": list(quiz.draw(attempt_id))}
+        if _begin(QuizAttempt, "quiz_id", user, live, quiz, "quiz", attempt_id, drawn):
             return db.session.get(QuizAttempt, attempt_id)
     raise RuntimeError("could not start an attempt")  # pragma: no cover - three lost races
 
@@ -365,7 +418,7 @@ def submit_attempt(user: User, live: LiveCourse, attempt: QuizAttempt, quiz: Qui
         return db.session.get(QuizAttempt, attempt.id, populate_existing=True)
     _write_answers(attempt, answers, now)
     db.session.expire(attempt)
-    result = grading.grade(quiz, attempt.answer_map())
+    result = grading.grade(quiz, attempt.answer_map(), attempt.question_ids)
     attempt.score, attempt.passed = result.scaled, result.passed
     for row in attempt.answers:
         question_result = next((q for q in result.questions if q.question.id == row.question_id), None)

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..content import ELEMENTS, Node, Scenario
+from ..content.paths import add, arrive
 from ..content.scenario import Choice
 
 
@@ -39,15 +40,22 @@ class Play:
 
 
 def play(scenario: Scenario, choice_ids: Sequence[str]) -> Play:
-    """Replay `choice_ids` from the start; raise InvalidChoice at the first one not on offer."""
-    node = scenario.node(scenario.start)
+    """Replay `choice_ids` from the start; raise InvalidChoice at the first one not on offer.
+
+    Route nodes are passed through: each leads on by the choices made and the totals so far.
+    """
+    chosen: set[str] = set()
+    totals: dict[str, int] = {}
+    node = arrive(scenario.node, scenario.start, chosen, totals)
     steps: list[Step] = []
     for choice_id in choice_ids:
         choice = node.choice(choice_id)
         if choice is None:
             raise InvalidChoice(f"'{choice_id}' is not a choice at node '{node.id}'")
         steps.append(Step(node, choice))
-        node = scenario.node(choice.next)
+        chosen.add(f"{node.id}/{choice.id}")
+        totals = add(totals, choice.effects)
+        node = arrive(scenario.node, choice.next, chosen, totals)
     return Play(scenario, tuple(steps), node)
 
 

@@ -5,6 +5,7 @@ from .hr import Assignment, AuditEntry, Certificate, DueDateExtension, ImportBat
 from .learning import (
     ELEMENT_COLUMNS,
     LearningRecord,
+    LessonTime,
     NumberedTry,
     Progress,
     QuizAnswer,
@@ -34,6 +35,7 @@ __all__ = [
     "DraftFile",
     "DueDateExtension",
     "LearningRecord",
+    "LessonTime",
     "NumberedTry",
     "OutboxMessage",
     "Progress",

@@ -102,6 +102,7 @@ class Certificate(db.Model):
     cycle: Mapped[int] = mapped_column(Integer, default=1)
     revision_id: Mapped[int] = mapped_column(ForeignKey("content_revision.id"))
     score: Mapped[float | None] = mapped_column()
+    learning_seconds: Mapped[float | None] = mapped_column()  # credited reading time of the round (学时)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     renewal_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

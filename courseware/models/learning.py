@@ -99,6 +99,8 @@ class QuizAttempt(NumberedTry, db.Model):
     score: Mapped[float | None] = mapped_column()
     passed: Mapped[bool | None] = mapped_column(Boolean)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the questions this attempt asks, drawn from the quiz's pools when it began (NULL: every question)
+    question_ids: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
 
     answers: Mapped[list[QuizAnswer]] = relationship(lazy="selectin", order_by="QuizAnswer.id")
 
@@ -163,3 +165,20 @@ class ScenarioStep(db.Model):
     node_id: Mapped[str] = mapped_column(String(128))
     choice_id: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LessonTime(db.Model):
+    """Seconds of reading credited to a learner on one lesson in one round of the course.
+
+    `last_seen_at` is when the lesson was last seen open (opening, a heartbeat, a completion
+    attempt); None while its page is hidden. Credit is wall-clock time per lesson, whatever the tabs.
+    """
+
+    __table_args__ = (UniqueConstraint("user_id", "lesson_id", "cycle"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    lesson_id: Mapped[str] = mapped_column(String(128))
+    cycle: Mapped[int] = mapped_column(Integer, default=1)
+    seconds: Mapped[float] = mapped_column(default=0.0)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,8 +6,10 @@ from flask import Blueprint
 
 from ..access import roles_required
 from ..models import Role
+from .messages import translated
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
+bp.add_app_template_filter(translated)  # {{ error|translated }}: compiler errors and lint warnings in the interface's language
 trainer_required = roles_required(Role.TRAINER)
 
 from . import editor, exchange, revisions  # noqa: E402,F401 - registers the routes

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..content import Course, CourseInvalid, compile_sources
 from ..content.archive import QUIZ_FOLDER, course_folder
-from ..content.errors import ContentError
+from ..content.errors import N_, ContentError, Refused
 from ..extensions import db
 from ..models import ContentRevision, DraftFile, Progress, RevisionFile, User, utcnow
 from ..publishing import PublishResult, publish
@@ -91,19 +91,19 @@ def working_files(live: dict[str, str] | None = None, rows: list[DraftFile] | No
 
 
 def check_path(path: str, files: dict[str, str]) -> str:
-    """Return `path` if a course file may live there; raise ValueError saying why not."""
+    """Return `path` if a course file may live there; raise Refused saying why not."""
     path = path.strip().strip("/")
     parts = path.split("/")
     if not all(FILE_NAME.match(part) for part in parts):
-        raise ValueError("use letters, digits, '-', '_' and '.' in file and folder names")
+        raise Refused(N_("use letters, digits, '-', '_' and '.' in file and folder names"))
     root = course_folder(files)
     if parts[0] == QUIZ_FOLDER:
         if len(parts) != 2 or not path.endswith(YAML):
-            raise ValueError(f"quizzes and role-plays are .yaml files directly in {QUIZ_FOLDER}/")
+            raise Refused(N_("quizzes and role-plays are .yaml files directly in %(folder)s/", folder=QUIZ_FOLDER))
         return path
     if parts[0] == root and path.endswith(MARKDOWN) and (len(parts) == 3 or path == f"{root}/course.md"):
         return path
-    raise ValueError(f"lessons are .md files in a module folder: {root}/<module>/<lesson>.md")
+    raise Refused(N_("lessons are .md files in a module folder: %(pattern)s", pattern=f"{root}/<module>/<lesson>.md"))
 
 
 def save(path: str, text: str | None, by: User, expected_version: int) -> DraftFile | None:

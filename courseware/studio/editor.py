@@ -13,6 +13,8 @@ from ..content import Course
 from ..content import frontmatter as fm
 from ..content.archive import QUIZ_FOLDER, course_folder
 from ..content.compiler import MAX_FILE_CHARS, too_long
+from ..content.errors import Refused
+from ..content.lint import LintWarning, lint
 from ..content.render import MAX_TEXT_CHARS, image_problem, render, unrenderable
 from ..extensions import db
 from ..forms import options
@@ -125,20 +127,23 @@ class Preview:
     errors_here: list
     errors_elsewhere: list
     fallback_html: str = ""
+    warnings: tuple[LintWarning, ...] = ()  # the author's lint on this file, once the course compiles
 
 
 def preview(files: dict[str, str], path: str, text: str) -> Preview:
     """Compile the whole course with `text` as the file at `path`, exactly as publishing would."""
     if error := too_long(path, text):
         return Preview("", None, None, [error], [])
-    check = drafts.check({**files, path: drafts.normalise_text(text)})
+    working = {**files, path: drafts.normalise_text(text)}
+    check = drafts.check(working)
     here, elsewhere = check.errors_in(path), check.errors_elsewhere(path)
     if check.course is not None:
+        warnings = tuple(w for w in lint(check.course, working) if w.path == path)
         if posixpath.basename(path) == "course.md":
-            return Preview("course", check.course, check.course, here, elsewhere)
+            return Preview("course", check.course, check.course, here, elsewhere, warnings=warnings)
         found = check.course.by_path(path)
         if found:
-            return Preview(found[0], found[1], check.course, here, elsewhere)
+            return Preview(found[0], found[1], check.course, here, elsewhere, warnings=warnings)
     fallback = ""
     if path.endswith(".md"):
         doc = fm.parse(path, text)
@@ -266,8 +271,8 @@ def new_file():
     for path, text in new.items():
         try:
             drafts.check_path(path, files)
-        except ValueError as error:
-            flash(str(error), "error")
+        except Refused as refused:
+            flash(refused.message.render(_), "error")
             return redirect(url_for("studio.index"))
         if path in files:
             flash(_("%(path)s exists already.", path=path), "error")

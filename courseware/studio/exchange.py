@@ -12,7 +12,7 @@ from werkzeug.utils import secure_filename
 from ..access import live_activity_or_404
 from ..content import archive, decode_sources, gift, quizfile
 from ..content.archive import QUIZ_FOLDER, course_folder
-from ..content.errors import ContentError, CourseInvalid
+from ..content.errors import N_, ContentError, CourseInvalid, Refused
 from ..forms import options
 from ..people import audit
 from ..publishing import live_course
@@ -86,15 +86,15 @@ def uploaded_files(filename: str, data: bytes, folder: str, files: dict[str, str
     elif folder:
         raw = {f"{folder}/{filename}": data}
     else:
-        return {}, [ContentError(filename, 1, "choose the module folder this lesson belongs in")], []
+        return {}, [ContentError(filename, 1, N_("choose the module folder this lesson belongs in"))], []
     texts, errors = decode_sources(raw)
     for path in texts:
         try:
             drafts.check_path(path, files)
-        except ValueError as reason:
-            errors.append(ContentError(path, 1, str(reason)))
+        except Refused as refused:
+            errors.append(ContentError(path, 1, refused.message))
     if not raw:
-        errors.append(ContentError(filename, 1, "the archive holds no .md or .yaml files"))
+        errors.append(ContentError(filename, 1, N_("the archive holds no .md or .yaml files")))
     return texts, errors, ignored
 
 
@@ -182,8 +182,8 @@ def gift_import():
     working = drafts.working_files()
     try:
         new_text, ids = quizfile.append_questions(working[quiz.path], questions)
-    except ValueError as reason:
-        errors = [ContentError(quiz.path, 1, str(reason))]
+    except Refused as refused:
+        errors = [ContentError(quiz.path, 1, refused.message)]
     else:
         errors = drafts.new_errors({quiz.path: new_text}, working=working)
     if errors:  # shown before confirming, so the preview never offers what cannot be added

@@ -58,6 +58,24 @@ class MapEdge:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A way on from a node: one of its choices, or a branch of its route (id `route-1`, `route-2`, …)."""
+
+    id: str
+    next: str
+    title: str
+
+
+def links(node: Node) -> list[Link]:
+    if node.route:
+        return [
+            Link(f"route-{index}", branch.next, branch.when.describe() if branch.when else "")
+            for index, branch in enumerate(node.route, 1)
+        ]
+    return [Link(choice.id, choice.next, Markup(choice.html).striptags()) for choice in node.choices]
+
+
+@dataclass(frozen=True)
 class ScenarioMap:
     width: float
     height: float
@@ -75,10 +93,10 @@ def depths(scenario: Scenario) -> dict[str, int]:
     found = {scenario.start: 0}
     queue = [scenario.start]
     for node_id in queue:
-        for choice in scenario.node(node_id).choices:
-            if choice.next not in found:
-                found[choice.next] = found[node_id] + 1
-                queue.append(choice.next)
+        for link in links(scenario.node(node_id)):
+            if link.next not in found:
+                found[link.next] = found[node_id] + 1
+                queue.append(link.next)
     last = max(found.values(), default=0) + 1
     for node in scenario.nodes:
         found.setdefault(node.id, last)
@@ -95,7 +113,7 @@ def layout(scenario: Scenario, counts: Mapping[tuple[str, str], int]) -> Scenari
     """
     depth = depths(scenario)
     columns = _columns(scenario, depth)
-    going_back = sum(depth[c.next] < depth[n.id] for n in scenario.nodes for c in n.choices)
+    going_back = sum(depth[link.next] < depth[n.id] for n in scenario.nodes for link in links(n))
     top = MARGIN + going_back * LANE + (LANE if going_back else 0)
     rows = max(len(ids) for ids in columns.values())
     pitch = NODE_HEIGHT + ROW_GAP
@@ -117,9 +135,9 @@ def _columns(scenario: Scenario, depth: dict[str, int]) -> dict[int, list[str]]:
         columns[d].append(node_id)
     parents: dict[str, list[str]] = defaultdict(list)
     for node in scenario.nodes:
-        for choice in node.choices:
-            if depth[choice.next] == depth[node.id] + 1:
-                parents[choice.next].append(node.id)
+        for link in links(node):
+            if depth[link.next] == depth[node.id] + 1:
+                parents[link.next].append(node.id)
     for d in sorted(columns)[1:]:
         row = {node_id: index for index, node_id in enumerate(columns[d - 1])}
         columns[d].sort(key=lambda node_id: statistics.fmean(
@@ -150,7 +168,7 @@ def _edges(
     most = max((counts.get((n.id, c.id), 0) for n in scenario.nodes for c in n.choices), default=0)
     incoming: dict[str, list[tuple[float, str, str]]] = defaultdict(list)
     for node in scenario.nodes:
-        for choice in node.choices:
+        for choice in links(node):
             if depth[choice.next] > depth[node.id]:
                 incoming[choice.next].append((places[node.id][1], node.id, choice.id))
     slot = {
@@ -161,10 +179,11 @@ def _edges(
     edges, sideways, back = [], 0, 0
     for node in scenario.nodes:
         made = sum(counts.get((node.id, c.id), 0) for c in node.choices)
-        for index, choice in enumerate(node.choices):
+        ways = links(node)
+        for index, choice in enumerate(ways):
             count = counts.get((node.id, choice.id), 0)
             (sx, sy), (tx, ty) = places[node.id], places[choice.next]
-            spread = (index + 1) / (len(node.choices) + 1)
+            spread = (index + 1) / (len(ways) + 1)
             step = depth[choice.next] - depth[node.id]
             if step > 0:  # one column on: a curve from the right side to the left side
                 start = (sx + NODE_WIDTH, sy + NODE_HEIGHT * spread)
@@ -189,7 +208,7 @@ def _edges(
             width = MIN_STROKE + (MAX_STROKE - MIN_STROKE) * count / most if most else MIN_STROKE
             edges.append(MapEdge(
                 node.id, choice.id, choice.next, path, round(label[0], 1), round(label[1], 1),
-                count, count / made if made else None, round(width, 1), step <= 0, Markup(choice.html).striptags(),
+                count, count / made if made else None, round(width, 1), step <= 0, choice.title,
             ))
     return tuple(edges)
 

@@ -9,7 +9,7 @@ from sqlalchemy import and_, case, func, select
 
 from ...content import Course, Lesson
 from ...extensions import db
-from ...models import LearningRecord, Verb
+from ...models import LearningRecord, LessonTime, Verb
 from .filters import Filter, share
 
 
@@ -32,8 +32,9 @@ def lesson_funnel(course: Course, flt: Filter) -> list[LessonStats]:
     """Per lesson in course order: readers, completions, median minutes to complete, and who stopped there.
 
     readers: distinct learners with an `experienced` record in the filter; completed: distinct
-    learners with a `completed` record in the filter; median minutes: from a learner's first
-    `experienced` to their first `completed` record, over learners with both; stopped here: learners
+    learners with a `completed` record in the filter; median minutes: a learner's credited reading
+    time on the lesson (or, for records older than it, from their first `experienced` to their first
+    `completed` record), over learners with both records; stopped here: learners
     who opened the lesson, have not completed it and opened no later lesson of the course.
     """
     lessons = course.lessons
@@ -53,7 +54,7 @@ def lesson_funnel(course: Course, flt: Filter) -> list[LessonStats]:
             .group_by(record.object_id, record.verb)
         )
     }
-    minutes = _minutes_to_complete(where)
+    minutes = _minutes_to_complete(where, ids)
     stopped = _stopped_at(ids, where)
     return [
         LessonStats(
@@ -68,20 +69,30 @@ def lesson_funnel(course: Course, flt: Filter) -> list[LessonStats]:
     ]
 
 
-def _minutes_to_complete(where: list) -> dict[str, list[float]]:
-    """Per lesson, the minutes each learner took from first opening it to completing it."""
+def _minutes_to_complete(where: list, ids: list[str]) -> dict[str, list[float]]:
+    """Per lesson, the minutes each learner who completed it read it: their credited reading time,
+    or, when none was credited (records from before it was), from first opening to completing."""
     record = LearningRecord
     first_open = func.min(case((record.verb == Verb.EXPERIENCED, record.timestamp))).label("opened")
     first_done = func.min(case((record.verb == Verb.COMPLETED, record.timestamp))).label("done")
     rows = db.session.execute(
-        select(record.object_id, first_open, first_done)
+        select(record.user_id, record.object_id, first_open, first_done)
         .where(*where, record.verb.in_([Verb.EXPERIENCED, Verb.COMPLETED]))
         .group_by(record.user_id, record.object_id)
     )
+    credited = {
+        (user_id, lesson_id): seconds
+        for user_id, lesson_id, seconds in db.session.execute(
+            select(LessonTime.user_id, LessonTime.lesson_id, func.sum(LessonTime.seconds))
+            .where(LessonTime.lesson_id.in_(ids))
+            .group_by(LessonTime.user_id, LessonTime.lesson_id)
+        )
+    }
     found: dict[str, list[float]] = defaultdict(list)
-    for object_id, opened, done in rows:
+    for user_id, object_id, opened, done in rows:
         if opened is not None and done is not None:
-            found[object_id].append(max(0.0, (done - opened).total_seconds() / 60))
+            seconds = credited.get((user_id, object_id)) or max(0.0, (done - opened).total_seconds())
+            found[object_id].append(seconds / 60)
     return found
 
 

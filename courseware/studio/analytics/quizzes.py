@@ -4,13 +4,14 @@ Only the answers to the one quiz being examined are streamed through Python; the
 """
 from __future__ import annotations
 
+import json
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup, escape
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 
 from ...content import Course, Question, Quiz
 from ...content.quiz import normalise_text
@@ -33,9 +34,10 @@ def _submitted(flt: Filter, *where) -> list:
     ]
 
 
-def _question_ids(quiz_id: str, revision_id: int) -> frozenset[str]:
+def _question_ids(quiz_id: str, revision_id: int, drawn: list[str] | None = None) -> frozenset[str]:
+    """The questions an attempt was asked: its revision's, narrowed to those it drew from the pools."""
     quiz = course_at(revision_id).quiz(quiz_id)
-    return frozenset(q.id for q in quiz.questions) if quiz else frozenset()
+    return frozenset(q.id for q in quiz.drawn(drawn)) if quiz else frozenset()
 
 
 @dataclass(frozen=True)
@@ -59,12 +61,13 @@ def quiz_headlines(course: Course, flt: Filter) -> list[QuizHeadline]:
         )
     }
     seen: dict[tuple[str, str], int] = Counter()
-    for quiz_id, revision_id, n in db.session.execute(
-        select(QuizAttempt.quiz_id, QuizAttempt.revision_id, func.count())
+    drawn = cast(QuizAttempt.question_ids, String)  # as text: PostgreSQL cannot group by json
+    for quiz_id, revision_id, ids, n in db.session.execute(
+        select(QuizAttempt.quiz_id, QuizAttempt.revision_id, drawn, func.count())
         .where(*_submitted(flt, QuizAttempt.quiz_id.in_(quiz_ids)))
-        .group_by(QuizAttempt.quiz_id, QuizAttempt.revision_id)
+        .group_by(QuizAttempt.quiz_id, QuizAttempt.revision_id, drawn)
     ):
-        for question_id in _question_ids(quiz_id, revision_id):
+        for question_id in _question_ids(quiz_id, revision_id, json.loads(ids) if ids else None):
             seen[quiz_id, question_id] += n
     right = {
         (quiz_id, question_id): n
@@ -258,34 +261,36 @@ class QuizReport:
 def quiz_report(quiz: Quiz, flt: Filter) -> QuizReport:
     """Item analysis of one quiz over the submitted attempts in the filter.
 
-    Per question: attempts (submitted attempts whose content revision contained the question; an
-    unanswered question counts as attempted and wrong, fraction 0), how many got it right
-    (fraction == 1), the average fraction, the answer breakdown, how many left it unanswered, and
-    the discrimination index (see `discrimination_index`). Questions are those of `quiz` (the live
+    Per question: attempts (submitted attempts that asked the question: their content revision
+    contained it and, if it is in a pool, they drew it; an unanswered question counts as attempted
+    and wrong, fraction 0), how many got it right (fraction == 1), the average fraction, the answer
+    breakdown, how many left it unanswered, and the discrimination index (see `discrimination_index`). Questions are those of `quiz` (the live
     version) in order, then any that older revisions had, defined as in the newest such revision.
     """
-    ranked = rank_attempts(
-        RankedAttempt(row.id, float(row.score or 0), row.submitted_at, row.revision_id)
-        for row in db.session.execute(
-            select(QuizAttempt.id, QuizAttempt.score, QuizAttempt.submitted_at, QuizAttempt.revision_id)
-            .where(*_submitted(flt, QuizAttempt.quiz_id == quiz.id))
-        )
-    )
-    revisions = {a.revision_id for a in ranked}
+    rows = db.session.execute(
+        select(QuizAttempt.id, QuizAttempt.score, QuizAttempt.submitted_at, QuizAttempt.revision_id, QuizAttempt.question_ids)
+        .where(*_submitted(flt, QuizAttempt.quiz_id == quiz.id))
+    ).all()
+    ranked = rank_attempts(RankedAttempt(row.id, float(row.score or 0), row.submitted_at, row.revision_id) for row in rows)
+    revisions = {row.revision_id for row in rows}
     contains = {revision_id: _question_ids(quiz.id, revision_id) for revision_id in revisions}
+    asked = {  # attempt → the questions it was asked
+        row.id: contains[row.revision_id] & frozenset(row.question_ids) if row.question_ids is not None
+        else contains[row.revision_id]
+        for row in rows
+    }
     questions = _questions_seen(quiz, sorted(revisions))
     tallies = {q.id: TALLIES[q.kind](q) for q in questions}
     for attempt in ranked:
-        for question_id in contains[attempt.revision_id]:
+        for question_id in asked[attempt.id]:
             tallies[question_id].attempts += 1
 
     n = group_size(len(ranked))
-    extremes = {a.id: a.revision_id for a in (ranked[:n] + ranked[len(ranked) - n:] if n else [])}
+    extremes = {a.id for a in (ranked[:n] + ranked[len(ranked) - n:] if n else [])}
     fractions: dict[str, dict[str, float]] = defaultdict(dict)  # question → attempt → fraction
-    for attempt_id, revision_id in extremes.items():
-        for question_id in contains[revision_id]:
+    for attempt_id in extremes:
+        for question_id in asked[attempt_id]:
             fractions[question_id][attempt_id] = 0.0
-    revision_of = {a.id: a.revision_id for a in ranked}
     answered: Counter = Counter()
     right: Counter = Counter()
     total: dict[str, float] = defaultdict(float)
@@ -296,7 +301,7 @@ def quiz_report(quiz: Quiz, flt: Filter) -> QuizReport:
         .execution_options(yield_per=STREAM_BATCH)
     )
     for attempt_id, question_id, answer, fraction in rows:
-        if question_id not in contains.get(revision_of.get(attempt_id), ()) or answer is None:
+        if question_id not in asked.get(attempt_id, ()) or answer is None:
             continue  # not part of what this learner was asked, or left blank
         value = float(fraction or 0)
         answered[question_id] += 1

@@ -1,0 +1,12 @@
+"""Show the compiler's errors and the lint's warnings in the interface's language."""
+from __future__ import annotations
+
+from flask_babel import gettext
+
+from ..content.errors import ContentError
+from ..content.lint import LintWarning
+
+
+def translated(item: ContentError | LintWarning) -> str:
+    """Return an error's reason or a warning's message, each part of it translated (values from files are kept)."""
+    return item.render(gettext)
