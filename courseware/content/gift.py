@@ -25,13 +25,13 @@ from typing import Any, Callable, Iterator
 
 from . import yamlfile
 from .compiler import too_long
-from .errors import N_, ContentError, CourseInvalid
+from .errors import N_, ContentError, CourseInvalid, Message
 from .frontmatter import SLUG
 from .quizfile import unique_id
 
 Question = dict[str, Any]
-Answers = tuple[list[str], list[str]]  # GIFT answer lines, and what is lost writing them
-Read = tuple[dict[str, Any], list[str]]  # a question's own fields, and what is lost reading them
+Answers = tuple[list[str], list[Message]]  # GIFT answer lines, and what is lost writing them
+Read = tuple[dict[str, Any], list[Message]]  # a question's own fields, and what is lost reading them
 
 BLANK = "____"
 TRUE_FALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
@@ -48,10 +48,6 @@ _ESCAPED = re.compile(r"\\([\\n~=#{}:])")
 _FORMAT = re.compile(r"^\s*\[(?:markdown|html|plain|moodle)\]")
 _WEIGHT = re.compile(r"%(-?\d+(?:\.\d+)?)%")
 _ONE_BLANK = re.compile(r"(?<!_)____(?!_)")
-_POOL_LOST = (
-    "GIFT has no question pools: this pool's questions are written as plain questions, so a quiz "
-    "imported from this file asks all of them instead of drawing {draw}"
-)
 
 
 @dataclass(frozen=True)
@@ -60,12 +56,24 @@ class Skipped:
 
     line: int | None
     question: str
-    reason: str
+    message: Message
     kept: bool = False
+
+    @property
+    def reason(self) -> str:
+        """The reason in English."""
+        return self.message.render()
+
+    def render(self, translate: Callable[[str], str] = str) -> str:
+        return self.message.render(translate)
 
 
 class _NotCarried(Exception):
     """The question cannot be carried at all; the message says why."""
+
+    def __init__(self, message: Message):
+        super().__init__(str(message))
+        self.message = message
 
 
 # --- reading GIFT ---------------------------------------------------------------------------
@@ -77,7 +85,7 @@ def parse(text: str, path: str = "questions.gift") -> tuple[list[Question], list
     """
     if error := too_long(path, text) or _too_many(text, path):
         raise CourseInvalid([error])
-    kept: list[tuple[int, str | None, Question, list[str]]] = []
+    kept: list[tuple[int, str | None, Question, list[Message]]] = []
     skipped: list[Skipped] = []
     for line, block in _blocks(text):
         hidden = _ESCAPED.sub(lambda m: _UNESCAPED[m[1]], block).strip()
@@ -85,7 +93,7 @@ def parse(text: str, path: str = "questions.gift") -> tuple[list[Question], list
             title, body = _title(hidden)
             question, losses = _question(body)
         except _NotCarried as error:
-            skipped.append(Skipped(line, _label(hidden), str(error)))
+            skipped.append(Skipped(line, _label(hidden), error.message))
             continue
         kept.append((line, title, question, losses))
     questions = []
@@ -136,7 +144,7 @@ def _title(block: str) -> tuple[str | None, str]:
         return None, block
     end = block.find("::", 2)
     if end < 0:
-        raise _NotCarried("the question name is not closed: write it as ::name::")
+        raise _NotCarried(N_("the question name is not closed: write it as ::name::"))
     return _clean(block[2:end]), block[end + 2 :]
 
 
@@ -154,17 +162,17 @@ def _ids(titles: list[str | None]) -> list[str]:
     return ids
 
 
-def _question(body: str) -> tuple[Question, list[str]]:
+def _question(body: str) -> tuple[Question, list[Message]]:
     start, end = body.find("{"), body.find("}")
     if start < 0 and end < 0:
-        raise _NotCarried("description items (text with no {…} answers) are not supported")
+        raise _NotCarried(N_("description items (text with no {…} answers) are not supported"))
     rest = body[end + 1 :]
     if start < 0 or end < start or "{" in body[start + 1 : end] or "{" in rest or "}" in rest:
-        raise _NotCarried("the braces { } do not pair up; write a brace that is text as \\{ or \\}")
+        raise _NotCarried(N_("the braces { } do not pair up; write a brace that is text as \\{ or \\}"))
     answers, explanation = _general_feedback(body[start + 1 : end])
     text = _clean(body[:start] + (BLANK + rest if rest.strip() else ""))
     if not text:
-        raise _NotCarried("the question has no text")
+        raise _NotCarried(N_("the question has no text"))
     kind = _kind(answers.strip())
     fields, losses = READERS[kind](answers)
     question = {"type": kind, "text": text, **fields}
@@ -183,9 +191,9 @@ def _general_feedback(answers: str) -> tuple[str, str]:
 def _kind(answers: str) -> str:
     """Tell the question type from its answers, in the order Moodle does."""
     if not answers:
-        raise _NotCarried("essay questions ({} with no answers) are not supported")
+        raise _NotCarried(N_("essay questions ({} with no answers) are not supported"))
     if answers.startswith("#"):
-        raise _NotCarried("numerical questions ({#…}) are not supported")
+        raise _NotCarried(N_("numerical questions ({#…}) are not supported"))
     if "~" in answers:
         return "single" if "=" in answers else "multiple"
     if "=" in answers and "->" in answers:
@@ -199,8 +207,8 @@ def _split(answers: str, markers: str) -> list[tuple[str, str]]:
     """Cut the answers before each marker; return (marker, answer) pairs."""
     head, *parts = re.split(f"([{markers}])", answers)
     if head.strip():
-        starts = " or ".join(f"'{marker}'" for marker in markers)
-        raise _NotCarried(f"'{_clean(head)}' is not an answer: start each answer with {starts}")
+        starts = " / ".join(f"'{marker}'" for marker in markers)
+        raise _NotCarried(N_("'%(text)s' is not an answer: start each answer with %(markers)s", text=_clean(head), markers=starts))
     return [(parts[i], parts[i + 1].strip()) for i in range(0, len(parts), 2)]
 
 
@@ -213,7 +221,7 @@ def _option(answer: str, correct: bool) -> dict[str, Any]:
     text, _, feedback = answer.partition("#")
     option: dict[str, Any] = {"text": _clean(text)}
     if not option["text"]:
-        raise _NotCarried("an answer has no text")
+        raise _NotCarried(N_("an answer has no text"))
     if correct:
         option["correct"] = True
     if feedback := _clean(feedback):
@@ -228,16 +236,16 @@ def _choices(answers: str) -> list[tuple[str, float, str]]:
         for marker, answer in _split(answers, "~=")
     ]
     if len(choices) < 2:
-        raise _NotCarried("a choice question needs at least two answers")
+        raise _NotCarried(N_("a choice question needs at least two answers"))
     return choices
 
 
 def _read_single(answers: str) -> Read:
     choices = _choices(answers)
     if sum(marker == "=" for marker, _, _ in choices) != 1:
-        raise _NotCarried("more than one answer is marked '=', but a single-choice question has one right answer")
+        raise _NotCarried(N_("more than one answer is marked '=', but a single-choice question has one right answer"))
     weighted = any(weight for marker, weight, _ in choices if marker == "~")
-    losses = ["kept, but the weights of its '~' answers are dropped: every wrong answer scores 0"] if weighted else []
+    losses = [N_("kept, but the weights of its '~' answers are dropped: every wrong answer scores 0")] if weighted else []
     return {"options": [_option(answer, marker == "=") for marker, _, answer in choices]}, losses
 
 
@@ -245,11 +253,11 @@ def _read_multiple(answers: str) -> Read:
     choices = _choices(answers)
     k = sum(weight > 0 for _, weight, _ in choices)
     if not k:
-        raise _NotCarried("no answer has a positive weight, so none of them is right")
+        raise _NotCarried(N_("no answer has a positive weight, so none of them is right"))
     even = all(abs(abs(weight) - 100 / k) < 0.001 for _, weight, _ in choices)
     losses = [] if even else [
-        f"kept, but scored with equal shares instead of its weights: each right pick adds 1/{k} of the mark, "
-        f"each wrong pick takes 1/{k} away"
+        N_("kept, but scored with equal shares instead of its weights: each right pick adds 1/%(k)s of the mark, "
+           "each wrong pick takes 1/%(k)s away", k=k)
     ]
     options = [_option(answer, weight > 0) for _, weight, answer in choices]
     return {"options": options, "partial_credit": True}, losses
@@ -258,28 +266,28 @@ def _read_multiple(answers: str) -> Read:
 def _read_true_false(answers: str) -> Read:
     answer, *feedback = answers.split("#", 2)
     lost = any(_clean(text) for text in feedback)
-    losses = ["kept without the feedback on its true/false answers: give it an explanation (####) instead"]
+    losses = [N_("kept without the feedback on its true/false answers: give it an explanation (####) instead")]
     return {"answer": TRUE_FALSE[answer.strip()]}, losses if lost else []
 
 
 def _read_short_answer(answers: str) -> Read:
     accepted: list[str] = []
-    losses: list[str] = []
+    losses: list[Message] = []
     for _, answer in _split(answers, "="):
         weight, answer = _weighted(answer, 100.0)
         text, _, feedback = (_clean(part) for part in answer.partition("#"))
         if not text:
-            raise _NotCarried("an answer has no text")
+            raise _NotCarried(N_("an answer has no text"))
         if feedback:
-            losses.append("kept without the feedback on its answers")
+            losses.append(N_("kept without the feedback on its answers"))
         if weight <= 0:
-            losses.append(f"kept without the answer '{text}', which is worth {weight:g}%")
+            losses.append(N_("kept without the answer '%(text)s', which is worth %(weight)s%%", text=text, weight=f"{weight:g}"))
             continue
         if weight < 100:
-            losses.append(f"kept, but the answer '{text}' now earns the full mark instead of {weight:g}%")
+            losses.append(N_("kept, but the answer '%(text)s' now earns the full mark instead of %(weight)s%%", text=text, weight=f"{weight:g}"))
         accepted.append(text)
     if not accepted:
-        raise _NotCarried("no answer earns any mark")
+        raise _NotCarried(N_("no answer earns any mark"))
     return {"accepted": accepted}, list(dict.fromkeys(losses))
 
 
@@ -289,13 +297,13 @@ def _read_matching(answers: str) -> Read:
     for _, answer in _split(answers, "="):
         left, arrow, right = answer.partition("->")
         if not arrow or not _clean(right):
-            raise _NotCarried("each matching answer must be written '=left -> right'")
+            raise _NotCarried(N_("each matching answer must be written '=left -> right'"))
         if _clean(left):
             pairs.append({"left": _clean(left), "right": _clean(right)})
         else:
             distractors.append(_clean(right))
     if len(pairs) < 2:
-        raise _NotCarried("a matching question needs at least two pairs")
+        raise _NotCarried(N_("a matching question needs at least two pairs"))
     return {"pairs": pairs, **({"distractors": distractors} if distractors else {}), "partial_credit": True}, []
 
 
@@ -319,10 +327,10 @@ def dump(questions: list[Question]) -> tuple[str, list[Skipped]]:
         writer = WRITERS.get(question.get("type"))
         try:
             if writer is None:
-                raise _NotCarried(f"GIFT has no {question.get('type')} questions, so it is left out")
+                raise _NotCarried(N_("GIFT has no %(kind)s questions, so it is left out", kind=str(question.get("type"))))
             answers, losses = writer(question)
         except _NotCarried as error:
-            skipped.append(Skipped(None, qid, str(error)))
+            skipped.append(Skipped(None, qid, error.message))
             continue
         blocks.append(_block(question, answers))
         skipped += [Skipped(None, qid, loss, kept=True) for loss in _points_lost(question) + losses]
@@ -348,7 +356,9 @@ def quiz_to_gift(yaml_text: str, path: str) -> tuple[str, list[Skipped]]:
         raise CourseInvalid([ContentError(path, 1, N_("not a quiz: the file needs a list 'questions:'"))])
     text, skipped = dump(questions)
     lost = [
-        Skipped(None, _text(pool.get("id")), _POOL_LOST.format(draw=pool.get("draw", 1)), kept=True) for pool in pools
+        Skipped(None, _text(pool.get("id")), N_(
+            "GIFT has no question pools: this pool's questions are written as plain questions, so a quiz "
+            "imported from this file asks all of them instead of drawing %(draw)s", draw=pool.get("draw", 1)), kept=True) for pool in pools
     ]
     return text, lost + skipped
 
@@ -381,9 +391,9 @@ def _around_blank(text: str) -> tuple[str, str]:
     return (parts[0], parts[1]) if len(parts) == 2 and parts[1].strip() else (text, "")
 
 
-def _points_lost(question: Question) -> list[str]:
+def _points_lost(question: Question) -> list[Message]:
     points = question.get("points", 1)
-    return [] if points == 1 else [f"points: {points} is lost: GIFT has no marks, so Moodle gives it 1 mark"]
+    return [] if points == 1 else [N_("points: %(points)s is lost: GIFT has no marks, so Moodle gives it 1 mark", points=points)]
 
 
 def _options(question: Question) -> list[dict[str, Any]]:
@@ -395,9 +405,9 @@ def _choice(prefix: str, option: dict[str, Any]) -> str:
     return prefix + _escape(option.get("text")) + (f"#{feedback}" if feedback else "")
 
 
-def _ids_lost(options: list[dict[str, Any]]) -> list[str]:
+def _ids_lost(options: list[dict[str, Any]]) -> list[Message]:
     lost = any("id" in option for option in options)
-    return ["its option ids are lost: read back, the options are named a, b, c, …"] if lost else []
+    return [N_("its option ids are lost: read back, the options are named a, b, c, …")] if lost else []
 
 
 def _share(k: int) -> str:
@@ -414,41 +424,41 @@ def _write_multiple(question: Question) -> Answers:
     options = _options(question)
     k = sum(o.get("correct") is True for o in options)
     if not k:
-        raise _NotCarried("no option is marked correct")
+        raise _NotCarried(N_("no option is marked correct"))
     share = _share(k)
     losses = _ids_lost(options)
     if question.get("partial_credit") is not True:
         losses.append(
-            f"Moodle always gives partial credit on multiple-answer questions (each right pick adds 1/{k} "
-            f"of the mark, each wrong pick takes 1/{k} away); here it was all or nothing"
+            N_("Moodle always gives partial credit on multiple-answer questions (each right pick adds 1/%(k)s "
+               "of the mark, each wrong pick takes 1/%(k)s away); here it was all or nothing", k=k)
         )
     if k not in MOODLE_SHARES:
-        losses.append(f"Moodle has no grade of {share}%: choose 'Nearest grade if not listed' when importing")
+        losses.append(N_("Moodle has no grade of %(share)s%%: choose 'Nearest grade if not listed' when importing", share=share))
     lines = [_choice(f"~%{share}%" if o.get("correct") is True else f"~%-{share}%", o) for o in options]
     return lines, losses
 
 
 def _write_true_false(question: Question) -> Answers:
     if not isinstance(question.get("answer"), bool):
-        raise _NotCarried("'answer' must be true or false")
+        raise _NotCarried(N_("'answer' must be true or false"))
     return ["TRUE" if question["answer"] else "FALSE"], []
 
 
 def _write_short_answer(question: Question) -> Answers:
     lines = [f"={_escape(answer)}" for answer in question.get("accepted") or []]
     if any("->" in line for line in lines):
-        raise _NotCarried("an accepted answer contains '->', which GIFT reads as a matching pair")
+        raise _NotCarried(N_("an accepted answer contains '->', which GIFT reads as a matching pair"))
     return lines, []
 
 
 def _write_matching(question: Question) -> Answers:
     pairs = question.get("pairs") or []
     if any("->" in _text(pair.get("left")) for pair in pairs):
-        raise _NotCarried("a left item contains '->', which GIFT reads as the arrow of the pair")
+        raise _NotCarried(N_("a left item contains '->', which GIFT reads as the arrow of the pair"))
     lines = [f"={_escape(pair.get('left'))} -> {_escape(pair.get('right'))}" for pair in pairs]
     lines += [f"= -> {_escape(distractor)}" for distractor in question.get("distractors") or []]
     partial = question.get("partial_credit") is True
-    return lines, [] if partial else ["Moodle always gives credit for each right pair; here it was all or nothing"]
+    return lines, [] if partial else [N_("Moodle always gives credit for each right pair; here it was all or nothing")]
 
 
 WRITERS: dict[Any, Callable[[Question], Answers]] = {

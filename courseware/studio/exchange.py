@@ -18,6 +18,7 @@ from ..people import audit
 from ..publishing import live_course
 from . import bp, drafts, trainer_required
 from .downloads import zip_response
+from .messages import translated
 from .forms import GiftImportForm, UploadForm
 
 
@@ -148,7 +149,7 @@ def download_module(module_id: str):
 def gift_export(quiz_id: str):
     live, quiz = live_activity_or_404("quiz", quiz_id)
     text, skipped = gift.quiz_to_gift(drafts.file_text(live.revision_id, quiz.path) or "", quiz.path)
-    notes = "".join(f"// {_('Not carried')}: {item.question}: {item.reason}\n" for item in skipped)
+    notes = "".join(f"// {_('Not carried')}: {item.question}: {translated(item)}\n" for item in skipped)
     return Response(
         (notes + ("\n" if notes else "") + text).encode("utf-8"),
         mimetype="text/plain",
@@ -198,6 +199,6 @@ def gift_import():
     flash(_("%(n)s question(s) added to the draft of %(quiz)s.", n=len(ids), quiz=quiz.title), "success")
     left_out = [item for item in skipped if not item.kept]
     if left_out:
-        listed = "; ".join(f"{_('line %(n)s', n=item.line)}: {item.reason}" for item in left_out)
+        listed = "; ".join(f"{_('line %(n)s', n=item.line)}: {translated(item)}" for item in left_out)
         flash(_("Not imported: %(items)s", items=listed), "warning")
     return redirect(url_for("studio.edit", path=quiz.path))
