@@ -364,9 +364,11 @@ def test_a_mailbox_the_server_refuses_for_good_is_given_up_and_hr_sends_it_again
     rows = {email: next(row for row in undelivered.split("<tr>") if email in row) for email in (gone, full)}
     assert "已放弃" in rows[gone] and "仍在重试" in rows[full]
     assert f"/undelivered/{messages[gone].id}/send-again" in rows[gone]
+    assert "send-again" not in rows[full]  # a worker tries it again by itself; by hand it could go out twice
 
     assert client.post(f"/hr/invitations/undelivered/{messages[elsewhere].id}/send-again").status_code == 404
     assert client.post(f"/hr/invitations/undelivered/{messages[fine].id}/send-again").status_code == 404  # delivered
+    assert client.post(f"/hr/invitations/undelivered/{messages[full].id}/send-again").status_code == 404  # still retrying
     inbox.unknown = set()
     assert client.post(f"/hr/invitations/undelivered/{messages[gone].id}/send-again").status_code == 302
     assert send(app) == {"sent": 1, "failed": 0, "given_up": 0}  # the 451 one still waits for its back-off

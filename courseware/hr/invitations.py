@@ -102,7 +102,7 @@ def _undelivered():
 @bp.post("/invitations/undelivered/<int:message_id>/send-again")
 @hr_required
 def resend_mail(message_id: int):
-    message, person = db.session.execute(_undelivered().where(OutboxMessage.id == message_id)).first() or abort(404)
+    message, person = db.session.execute(_undelivered().where(OutboxMessage.id == message_id, outbox.given_up())).first() or abort(404)
     if EmptyForm().validate_on_submit():
         outbox.send_again(message)
         db.session.add(AuditEntry(

@@ -166,8 +166,14 @@ def robot_failures(department_id: int) -> Select:
     )
 
 
+def given_up():
+    """Messages no worker will try again: only these may be sent again by hand, so one a worker is
+    sending at this moment is never queued a second time."""
+    return OutboxMessage.failed_at.is_not(None)
+
+
 def send_again(message: OutboxMessage) -> None:
-    """Put a given-up or failing message back in the queue, due now, with its tries counted afresh (the caller commits)."""
+    """Put a given-up message back in the queue, due now, with its tries counted afresh (the caller commits)."""
     message.failed_at = None
     message.attempts = 0
     message.next_attempt_at = utcnow()

@@ -267,7 +267,7 @@ def _set_robot(department: Department, form: RobotForm) -> None:
 @bp.post("/departments/<int:department_id>/robot-posts/<int:message_id>/send-again")
 @admin_required
 def resend_robot_post(department_id: int, message_id: int):
-    message = db.session.scalar(outbox.robot_failures(department_id).where(OutboxMessage.id == message_id)) or abort(404)
+    message = db.session.scalar(outbox.robot_failures(department_id).where(OutboxMessage.id == message_id, outbox.given_up())) or abort(404)
     if EmptyForm().validate_on_submit():
         outbox.send_again(message)
         db.session.add(AuditEntry(user_id=current_user.id, action="resend_message", detail={
