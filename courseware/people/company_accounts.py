@@ -119,7 +119,8 @@ def sign_in_person(identity: CompanyIdentity, policy: Policy) -> User:
             raise SignInRefused(_l("There is no account for you here yet. Ask HR to add you, with your employee ID."))
         try:
             user = create_person(identity)
-        except IntegrityError:  # the same person's first sign-in, in another tab or worker, made them first
+        except (IntegrityError, SignInRefused):
+            # The same person's first sign-in, in another tab or worker, may have made them meanwhile.
             db.session.rollback()  # nothing else is written before a sign-in
             user, created = find_person(identity), False
             if user is None:
