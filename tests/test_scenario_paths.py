@@ -5,6 +5,7 @@ import json
 import textwrap
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from courseware.content import Course, CourseInvalid, compile_sources
@@ -12,6 +13,7 @@ from courseware.extensions import db
 from courseware.learning.roleplay import model_path, play
 from courseware.models import ScenarioRun
 from courseware.publishing import publish
+from courseware.studio.messages import translated
 from courseware.studio.scenario_map import layout
 
 SCENARIO = textwrap.dedent("""\
@@ -237,3 +239,10 @@ def test_the_debrief_shows_the_ending_the_path_earned(app, client, meeting, trai
     with app.app_context():
         run = db.session.execute(select(ScenarioRun).where(ScenarioRun.user_id == trainee)).scalar_one()
         assert (run.status, run.ending_id) == ("finished", ending)
+
+
+def test_a_route_condition_is_described_in_the_interface_language(app, scenario):
+    when = next(node for node in scenario.nodes if node.id == "wrap").route[0].when
+    assert str(when.describe()) == "chose open/slam-table, 协作 ≥ 2"
+    with app.test_request_context(), force_locale("zh"):
+        assert translated(when.describe()) == "选了 open/slam-table, 协作 ≥ 2"

@@ -9,7 +9,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from . import frontmatter as fm
-from .errors import N_
+from .errors import N_, Message, verbatim
 from .yamlfile import Fields, LineDict, LineList, is_list, is_mapping
 
 TOTAL = "total"
@@ -37,11 +37,12 @@ class Condition:
     def refs(self) -> tuple[str, ...]:
         return self.chose + self.not_chose
 
-    def describe(self) -> str:
-        parts = [f"chose {ref}" for ref in self.chose] + [f"not chose {ref}" for ref in self.not_chose]
-        parts += [f"{name} ≥ {value}" for name, value in self.at_least]
-        parts += [f"{name} ≤ {value}" for name, value in self.at_most]
-        return ", ".join(parts)
+    def describe(self) -> Message:
+        """The condition in words, e.g. "chose open/slam-table, 协作 ≥ 2" (translated where it is shown)."""
+        parts = [N_("chose %(ref)s", ref=ref) for ref in self.chose] + [N_("did not choose %(ref)s", ref=ref) for ref in self.not_chose]
+        parts += [verbatim(f"{name} ≥ {value}") for name, value in self.at_least]
+        parts += [verbatim(f"{name} ≤ {value}") for name, value in self.at_most]
+        return Message(", ".join(f"%(part{i})s" for i in range(len(parts))), tuple((f"part{i}", part) for i, part in enumerate(parts)))
 
 
 @dataclass(frozen=True)

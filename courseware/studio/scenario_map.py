@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from ..content import Node, Scenario
+from .messages import translated
 
 NODE_WIDTH = 150
 NODE_HEIGHT = 60
@@ -69,7 +70,7 @@ class Link:
 def links(node: Node) -> list[Link]:
     if node.route:
         return [
-            Link(f"route-{index}", branch.next, branch.when.describe() if branch.when else "")
+            Link(f"route-{index}", branch.next, translated(branch.when.describe()) if branch.when else "")
             for index, branch in enumerate(node.route, 1)
         ]
     return [Link(choice.id, choice.next, Markup(choice.html).striptags()) for choice in node.choices]
