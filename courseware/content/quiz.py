@@ -274,9 +274,6 @@ class TrueFalse(Question):
     def correct_answer(self) -> bool:
         return self.answer
 
-    def describe(self, answer: Any) -> list[str]:
-        return [{True: "正确 (true)", False: "错误 (false)"}[answer]] if isinstance(answer, bool) else []
-
 
 @dataclass(frozen=True)
 class Ordering(Question):

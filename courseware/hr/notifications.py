@@ -42,16 +42,9 @@ def notify(assignment: Assignment, kind: NoticeKind, title: str, leave_out: Coll
     """Leave a notice for everyone the assignment covers (but the ids in `leave_out`), queue their
     e-mails and the group robots' posts; return how many people were told."""
     people = [person for person in db.session.scalars(covered(assignment)) if person.id not in leave_out]
-    now = utcnow()
     due_on = None if kind is NoticeKind.WITHDRAWN else assignment.due_on
+    notify_each(assignment, kind, title, dict.fromkeys(people, due_on))
     link = current_app.config["PUBLIC_URL"] + url_for("learn.home")
-    if people:
-        db.session.execute(insert(Notice), [
-            {"user_id": p.id, "kind": kind.value, "title": title, "activity_id": assignment.activity_id,
-             "due_on": due_on, "created_at": now}
-            for p in people
-        ])
-        outbox.enqueue_mails(outbox.in_their_language(people, lambda person: mail(person, kind, title, due_on, link)))
     if assignment.department_id is not None:
         with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
             outbox.enqueue_robot_posts(
@@ -104,8 +97,8 @@ def text(kind: str, title: str, due_on: date | None) -> str:
     return _("%(title)s is no longer assigned to you.", title=title)
 
 
-def notify_each(assignment: Assignment, kind: NoticeKind, title: str, due_dates: dict[User, date]) -> None:
-    """Leave a notice for each of these people about their own due date, and queue their e-mails."""
+def notify_each(assignment: Assignment, kind: NoticeKind, title: str, due_dates: dict[User, date | None]) -> None:
+    """Leave a notice for each of these people about their own due date (None: withdrawn), and queue their e-mails."""
     if not due_dates:
         return
     now = utcnow()
