@@ -15,9 +15,12 @@ from flask_babel import force_locale
 from flask_migrate import upgrade
 
 from . import backups
-from .content import CourseInvalid, compile_sources, decode_sources, read_sources
+from . import media as stored
+from .content import CourseInvalid, compile_sources, decode_sources, read_media, read_sources
+from .content.archive import course_folder
 from .content.diff import unified
 from .content.lint import lint
+from .content.media import MEDIA_FOLDER
 from .extensions import db
 from .hr import reminders, staff_import
 from .models import Role, User
@@ -64,15 +67,19 @@ def check(directory: str | None, run_lint: bool, strict: bool) -> None:
     """Validate a course folder; print each error as file:line: reason."""
     course_dir = _course_dir(directory)
     sources = read_sources(course_dir)
+    media, errors = read_media(course_dir, current_app.config["MEDIA_MAX_BYTES"])
     try:
-        course = compile_sources(sources)
-    except CourseInvalid as error:
-        _print_errors(error)
+        course = compile_sources(sources, {name: f"media/{name}" for name in media})
+    except CourseInvalid as invalid:
+        errors += invalid.errors
+    if errors:
+        _print_errors(CourseInvalid(errors))
         sys.exit(1)
     click.echo(
         f"{course_dir}: OK — {len(course.modules)} modules, {len(course.lessons)} lessons, "
         f"{len(course.quizzes)} quizzes ({sum(len(q.questions) for q in course.quizzes)} questions), "
-        f"{len(course.scenarios)} role-play scenarios; about {course.minutes} minutes of reading."
+        f"{len(course.scenarios)} role-play scenarios, {len(course.aids)} job aids, {len(media)} pictures and files; "
+        f"about {course.minutes} minutes of reading."
     )
     if run_lint or strict:
         warnings = lint(course, decode_sources(sources)[0])
@@ -92,9 +99,15 @@ def import_(directory: str | None, note: str) -> None:
 
 
 def _import(course_dir: Path, note: str = "") -> int:
+    media, errors = read_media(course_dir, current_app.config["MEDIA_MAX_BYTES"])
+    if errors:
+        _print_errors(CourseInvalid(errors))
+        return 1
     try:
-        result = publish(read_sources(course_dir), note=note or f"import {course_dir.name}")
+        hashes = {name: stored.store(name, data) for name, data in media.items()}
+        result = publish(read_sources(course_dir), media=hashes, note=note or f"import {course_dir.name}")
     except CourseInvalid as error:
+        db.session.rollback()
         _print_errors(error)
         return 1
     if result.created:
@@ -118,7 +131,13 @@ def export(directory: str, revision: int | None) -> None:
         destination = target / path
         destination.parent.mkdir(parents=True, exist_ok=True)
         destination.write_text(text, encoding="utf-8")
-    click.echo(f"Wrote {len(files)} files of revision {revision_id} to {target}.")
+    media = stored.contents(stored.revision_media(revision_id))
+    if media:
+        folder = target / course_folder(files) / MEDIA_FOLDER
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in media.items():
+            (folder / name).write_bytes(data)
+    click.echo(f"Wrote {len(files)} files and {len(media)} pictures and files of revision {revision_id} to {target}.")
 
 
 @content_cli.command("diff")

@@ -89,6 +89,7 @@ def from_environment(instance_path: Path) -> dict:
         "REPORT_CACHE_SECONDS": float(os.environ.get("REPORT_CACHE_SECONDS", "120")),
         "CONTENT_CHECK_SECONDS": float(os.environ.get("CONTENT_CHECK_SECONDS", "1")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        "MEDIA_MAX_BYTES": int(float(os.environ.get("MEDIA_MAX_MB", "10")) * 1024 * 1024),  # each picture or file of a course
         # Sign-in through the company's OpenID Connect provider: off while OIDC_ISSUER is empty.
         "OIDC_ISSUER": os.environ.get("OIDC_ISSUER", ""),
         "OIDC_CLIENT_ID": os.environ.get("OIDC_CLIENT_ID", ""),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from threading import Lock
 
@@ -11,7 +12,8 @@ from sqlalchemy import select
 from .content import Course, compile_sources, decode_sources, source_hash
 from .content.compiler import Sources
 from .extensions import db
-from .models import ContentRevision, RevisionFile, User, utcnow
+from .media import urls
+from .models import ContentRevision, RevisionFile, RevisionMedia, User, utcnow
 
 
 @dataclass(frozen=True)
@@ -26,15 +28,18 @@ class PublishResult:
     created: bool
 
 
-def publish(files: Sources, *, by: User | None = None, note: str = "") -> PublishResult:
-    """Compile `files` and make them the live course, all-or-nothing.
+def publish(
+    files: Sources, *, media: Mapping[str, str] | None = None, by: User | None = None, note: str = ""
+) -> PublishResult:
+    """Compile `files` with the pictures and files `media` (name → SHA-256 of a stored blob) and make them the live course, all-or-nothing.
 
     Raises `CourseInvalid` (nothing written) when any file has an error. Publishing the same
-    files as the live revision writes nothing.
+    files and media as the live revision writes nothing.
     """
-    course = compile_sources(files)
+    media = dict(media or {})
+    course = compile_sources(files, urls(media))
     texts, _ = decode_sources(files)
-    digest = source_hash(texts)
+    digest = source_hash(texts, media)
     live = db.session.scalar(ContentRevision.live())
     if live is not None and live.source_hash == digest:
         return PublishResult(live, created=False)
@@ -46,6 +51,7 @@ def publish(files: Sources, *, by: User | None = None, note: str = "") -> Publis
         created_by_id=by.id if by else None,
         published_at=utcnow(),
         files=[RevisionFile(path=path, text=text) for path, text in sorted(texts.items())],
+        media=[RevisionMedia(name=name, sha256=sha256) for name, sha256 in sorted(media.items())],
     )
     db.session.add(revision)
     db.session.commit()

@@ -240,7 +240,7 @@ def test_trainer_edits_a_lesson_with_preview_publishes_and_a_trainee_sees_it(sit
     original = source.input_value()
 
     source.fill(original.replace("minutes: 9", "minutes: nine"))
-    error = trainer.locator("#preview a.error-line")
+    error = trainer.locator("#preview .preview-errors a.error-line")
     error.wait_for()
     assert error.inner_text() == "第 5 行"
     error.click()
@@ -248,7 +248,7 @@ def test_trainer_edits_a_lesson_with_preview_publishes_and_a_trainee_sees_it(sit
 
     source.fill(original.replace("他们，就是你的**内部客户**。", "他们，就是你的**内部客户**——讲师在工作室里改写了这句话。"))
     trainer.locator("#preview").get_by_text("讲师在工作室里改写了这句话").wait_for()
-    assert trainer.locator("#preview a.error-line").count() == 0
+    assert trainer.locator("#preview .preview-errors a.error-line").count() == 0
     trainer.get_by_role("button", name="保存草稿").click()
     trainer.get_by_text("草稿已保存").wait_for()
     trainee.reload()

@@ -62,4 +62,4 @@ def test_a_learner_takes_the_diagnostic_and_earns_the_ending_their_path_deserves
         trainer = browser.new_context().new_page()
         log_in(trainer, site, "trainer@example.com")
         trainer.goto(site + "/studio/files/quizzes/final-assessment.yaml")
-        trainer.get_by_text("此文件中有 1 处可能提示答案的线索").wait_for()  # every true/false answer is 正确
+        trainer.get_by_text("此文件中有 1 处值得检查（不影响发布）").wait_for()  # every true/false answer is 正确

@@ -6,8 +6,10 @@ import re
 
 import pytest
 
-from courseware.content import CourseInvalid, compile_sources
+from courseware.content import QUESTION_TYPES, CourseInvalid, compile_sources
+from courseware.content.lint import lint
 from courseware.content.render import render
+from courseware.learning.roleplay import model_path, play
 
 COURSE = """---
 id: demo-course
@@ -34,6 +36,19 @@ def sources(**lessons: str) -> dict[str, str]:
     files = {"lessons/course.md": COURSE, "lessons/m1/module.md": MODULE}
     files.update({f"lessons/m1/{name}.md": text for name, text in lessons.items()})
     return files
+
+
+def finished_plays(scenario):
+    """Every way through a role-play, as the plays that reach an ending."""
+    plays, paths = [], [[]]
+    while paths:
+        path = paths.pop()
+        state = play(scenario, path)
+        if state.finished:
+            plays.append(state)
+        elif len(path) < 30:
+            paths += [path + [c.id] for c in state.node.choices]
+    return plays
 
 
 def errors_of(files: dict[str, str]) -> list[str]:
@@ -65,9 +80,6 @@ def test_real_curriculum_covers_every_module_with_complete_lessons(shipped_cours
 
 
 def test_every_module_has_a_quiz_and_the_course_has_role_plays(shipped_course_sources):
-    from courseware.content import QUESTION_TYPES
-    from courseware.learning.roleplay import play
-
     course = compile_sources(shipped_course_sources)
     module_quizzes = [course.quiz(m.quiz_id) for m in course.modules]
     assert all(quiz is not None and len(quiz.questions) >= 6 for quiz in module_quizzes)
@@ -80,17 +92,37 @@ def test_every_module_has_a_quiz_and_the_course_has_role_plays(shipped_course_so
     assert len(course.scenarios) >= 5
     for scenario in course.scenarios:
         assert len({n.ending.outcome for n in scenario.endings}) >= 2 and len(scenario.endings) >= 3
-        # every way through the conversation passes at least three decisions
-        paths = [[]]
-        finished = []
-        while paths:
-            path = paths.pop()
-            state = play(scenario, path)
-            if state.finished:
-                finished.append(path)
-            elif len(path) < 30:
-                paths += [path + [c.id] for c in state.node.choices]
-        assert finished and min(len(p) for p in finished) >= 3, scenario.id
+        finished = finished_plays(scenario)  # every way through the conversation passes at least three decisions
+        assert finished and min(len(p.steps) for p in finished) >= 3, scenario.id
+
+
+def test_the_shipped_course_measures_what_it_teaches(shipped_course_sources):
+    """Issue L's bar for the course itself: a practice per module, pools of variants, a final that
+    keeps its answers until passed, a pre-test on its objectives, and not one cue the lint finds."""
+    files = {path: text.decode("utf-8") if isinstance(text, bytes) else text for path, text in shipped_course_sources.items()}
+    course = compile_sources(files)
+    assert [m.id for m in course.modules if not m.scenario_ids] == []
+    for quiz in course.quizzes:
+        assert quiz.pools, quiz.id
+        assert [p.id for p in quiz.pools if len(p.question_ids) < max(3, p.draw + 1)] == [], quiz.id
+    final, pretest = course.final_quiz, course.quiz(course.pretest_quiz_id)
+    assert final.review == "after_passing"
+    assert pretest.attempts == 1 and pretest.review == "score"
+    assert {p.id for p in pretest.pools} == {p.id for p in final.pools}
+    assert not {q.id for q in pretest.questions} & {q.id for q in final.questions}
+    assert [str(w) for w in lint(course, files)] == []
+
+
+def test_role_play_endings_follow_the_path(shipped_course_sources):
+    """The praise is earned: the model path ends well, a damaging reply (a net loss of two or more)
+    never reaches a good ending, and some path that made one ends 'mixed' (put right) rather than 'poor'."""
+    course = compile_sources(shipped_course_sources)
+    for scenario in course.scenarios:
+        assert model_path(scenario).node.ending.outcome == "good", scenario.id
+        damaged = [p for p in finished_plays(scenario) if any(sum(v for _, v in step.choice.effects) <= -2 for step in p.steps)]
+        praised = [[f"{s.node.id}/{s.choice.id}" for s in p.steps] for p in damaged if p.node.ending.outcome == "good"]
+        assert praised == [], scenario.id
+        assert any(p.node.ending.outcome == "mixed" for p in damaged), scenario.id
 
 
 def test_case_figures_are_taught_as_in_the_sources(shipped_course_sources):
@@ -114,7 +146,7 @@ def test_a_valid_course_compiles_in_order():
         ("---\nid: x\ntitle: [broken\norder: 1\n---\nbody\n", "lessons/m1/x.md:4: invalid YAML"),
         ("---\nid: x\ntitle: t\norder: 1\nminutes: 5\nbody without end\n", "lessons/m1/x.md:1: front matter is not closed"),
         (lesson(extra="titel: typo\n"), "lessons/m1/x.md:6: unknown field 'titel'"),
-        ("---\nid: x\ntitle: t\norder: 1\n---\nbody\n", "lessons/m1/x.md:1: missing required field 'minutes'"),
+        ("---\nid: x\ntitle: t\n---\nbody\n", "lessons/m1/x.md:1: missing required field 'order'"),
         ("---\nid: Bad_Id\ntitle: t\norder: 1\nminutes: 5\n---\nbody\n", "lessons/m1/x.md:2: 'id' must be lowercase"),
         ("---\nid: x\ntitle: t\norder: first\nminutes: 5\n---\nbody\n", "lessons/m1/x.md:4: 'order' must be a whole number"),
         ("---\nid: x\nid: y\ntitle: t\norder: 1\nminutes: 5\n---\nbody\n", "lessons/m1/x.md:3: field 'id' is given twice"),

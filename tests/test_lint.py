@@ -16,7 +16,7 @@ LESSON = textwrap.dedent("""\
     id: a-lesson
     title: 一
     order: 1
-    minutes: 3
+    minutes: 6
     ---
     ## 讲解
 
@@ -140,6 +140,7 @@ def warnings():
         ("quizzes/final.yaml", "id: f-one", "final-repeats-example", "repeats '小陈' from lesson 'a-lesson'"),
         ("quizzes/final.yaml", "id: f-two", "final-repeats-example", "repeats '每天早上把焊接好的底座交给' from lesson 'a-lesson'"),
         ("quizzes/cue-scenario.yaml", "id: a", "longest-best", "3 of 3 decision points (100%)"),
+        ("lessons/m/a.md", "minutes: 6", "reading-time", "says it takes 6 minutes, but its text reads in about 1 minutes"),
     ],
 )
 def test_the_lint_flags_each_cue_at_its_line(warnings, path, needle, code, words):
@@ -155,6 +156,13 @@ def test_a_fresh_final_question_and_a_balanced_quiz_are_not_flagged(warnings):
     balanced = {**COURSE, "quizzes/cue-quiz.yaml": QUIZ.replace("text: 三, answer: true", "text: 三, answer: false").replace(
         "text: 四, answer: true", "text: 四, answer: false")}
     assert "true-false-balance" not in {w.code for w in lint(compile_sources(balanced), balanced)}
+
+
+def test_a_lesson_without_minutes_takes_what_its_text_takes_to_read():
+    text = "内部客户是依赖你工作成果的同事。" * 56  # with the lesson's own, under 900 characters: three minutes
+    course = compile_sources({**COURSE, "lessons/m/a.md": LESSON.replace("minutes: 6\n", "") + text})
+    assert course.lessons[0].minutes == 3
+    assert "reading-time" not in {w.code for w in lint(course, COURSE)}
 
 
 def test_warnings_carry_a_code_and_parameters_for_translation(warnings):
@@ -192,4 +200,4 @@ def test_the_studio_editor_shows_lint_warnings(app, client, make_user, login):
     assert f'data-line="{line_of(QUIZ, "id: q-three")}"' in page.text and "以上都对" in page.text
     assert 'data-code="true-false-balance"' in page.text
     lesson = client.get("/studio/files/lessons/m/a.md")
-    assert 'class="preview-warnings"' not in lesson.text
+    assert 'data-code="reading-time"' in lesson.text and 'data-code="true-false-balance"' not in lesson.text

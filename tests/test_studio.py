@@ -61,7 +61,7 @@ def test_trainer_edits_previews_publishes_and_rolls_back_while_progress_stays(ap
 
     edited = source.replace(OLD_SENTENCE, NEW_SENTENCE)
     fixed = client.post("/studio/preview", data={"text": edited, "version": version, "path": LESSON})
-    assert "本句由讲师在工作室里修改" in fixed.text and "error-line" not in fixed.text
+    assert "本句由讲师在工作室里修改" in fixed.text and "preview-errors" not in fixed.text
 
     saved = client.post(f"/studio/files/{LESSON}", data={"text": edited.replace("\n", "\r\n"), "version": version, "action": "save"})
     assert saved.status_code == 302
@@ -372,7 +372,7 @@ def test_the_editor_states_its_limits_and_the_preview_refuses_longer_text_withou
     long_text = live(source + "[" * 30_000)
     assert "the text is longer than 30,000 characters" in long_text and "[[[[" not in long_text, "nothing is rendered"
     brackets = live(source.partition("\n---\n")[0] + "\n---\n" + "[" * 30_000)
-    assert "[" * 1000 in brackets and "error-line" not in brackets
+    assert "[" * 1000 in brackets and "preview-errors" not in brackets
 
 
 def test_a_gift_file_with_too_many_questions_is_refused_by_file_and_line(app, client, published, login, trainer):

@@ -1,4 +1,7 @@
-"""Course files as a .zip: pack a course or one module, and unpack an upload safely."""
+"""Course files as a .zip: pack a course or one module, and unpack an upload safely.
+
+A course's pictures and files travel in the same archive, under `<course folder>/media/`.
+"""
 from __future__ import annotations
 
 import io
@@ -9,21 +12,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .errors import N_, ContentError
+from .media import DEFAULT_MAX_BYTES, MEDIA_FOLDER, name_problem, problem, size_problem
 from .model import Course, Module
 
 SOURCE_SUFFIXES = (".md", ".yaml", ".yml")
 QUIZ_FOLDER = "quizzes"
 MAX_FILES = 1000
-MAX_TOTAL_BYTES = 20 * 1024 * 1024
+MAX_TOTAL_BYTES = 20 * 1024 * 1024  # of text: .md and .yaml files
+MAX_MEDIA_TOTAL_BYTES = 500 * 1024 * 1024  # of pictures and files, as the archive declares them; each is also checked as read
 FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # so the same files always make the same archive
 
 
-def pack(files: Mapping[str, str]) -> bytes:
-    """Return a .zip holding `files` (path → text) under their paths."""
+def pack(files: Mapping[str, str], media: Mapping[str, bytes] | None = None) -> bytes:
+    """Return a .zip holding `files` (path → text) under their paths, and `media` (name → bytes) in the course folder's media/."""
     buffer = io.BytesIO()
+    media = media or {}
+    folder = course_folder(files)
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(files):
             archive.writestr(zipfile.ZipInfo(path, FIXED_TIME), files[path].encode("utf-8"))
+        for name in sorted(media):
+            archive.writestr(zipfile.ZipInfo(f"{folder}/{MEDIA_FOLDER}/{name}", FIXED_TIME), media[name], zipfile.ZIP_STORED)
     return buffer.getvalue()
 
 
@@ -47,14 +56,17 @@ class Unpacked:
     files: dict[str, bytes] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
     errors: list[ContentError] = field(default_factory=list)
+    media: dict[str, bytes] = field(default_factory=dict)  # name in media/ → bytes, each checked
 
 
-def unpack(data: bytes, filename: str, course_root: str = "lessons") -> Unpacked:
+def unpack(data: bytes, filename: str, course_root: str = "lessons", media_max_bytes: int = DEFAULT_MAX_BYTES) -> Unpacked:
     """Read an uploaded .zip into course paths.
 
     Accepts a course export (`lessons/…`, `quizzes/…`, perhaps inside one wrapping folder) or one
     module's folder (`<module>/module.md`, its lessons, and its quiz or role-play YAML files).
-    Paths that try to leave the archive, and archives too large to be a course, are refused.
+    Files in a folder named `media` are the course's pictures and files, each checked by name,
+    size (as declared, then as read) and content. Paths that try to leave the archive, and
+    archives too large to be a course, are refused.
     """
     result = Unpacked()
     try:
@@ -64,7 +76,9 @@ def unpack(data: bytes, filename: str, course_root: str = "lessons") -> Unpacked
         return result
     with archive:
         entries = [info for info in archive.infolist() if not info.is_dir() and not _is_clutter(info.filename)]
-        if len(entries) > MAX_FILES or sum(info.file_size for info in entries) > MAX_TOTAL_BYTES:
+        media_entries = [info for info in entries if _in_media(info.filename)]
+        text_bytes = sum(info.file_size for info in entries if not _in_media(info.filename))
+        if len(entries) > MAX_FILES or text_bytes > MAX_TOTAL_BYTES or sum(info.file_size for info in media_entries) > MAX_MEDIA_TOTAL_BYTES:
             result.errors.append(ContentError(filename, 1, N_(
                 "the archive is too large (at most %(files)s files, %(megabytes)s MB)", files=MAX_FILES, megabytes=MAX_TOTAL_BYTES // 1024 // 1024
             )))
@@ -76,6 +90,8 @@ def unpack(data: bytes, filename: str, course_root: str = "lessons") -> Unpacked
             parts = path.split("/")
             if path.startswith("/") or ".." in parts or ":" in parts[0]:
                 result.errors.append(ContentError(filename, 1, N_("'%(name)s' points outside the archive", name=info.filename)))
+            elif _in_media(path):
+                _read_media(archive, info, parts[-1], filename, media_max_bytes, result)
             elif not path.endswith(SOURCE_SUFFIXES):
                 result.ignored.append(path)
             elif path in named:
@@ -97,6 +113,34 @@ def unpack(data: bytes, filename: str, course_root: str = "lessons") -> Unpacked
                 )))
                 return result
     return result
+
+
+def _in_media(path: str) -> bool:
+    parts = path.replace("\\", "/").split("/")
+    return len(parts) >= 2 and parts[-2] == MEDIA_FOLDER
+
+
+def _read_media(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, filename: str, max_bytes: int, result: Unpacked) -> None:
+    """Check one picture or file by name and declared size, then read at most one byte past the limit and check it again."""
+    where = f"{filename}: {info.filename}"
+    if name in result.media:
+        result.errors.append(ContentError(filename, 1, N_("the archive holds two files that would both be %(path)s", path=f"{MEDIA_FOLDER}/{name}")))
+        return
+    if found := name_problem(name) or size_problem(name, info.file_size, max_bytes):
+        result.errors.append(ContentError(where, 1, found))
+        return
+    try:
+        with archive.open(info) as member:
+            data = member.read(max_bytes + 1)
+    except Exception as error:  # a damaged or encrypted member: zipfile raises many kinds
+        result.errors.append(ContentError(filename, 1, N_(
+            "'%(name)s' cannot be read: the archive is damaged or encrypted (%(error)s)", name=info.filename, error=error.__class__.__name__
+        )))
+        return
+    if found := problem(name, data, max_bytes):
+        result.errors.append(ContentError(where, 1, found))
+        return
+    result.media[name] = data
 
 
 def _is_clutter(name: str) -> bool:

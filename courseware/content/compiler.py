@@ -1,7 +1,9 @@
 """Compile course source files into a validated, immutable `Course`, or report every error.
 
 Sources are a mapping of path → text: `lessons/course.md`, `lessons/<module>/module.md`,
-`lessons/<module>/<lesson>.md`, and `quizzes/<name>.yaml` (quizzes and role-play scenarios).
+`lessons/<module>/<lesson>.md`, job aids `lessons/aids/<aid>.md`, and `quizzes/<name>.yaml`
+(quizzes and role-play scenarios). The course's pictures and files (`lessons/media/<name>`) are
+not sources: the compiler is told their names and the address each is served at.
 """
 from __future__ import annotations
 
@@ -16,14 +18,17 @@ from typing import Any, Callable
 from . import frontmatter as fm
 from . import yamlfile
 from .errors import N_, ContentError, CourseInvalid, Message
-from .model import CompletionRule, Course, Lesson, Module
+from .media import MEDIA_FOLDER, name_problem, problem, size_problem
+from .model import Aid, CompletionRule, Course, Lesson, Module
 from .quiz import Quiz, compile_quiz
-from .render import image_problem, render, unrenderable
+from .reading import reading_minutes
+from .render import image_problem, link_media, render, unrenderable
 from .scenario import Scenario, compile_scenario
 
 COURSE_FILE = "course.md"
 MODULE_FILE = "module.md"
 QUIZ_FOLDER = "quizzes"
+AIDS_FOLDER = "aids"  # in the course folder: lessons/aids/<aid>.md
 YAML_SUFFIXES = (".yaml", ".yml")
 MAX_FILE_CHARS = 200_000  # the largest file of the course has about 9,300, the whole course about 116,000
 
@@ -38,10 +43,13 @@ COURSE_FIELDS = {"id": fm.slug, "title": fm.text}
 COURSE_OPTIONAL = {"final_quiz": fm.slug, "pretest": fm.slug, "valid_for_days": yamlfile.int_between(1, 36500)}  # certificates expire within a century
 MODULE_FIELDS = {"id": fm.slug, "title": fm.text, "order": fm.positive_int}
 MODULE_OPTIONAL = {"summary": fm.text, "completion": fm.mapping, "quiz": fm.slug, "scenarios": slug_list}
-LESSON_FIELDS = {"id": fm.slug, "title": fm.text, "order": fm.positive_int, "minutes": fm.positive_int}
-LESSON_OPTIONAL = {"min_minutes": fm.minutes}
+LESSON_FIELDS = {"id": fm.slug, "title": fm.text, "order": fm.positive_int}
+LESSON_OPTIONAL = {"minutes": fm.positive_int, "min_minutes": fm.minutes}
+AID_FIELDS = {"id": fm.slug, "title": fm.text, "order": fm.positive_int}
+AID_OPTIONAL = {"summary": fm.text, "modules": slug_list}
 
 Sources = Mapping[str, str | bytes]
+Media = Mapping[str, str]  # a picture's or file's name in media/ → the address it is served at
 
 
 def read_sources(course_dir: Path) -> dict[str, bytes]:
@@ -55,11 +63,33 @@ def read_sources(course_dir: Path) -> dict[str, bytes]:
     return {path.relative_to(root).as_posix(): path.read_bytes() for path in files if path.is_file()}
 
 
-def source_hash(files: Mapping[str, str]) -> str:
-    """Return a digest that changes whenever any file's path or text changes."""
+def read_media(course_dir: Path, max_bytes: int) -> tuple[dict[str, bytes], list[ContentError]]:
+    """Read the pictures and files in a course folder's `media/`, each checked by name, size and content."""
+    folder = Path(course_dir) / MEDIA_FOLDER
+    media: dict[str, bytes] = {}
+    errors: list[ContentError] = []
+    if not folder.is_dir():
+        return media, errors
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or not path.is_file():
+            continue
+        where = f"{Path(course_dir).name}/{MEDIA_FOLDER}/{path.name}"
+        found = name_problem(path.name) or size_problem(path.name, path.stat().st_size, max_bytes)  # before reading it
+        data = b"" if found else path.read_bytes()
+        if found := found or problem(path.name, data, max_bytes):
+            errors.append(ContentError(where, 1, found))
+        else:
+            media[path.name] = data
+    return media, errors
+
+
+def source_hash(files: Mapping[str, str], media: Mapping[str, str] | None = None) -> str:
+    """Return a digest that changes whenever any file's path or text changes, or a media file (name → sha256)."""
     digest = hashlib.sha256()
     for path in sorted(files):
         digest.update(path.encode() + b"\0" + files[path].encode() + b"\0")
+    for name in sorted(media or {}):  # after every text, so a course without media keeps its digest
+        digest.update(b"\1media\0" + name.encode() + b"\0" + media[name].encode() + b"\0")
     return digest.hexdigest()
 
 
@@ -109,8 +139,13 @@ class IdRegistry:
         self.claim(doc.meta["id"], doc.path, doc.line_of("id"))
 
 
-def compile_sources(files: Sources) -> Course:
-    """Compile course files into a `Course`; raise `CourseInvalid` listing every error."""
+def compile_sources(files: Sources, media: Media | None = None) -> Course:
+    """Compile course files into a `Course`; raise `CourseInvalid` listing every error.
+
+    `media` names the course's pictures and files with the address each is served at: Markdown may
+    show or link them as `media/<name>`, and the rendered HTML points at that address.
+    """
+    media = media or {}
     texts, errors = decode_sources(files)
     for path, text in list(texts.items()):
         if error := too_long(path, text):  # left out before anything reads it
@@ -129,10 +164,10 @@ def compile_sources(files: Sources) -> Course:
     course_doc = fm.parse(course_paths[0], markdown.pop(course_paths[0]))
     if fm.check_fields(course_doc, COURSE_FIELDS, COURSE_OPTIONAL):
         ids.claim_doc(course_doc)
-    intro_html = _rendered(course_doc)
+    intro_html = _rendered(course_doc, media)
     errors += course_doc.errors
 
-    module_docs, lesson_docs = _group_by_module(posixpath.dirname(course_paths[0]), markdown, errors)
+    module_docs, lesson_docs, aid_docs = _group_by_module(posixpath.dirname(course_paths[0]), markdown, errors)
     modules: list[tuple[Module, fm.Document]] = []
     broken_modules: list[fm.Document] = []
     for folder in sorted(set(module_docs) | set(lesson_docs)):
@@ -141,7 +176,7 @@ def compile_sources(files: Sources) -> Course:
             errors.append(ContentError(docs[0].path, 1, N_("folder '%(folder)s' has no %(file)s", folder=folder, file=MODULE_FILE)))
             errors += [error for doc in docs for error in doc.errors]
             continue
-        module, module_errors = _compile_module(module_docs[folder], lesson_docs.get(folder, []), ids)
+        module, module_errors = _compile_module(module_docs[folder], lesson_docs.get(folder, []), ids, media)
         errors += module_errors
         if module is not None:
             modules.append((module, module_docs[folder]))
@@ -155,7 +190,9 @@ def compile_sources(files: Sources) -> Course:
     lesson_ids = None if unreadable else frozenset(
         doc.meta["id"] for docs in lesson_docs.values() for doc in docs if isinstance(doc.meta.get("id"), str)
     )
-    quizzes, scenarios, failed = _compile_activities(texts, yaml_paths, lesson_ids, ids, errors)
+    quizzes, scenarios, failed = _compile_activities(texts, yaml_paths, lesson_ids, ids, errors, media)
+    module_ids = None if broken_modules or any(f not in module_docs for f in lesson_docs) else frozenset(m.id for m, _ in modules)
+    aids = _compile_aids(aid_docs, module_ids, media, errors)
     errors += ids.errors
     if not modules and not errors:
         errors.append(ContentError(course_doc.path, 1, N_("the course has no modules")))
@@ -175,15 +212,18 @@ def compile_sources(files: Sources) -> Course:
         final_quiz_id=final_quiz,
         valid_for_days=course_doc.meta.get("valid_for_days"),
         pretest_quiz_id=pretest,
+        aids=aids,
     )
 
 
 def _group_by_module(
     root: str, markdown: dict[str, str], errors: list[ContentError]
-) -> tuple[dict[str, fm.Document], dict[str, list[fm.Document]]]:
+) -> tuple[dict[str, fm.Document], dict[str, list[fm.Document]], list[fm.Document]]:
+    """Parse the Markdown files: modules and their lessons by folder, and the job aids."""
     prefix = f"{root}/" if root else ""
     module_docs: dict[str, fm.Document] = {}
     lesson_docs: dict[str, list[fm.Document]] = {}
+    aid_docs: list[fm.Document] = []
     for path in sorted(markdown):
         if not path.startswith(prefix):
             errors.append(ContentError(path, 1, N_("file is outside the course folder '%(folder)s'", folder=root)))
@@ -193,12 +233,50 @@ def _group_by_module(
             errors.append(ContentError(path, 1, N_("put each file in a module folder directly under the course folder")))
             continue
         folder, name = parts
+        if folder == MEDIA_FOLDER:
+            errors.append(ContentError(path, 1, N_("%(folder)s/ holds the course's pictures and files; put lessons in a module folder", folder=MEDIA_FOLDER)))
+            continue
         doc = fm.parse(path, markdown[path])
-        if name == MODULE_FILE:
+        if folder == AIDS_FOLDER:
+            aid_docs.append(doc)
+        elif name == MODULE_FILE:
             module_docs[folder] = doc
         else:
             lesson_docs.setdefault(folder, []).append(doc)
-    return module_docs, lesson_docs
+    return module_docs, lesson_docs, aid_docs
+
+
+def _compile_aids(
+    docs: list[fm.Document], module_ids: frozenset[str] | None, media: Media, errors: list[ContentError]
+) -> tuple[Aid, ...]:
+    """Compile the job aids; `module_ids` None when a module could not be read (then links to modules are not checked)."""
+    aids: list[Aid] = []
+    seen: dict[str, str] = {}
+    for doc in docs:
+        if not fm.check_fields(doc, AID_FIELDS, AID_OPTIONAL):
+            errors += doc.errors
+            continue
+        aid_id = doc.meta["id"]
+        if aid_id in seen:
+            doc.error("id", N_("id '%(id)s' is already used by %(place)s", id=aid_id, place=seen[aid_id]))
+        seen.setdefault(aid_id, doc.path)
+        linked = tuple(doc.meta.get("modules") or ())
+        unknown = [m for m in linked if module_ids is not None and m not in module_ids]
+        if unknown:
+            doc.error("modules", N_("module '%(id)s' does not exist: name modules by their id", id=unknown[0]))
+        if not doc.body.strip():
+            doc.error(None, N_("the job aid has no text after its front matter"))
+        html = _rendered(doc, media) if doc.body.strip() else None
+        errors += doc.errors
+        if doc.errors or html is None:
+            continue
+        aids.append(Aid(
+            id=aid_id, title=doc.meta["title"].strip(), order=doc.meta["order"],
+            summary=str(doc.meta.get("summary", "")).strip(), html=html, path=doc.path, module_ids=linked,
+        ))
+    by_path = {doc.path: doc for doc in docs}
+    errors += _check_unique_order([(aid.order, by_path[aid.path]) for aid in aids], N_("job aid"))
+    return tuple(sorted(aids, key=lambda aid: aid.order))
 
 
 ActivityCompiler = Callable[[str, yamlfile.LineDict, list[ContentError], frozenset[str] | None], Any]
@@ -211,7 +289,7 @@ ACTIVITY_KINDS: dict[str, ActivityCompiler] = {
 
 def _compile_activities(
     texts: dict[str, str], paths: list[str], lesson_ids: frozenset[str] | None, ids: IdRegistry,
-    errors: list[ContentError],
+    errors: list[ContentError], media: Media,
 ) -> tuple[dict[str, Quiz], dict[str, Scenario], set[str]]:
     """Compile quiz and scenario files; also return the ids of those that failed."""
     quizzes: dict[str, Quiz] = {}
@@ -235,10 +313,12 @@ def _compile_activities(
             errors.append(ContentError(path, line, reason))
             continue
         activity = ACTIVITY_KINDS[kind](path, data, errors, lesson_ids)
-        if activity is not None and (found := image_problem("".join(_html_of(activity)))):
+        if activity is not None and (found := image_problem("".join(_html_of(activity)), media)):
             src, reason = found
             errors.append(ContentError(path, _line_of(texts[path], src), reason))
             activity = None
+        if activity is not None and media:
+            activity = _relinked(activity, media)
         if activity is None:
             failed.add(str(data.get("id")))
             continue
@@ -259,6 +339,24 @@ def _html_of(value: Any) -> Iterator[str]:
     elif isinstance(value, tuple):
         for item in value:
             yield from _html_of(item)
+
+
+def _relinked(value: Any, media: Media) -> Any:
+    """Return a compiled activity with every `media/<name>` in its HTML fields pointing at the file's address."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {}
+        for field in dataclasses.fields(value):
+            if not field.init:
+                continue
+            item = getattr(value, field.name)
+            new = link_media(item, media) if field.name.endswith("html") and isinstance(item, str) else _relinked(item, media)
+            if new is not item and new != item:
+                changes[field.name] = new
+        return dataclasses.replace(value, **changes) if changes else value
+    if isinstance(value, tuple):
+        items = tuple(_relinked(item, media) for item in value)
+        return items if items != value else value
+    return value
 
 
 def _pretest_errors(course_doc: fm.Document, pretest: Quiz, final: Quiz | None) -> list[ContentError]:
@@ -323,7 +421,7 @@ def _attach(
 
 
 def _compile_module(
-    doc: fm.Document, lesson_docs: list[fm.Document], ids: IdRegistry
+    doc: fm.Document, lesson_docs: list[fm.Document], ids: IdRegistry, media: Media
 ) -> tuple[Module | None, list[ContentError]]:
     valid = fm.check_fields(doc, MODULE_FIELDS, MODULE_OPTIONAL)
     if valid:
@@ -333,7 +431,7 @@ def _compile_module(
     for lesson_doc in lesson_docs:
         if fm.check_fields(lesson_doc, LESSON_FIELDS, LESSON_OPTIONAL):
             ids.claim_doc(lesson_doc)
-            lesson = _compile_lesson(lesson_doc, doc.meta.get("id", ""))
+            lesson = _compile_lesson(lesson_doc, doc.meta.get("id", ""), media)
             if lesson is not None:
                 lessons.append(lesson)
         errors += lesson_doc.errors
@@ -342,7 +440,7 @@ def _compile_module(
     if not lesson_docs:
         doc.error(None, N_("the module has no lessons: add a lesson file to its folder"))
     rule = _completion_rule(doc, {lesson.id for lesson in lessons}) if valid else None
-    intro_html = _rendered(doc)
+    intro_html = _rendered(doc, media)
     errors += doc.errors
     if errors or not valid or rule is None:
         return None, errors
@@ -363,18 +461,18 @@ def _compile_module(
     )
 
 
-def _compile_lesson(doc: fm.Document, module_id: str) -> Lesson | None:
+def _compile_lesson(doc: fm.Document, module_id: str, media: Media) -> Lesson | None:
     if not doc.body.strip():
         doc.error(None, N_("the lesson has no text after its front matter"))
         return None
-    html = _rendered(doc)
+    html = _rendered(doc, media)
     if html is None:
         return None
     return Lesson(
         id=doc.meta["id"],
         title=doc.meta["title"].strip(),
         order=doc.meta["order"],
-        minutes=doc.meta["minutes"],
+        minutes=doc.meta.get("minutes") or reading_minutes(html),
         min_minutes=doc.meta.get("min_minutes"),
         html=html,
         module_id=module_id,
@@ -382,8 +480,11 @@ def _compile_lesson(doc: fm.Document, module_id: str) -> Lesson | None:
     )
 
 
-def _rendered(doc: fm.Document) -> str | None:
-    """Render the text after the front matter, or report why it cannot be shown and return None."""
+def _rendered(doc: fm.Document, media: Media) -> str | None:
+    """Render the text after the front matter, or report why it cannot be shown and return None.
+
+    Pictures and links written `media/<name>` point at the file's address in `media`.
+    """
     if not doc.parsed:
         return None
     if found := unrenderable(doc.body):
@@ -391,11 +492,11 @@ def _rendered(doc: fm.Document) -> str | None:
         doc.errors.append(ContentError(doc.path, doc.body_line + line - 1, N_("the text %(problem)s", problem=problem)))
         return None
     html = render(doc.body)
-    if found := image_problem(html):
+    if found := image_problem(html, media):
         src, reason = found
         doc.errors.append(ContentError(doc.path, doc.body_line + _line_of(doc.body, src) - 1, reason))
         return None
-    return html
+    return link_media(html, media)
 
 
 def _line_of(text: str, src: str) -> int:

@@ -74,3 +74,17 @@ def unified(old: Mapping[str, str], new: Mapping[str, str], old_label: str, new_
         if chunks and not chunks[-1].endswith("\n"):
             chunks[-1] += "\n\\ No newline at end of file\n"
     return "".join(chunks)
+
+
+@dataclass(frozen=True)
+class MediaChange:
+    name: str
+    status: str  # ADDED, DELETED or MODIFIED
+
+
+def diff_media(old: Mapping[str, str], new: Mapping[str, str]) -> list[MediaChange]:
+    """Compare two name → SHA-256 mappings of pictures and files; return what changed, by name."""
+    return [
+        MediaChange(name, ADDED if name not in old else DELETED if name not in new else MODIFIED)
+        for name in sorted(set(old) | set(new)) if old.get(name) != new.get(name)
+    ]

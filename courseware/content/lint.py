@@ -1,4 +1,4 @@
-"""An author's lint: cues that give an answer away without knowing it, as warnings with file and line.
+"""An author's lint: cues that give an answer away, and lesson times the text does not bear out; warnings with file and line.
 
 Pure, and run on a course that compiles: the compiled course for what learners see, the source
 files only for the line of each question and node. Each warning carries a code and its parameters,
@@ -11,18 +11,18 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from markupsafe import Markup
-
 from . import yamlfile
 from .errors import N_, Message
 from .model import Course
 from .quiz import Question, Quiz
+from .reading import reading_minutes, text_of
 from .scenario import Scenario
 
 LONGEST_SHARE = 0.4  # random placement makes the right option the longest in about 1 of 3 (or 4) items
 LONGEST_MIN_ITEMS = 3
 TRUE_SHARE = (0.35, 0.65)
 TRUE_FALSE_MIN_ITEMS = 4
+READING_RATIO = 2  # a lesson's stated minutes may be up to this many times the text's reading time, or its inverse
 SHARED_CJK = 6  # characters in a row that a final question shares with exactly one lesson
 CJK = "\u4e00-\u9fff"
 ABSOLUTE_CJK = ("只", "所有", "任何", "总是", "从不", "从来", "一定", "永远", "绝对", "完全", "全部", "唯一", "必须", "毫无")
@@ -47,6 +47,10 @@ MESSAGES = {
     "true-false-balance": N_(
         "%(true)s of %(items)s true/false answers are 'true' (%(share)s%%): keep between 35%% and 65%% "
         "so guessing one way does not pay"
+    ),
+    "reading-time": N_(
+        "the lesson says it takes %(minutes)s minutes, but its text reads in about %(estimate)s minutes: "
+        "drop `minutes:` to use the estimate, or keep it only for work beyond reading"
     ),
     "absolute-word": N_("question '%(id)s': '%(words)s' appears only in wrong options: absolute words mark a distractor"),
     "all-none-above": N_("question '%(id)s': '%(option)s' is an option: write a real answer instead"),
@@ -90,11 +94,12 @@ def lint(course: Course, files: Mapping[str, str]) -> list[LintWarning]:
             warnings += _final(quiz, course, lines)
     for scenario in course.scenarios:
         warnings += _scenario(scenario, _id_lines(scenario.path, files.get(scenario.path, "")))
+    for lesson in course.lessons:
+        estimate = reading_minutes(lesson.html)
+        if not estimate / READING_RATIO <= lesson.minutes <= estimate * READING_RATIO:
+            line = next((n for n, text in enumerate(files.get(lesson.path, "").splitlines(), 1) if text.startswith("minutes:")), 1)
+            warnings.append(_warning(lesson.path, line, "reading-time", minutes=lesson.minutes, estimate=estimate))
     return sorted(warnings)
-
-
-def text_of(html: str) -> str:
-    return Markup(html).striptags()
 
 
 def _warning(path: str, line: int, code: str, **params: Any) -> LintWarning:

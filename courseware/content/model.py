@@ -82,6 +82,19 @@ class Module:
 
 
 @dataclass(frozen=True)
+class Aid:
+    """A job aid: a worksheet, card or template learners print or save as PDF; modules may link to it."""
+
+    id: str
+    title: str
+    order: int
+    summary: str
+    html: str
+    path: str
+    module_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Course:
     id: str
     title: str
@@ -92,6 +105,7 @@ class Course:
     final_quiz_id: str | None = None
     valid_for_days: int | None = None
     pretest_quiz_id: str | None = None  # a diagnostic before the course, on the final's objectives (its pools)
+    aids: tuple[Aid, ...] = ()  # job aids, in their order
     _lessons: Mapping[str, Lesson] = field(init=False, repr=False, compare=False)
     _modules: Mapping[str, Module] = field(init=False, repr=False, compare=False)
     _quizzes: Mapping[str, Quiz] = field(init=False, repr=False, compare=False)
@@ -156,6 +170,13 @@ class Course:
         final = (self.final_quiz_id,) if self.final_quiz_id else ()
         return all(activity_id in completed for activity_id in (*(m.id for m in self.modules), *final))
 
+    def aid(self, aid_id: str) -> Aid | None:
+        return next((aid for aid in self.aids if aid.id == aid_id), None)
+
+    def aids_for(self, module_id: str) -> tuple[Aid, ...]:
+        """The job aids that name `module_id`, in their order."""
+        return tuple(aid for aid in self.aids if module_id in aid.module_ids)
+
     def lesson(self, lesson_id: str) -> Lesson | None:
         return self._lessons.get(lesson_id)
 
@@ -172,6 +193,7 @@ class Course:
         """Return what the source file at `path` compiled into, as (kind, object)."""
         for kind, items in (
             ("lesson", self.lessons), ("module", self.modules), ("quiz", self.quizzes), ("scenario", self.scenarios),
+            ("aid", self.aids),
         ):
             found = next((item for item in items if item.path == path), None)
             if found is not None:
@@ -208,6 +230,7 @@ class Course:
             "final_quiz_id": self.final_quiz_id,
             "valid_for_days": self.valid_for_days,
             "pretest_quiz_id": self.pretest_quiz_id,
+            "aids": [asdict(aid) for aid in self.aids],
         }
 
     @classmethod
@@ -239,4 +262,5 @@ class Course:
             final_quiz_id=data.get("final_quiz_id"),
             valid_for_days=data.get("valid_for_days"),
             pretest_quiz_id=data.get("pretest_quiz_id"),
+            aids=tuple(Aid(**{**aid, "module_ids": tuple(aid["module_ids"])}) for aid in data.get("aids", ())),
         )

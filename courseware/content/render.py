@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Collection, Mapping
 from html.parser import HTMLParser
 
 import markdown
@@ -12,6 +13,7 @@ from markdown.extensions import Extension
 from markdown.extensions.toc import slugify_unicode
 
 from .errors import N_, Message
+from .media import MEDIA_FOLDER, is_image
 
 EXTENSION_CONFIGS = {"toc": {"slugify": slugify_unicode, "toc_depth": "2-3"}}
 
@@ -134,34 +136,65 @@ def unrenderable(source: str) -> tuple[int, Message] | None:
     return None
 
 
-class _ImageSources(HTMLParser):
+class _Sources(HTMLParser):
+    """Collect the sources of images and the targets of links in rendered HTML."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.sources: list[str] = []
+        self.images: list[str] = []
+        self.links: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        src = dict(attrs).get("src")
-        if tag == "img" and src is not None:
-            self.sources.append(src)
+        values = dict(attrs)
+        if tag == "img" and values.get("src") is not None:
+            self.images.append(values["src"])
+        elif tag == "a" and values.get("href") is not None:
+            self.links.append(values["href"])
 
 
-def image_problem(html: str) -> tuple[str, Message] | None:
-    """Find an image in rendered HTML that learners' browsers must not fetch: return its source and why.
+MEDIA_PREFIX = f"{MEDIA_FOLDER}/"
 
-    Only files under static/ may be images: another host is out of an intranet's reach, and a page
-    of this site would be requested, and audited, as whoever reads the text.
+
+def image_problem(html: str, media: Collection[str] = ()) -> tuple[str, Message] | None:
+    """Find an image or media link in rendered HTML that learners' browsers must not fetch: return its source and why.
+
+    Images are files under static/ or the course's own pictures (`media/<name>`, one of `media`):
+    another host is out of an intranet's reach, and a page of this site would be requested, and
+    audited, as whoever reads the text. A link to `media/<name>` must name a file of the course.
     """
-    if "<img" not in html:
+    if "<img" not in html and MEDIA_PREFIX not in html:
         return None
-    parser = _ImageSources()
+    parser = _Sources()
     parser.feed(html)
     parser.close()
-    for src in parser.sources:
+    for src in parser.images:
+        if src.startswith(MEDIA_PREFIX):
+            name = src[len(MEDIA_PREFIX):]
+            if name not in media:
+                return src, N_("there is no picture %(src)s in the course: upload it under Pictures and files, or correct the name", src=src)
+            if not is_image(name):
+                return src, N_("%(src)s is not a picture (PNG, JPEG, GIF or WebP): link to it as a download instead", src=src)
+            continue
         if EXTERNAL.match(src):
             return src, N_("image from another site: intranet learners cannot load it; put the image in static/")
         if not STATIC_FILE.fullmatch(src):
             return src, N_("images must be files under static/ (e.g. /static/img/x.png); a page of this site cannot be used as an image")
+    for href in parser.links:
+        if href.startswith(MEDIA_PREFIX) and href[len(MEDIA_PREFIX):] not in media:
+            return href, N_("there is no file %(src)s in the course: upload it under Pictures and files, or correct the name", src=href)
     return None
+
+
+MEDIA_REFERENCE = re.compile(rf'(?<=\s)(src|href)="{MEDIA_PREFIX}([A-Za-z0-9][A-Za-z0-9._-]*)"')
+
+
+def link_media(html: str, urls: Mapping[str, str]) -> str:
+    """Point each `media/<name>` image and link of rendered (sanitised) HTML at the address in `urls`."""
+    if MEDIA_PREFIX not in html:
+        return html
+    return MEDIA_REFERENCE.sub(
+        lambda m: f'{m[1]}="{urls[m[2]]}"' if m[2] in urls else m[0], html
+    )
 
 
 def render_inline(source: str) -> str:

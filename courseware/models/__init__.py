@@ -1,6 +1,6 @@
 """Typed database models, by area; import them from here."""
 from .base import UTCDateTime, upsert, utcnow
-from .content import ContentRevision, DraftFile, RevisionFile
+from .content import ContentRevision, DraftFile, DraftMedia, MediaBlob, RevisionFile, RevisionMedia
 from .hr import Assignment, AuditEntry, Certificate, DueDateExtension, ImportBatch, Notice, ReminderSent
 from .learning import (
     ELEMENT_COLUMNS,
@@ -29,10 +29,12 @@ __all__ = [
     "HRScope",
     "ImportBatch",
     "LoginSession",
+    "MediaBlob",
     "ReminderSent",
     "ContentRevision",
     "Department",
     "DraftFile",
+    "DraftMedia",
     "DueDateExtension",
     "LearningRecord",
     "LessonTime",
@@ -42,6 +44,7 @@ __all__ = [
     "QuizAnswer",
     "QuizAttempt",
     "RevisionFile",
+    "RevisionMedia",
     "Role",
     "ScenarioRun",
     "ScenarioStep",

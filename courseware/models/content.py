@@ -1,10 +1,10 @@
-"""Course content: published revisions of the whole course, their source files, and trainers' drafts."""
+"""Course content: published revisions of the whole course, their source files and media, and trainers' drafts."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -29,6 +29,9 @@ class ContentRevision(db.Model):
     created_by: Mapped[User | None] = relationship()
     files: Mapped[list[RevisionFile]] = relationship(
         cascade="all, delete-orphan", order_by="RevisionFile.path"
+    )
+    media: Mapped[list[RevisionMedia]] = relationship(
+        cascade="all, delete-orphan", order_by="RevisionMedia.name"
     )
 
     @classmethod
@@ -65,6 +68,49 @@ class DraftFile(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     path: Mapped[str] = mapped_column(String(255), unique=True)
     text: Mapped[str | None] = mapped_column(Text)
+    base_revision_id: Mapped[int | None] = mapped_column(ForeignKey("content_revision.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    updated_by: Mapped[User | None] = relationship()
+
+
+class MediaBlob(db.Model):
+    """The bytes of one picture or file of the course, keyed by their SHA-256: stored once, whatever names and revisions use them.
+
+    `content_type` was sniffed from the bytes when they were first stored (see content/media.py).
+    """
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RevisionMedia(db.Model):
+    """A picture or file, by its name in media/, as it was published in a revision."""
+
+    __table_args__ = (UniqueConstraint("revision_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision_id: Mapped[int] = mapped_column(
+        ForeignKey("content_revision.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(ForeignKey("media_blob.sha256"), index=True)
+
+
+class DraftMedia(db.Model):
+    """A trainer's unpublished change to one picture or file, shared like `DraftFile`.
+
+    `sha256` is None when the draft deletes the file; `base_revision_id` and `version` work as in `DraftFile`.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    sha256: Mapped[str | None] = mapped_column(ForeignKey("media_blob.sha256"))
     base_revision_id: Mapped[int | None] = mapped_column(ForeignKey("content_revision.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

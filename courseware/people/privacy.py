@@ -29,6 +29,7 @@ from ..models import (
     ContentRevision,
     Department,
     DraftFile,
+    DraftMedia,
     DueDateExtension,
     HRScope,
     ImportBatch,
@@ -136,6 +137,11 @@ def _drafts_edited(user: User) -> list[dict[str, Any]]:
     return [_picked(draft, "path", "version", "updated_at") for draft in drafts]
 
 
+def _media_drafts_edited(user: User) -> list[dict[str, Any]]:
+    drafts = db.session.scalars(select(DraftMedia).where(DraftMedia.updated_by_id == user.id).order_by(DraftMedia.name))
+    return [_picked(draft, "name", "sha256", "version", "updated_at") for draft in drafts]
+
+
 def _staff_imports(user: User) -> list[dict[str, Any]]:
     """The person's staff uploads, without their rows: those are other people's data."""
     batches = db.session.scalars(select(ImportBatch).where(ImportBatch.created_by_id == user.id).order_by(ImportBatch.created_at))
@@ -181,6 +187,7 @@ SECTIONS = (
     Section("audit_log", (AuditEntry.user_id, AuditEntry.subject_user_id), _audit_log),
     Section("content_revisions_created", (ContentRevision.created_by_id,), _revisions_created),
     Section("drafts_edited", (DraftFile.updated_by_id,), _drafts_edited),
+    Section("media_drafts_edited", (DraftMedia.updated_by_id,), _media_drafts_edited),
     Section("staff_imports", (ImportBatch.created_by_id,), _staff_imports),
     Section("signed_in_sessions", (LoginSession.user_id,), _sessions),
     Section("account_links", (), _account_links),  # keyed by email, not by user id

@@ -12,5 +12,5 @@ bp = Blueprint("studio", __name__, url_prefix="/studio")
 bp.add_app_template_filter(translated)  # {{ error|translated }}: compiler errors and lint warnings in the interface's language
 trainer_required = roles_required(Role.TRAINER)
 
-from . import editor, exchange, revisions  # noqa: E402,F401 - registers the routes
+from . import editor, exchange, media, revisions  # noqa: E402,F401 - registers the routes
 from .analytics import views  # noqa: E402,F401 - registers the routes

@@ -12,7 +12,7 @@ from flask_login import current_user
 from ..content import Course
 from ..content import frontmatter as fm
 from ..content.archive import QUIZ_FOLDER, course_folder
-from ..content.compiler import MAX_FILE_CHARS, too_long
+from ..content.compiler import AIDS_FOLDER, MAX_FILE_CHARS, too_long
 from ..content.errors import Refused
 from ..content.lint import LintWarning, lint
 from ..content.render import MAX_TEXT_CHARS, image_problem, render, unrenderable
@@ -52,7 +52,7 @@ def _titles(course: Course | None) -> dict[str, str]:
         return {}
     titles = {m.path: m.title for m in course.modules}
     titles |= {x.path: x.title for x in course.lessons}
-    titles |= {x.path: x.title for x in (*course.quizzes, *course.scenarios)}
+    titles |= {x.path: x.title for x in (*course.quizzes, *course.scenarios, *course.aids)}
     return titles
 
 
@@ -96,7 +96,7 @@ def index():
     live_id = drafts.live_revision_id()
     live_files = drafts.revision_files(live_id)
     files = drafts.working_files(live_files, rows)
-    check = drafts.check(files) if rows else drafts.Check(live.course if live else None, ())
+    check = drafts.check(files) if rows or drafts.media_drafts() else drafts.Check(live.course if live else None, ())
     stale = set(drafts.stale_paths(rows, live_id, live_files))
     revision = db.session.get(ContentRevision, live_id) if live_id else None
     return render_template(
@@ -149,7 +149,7 @@ def preview(files: dict[str, str], path: str, text: str) -> Preview:
         doc = fm.parse(path, text)
         body = doc.body if doc.parsed else text
         html = "" if unrenderable(body) else render(body)
-        fallback = "" if image_problem(html) else html  # the pane must not fetch what the compiler refuses
+        fallback = "" if image_problem(html) else html  # the pane must not fetch what the compiler refuses (media/ too: not linked yet)
     return Preview("", None, check.course, here, elsewhere, fallback)
 
 
@@ -231,10 +231,9 @@ def live_preview():
 def _new_file_form(files: dict[str, str]) -> NewFileForm:
     form = NewFileForm()
     form.kind.choices = options(
-        [("lesson", _("Lesson")), ("module", _("Module")), ("quiz", _("Quiz")), ("scenario", _("Role-play"))]
+        [("lesson", _("Lesson")), ("module", _("Module")), ("quiz", _("Quiz")), ("scenario", _("Role-play")), ("aid", _("Job aid"))]
     )
-    root = course_folder(files)
-    folders = sorted({posixpath.dirname(p) for p in files if p.startswith(root + "/") and p.count("/") == 2})
+    folders = sorted(drafts.module_folders(files))
     form.folder.choices = options([(f, posixpath.basename(f)) for f in folders])
     return form
 
@@ -266,6 +265,9 @@ def new_file():
             f"{root}/{slug}/module.md": skeletons.module(slug, order),
             f"{root}/{slug}/01-{slug}-intro.md": skeletons.lesson(f"{slug}-intro", 1),
         }
+    elif kind == "aid":
+        order = sum(1 for p in files if posixpath.dirname(p) == f"{root}/{AIDS_FOLDER}") + 1
+        new = {f"{root}/{AIDS_FOLDER}/{slug}.md": skeletons.aid(slug, order)}
     else:
         new = {f"{QUIZ_FOLDER}/{slug}.yaml": getattr(skeletons, kind)(slug)}
     for path, text in new.items():

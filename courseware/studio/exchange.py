@@ -4,28 +4,29 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.utils import secure_filename
 
+from .. import media as stored
 from ..access import live_activity_or_404
 from ..content import archive, decode_sources, gift, quizfile
 from ..content.archive import QUIZ_FOLDER, course_folder
 from ..content.errors import N_, ContentError, CourseInvalid, Refused
+from ..extensions import db
 from ..forms import options
 from ..people import audit
 from ..publishing import live_course
 from . import bp, drafts, trainer_required
 from .downloads import zip_response
-from .messages import translated
 from .forms import GiftImportForm, UploadForm
+from .messages import translated
 
 
 def _upload_form(files: dict[str, str]) -> UploadForm:
     form = UploadForm()
-    root = course_folder(files)
-    folders = sorted({posixpath.dirname(p) for p in files if p.startswith(root + "/") and p.count("/") == 2})
+    folders = sorted(drafts.module_folders(files))
     form.folder.choices = options([("", "—")] + [(f, posixpath.basename(f)) for f in folders])
     return form
 
@@ -68,18 +69,21 @@ def exchange():
     return _exchange_page()
 
 
-def uploaded_files(filename: str, data: bytes, folder: str, files: dict[str, str]) -> tuple[dict[str, str], list[ContentError], list[str]]:
-    """Turn an upload into course paths and texts; also return errors and ignored archive members.
+def uploaded_files(
+    filename: str, data: bytes, folder: str, files: dict[str, str]
+) -> tuple[dict[str, str], dict[str, bytes], list[ContentError], list[str]]:
+    """Turn an upload into course paths and texts, and pictures and files by name; also return errors and ignored archive members.
 
     An archive that holds course.md is a whole course: files it does not hold are deleted in the draft.
     """
     root = course_folder(files)
     ignored: list[str] = []
+    media: dict[str, bytes] = {}
     if filename.lower().endswith(".zip"):
-        unpacked = archive.unpack(data, filename, root)
+        unpacked = archive.unpack(data, filename, root, current_app.config["MEDIA_MAX_BYTES"])
         if unpacked.errors:
-            return {}, unpacked.errors, []
-        raw, ignored = unpacked.files, unpacked.ignored
+            return {}, {}, unpacked.errors, []
+        raw, ignored, media = unpacked.files, unpacked.ignored, unpacked.media
     elif filename.lower().endswith((".yaml", ".yml")):
         raw = {f"{QUIZ_FOLDER}/{filename}": data}
     elif filename == "course.md":
@@ -87,7 +91,7 @@ def uploaded_files(filename: str, data: bytes, folder: str, files: dict[str, str
     elif folder:
         raw = {f"{folder}/{filename}": data}
     else:
-        return {}, [ContentError(filename, 1, N_("choose the module folder this lesson belongs in"))], []
+        return {}, {}, [ContentError(filename, 1, N_("choose the module folder this lesson belongs in"))], []
     texts, errors = decode_sources(raw)
     for path in texts:
         try:
@@ -96,7 +100,7 @@ def uploaded_files(filename: str, data: bytes, folder: str, files: dict[str, str
             errors.append(ContentError(path, 1, refused.message))
     if not raw:
         errors.append(ContentError(filename, 1, N_("the archive holds no .md or .yaml files")))
-    return texts, errors, ignored
+    return texts, media, errors, ignored
 
 
 @bp.route("/upload", methods=["POST"])
@@ -108,14 +112,16 @@ def upload():
         return _exchange_page(upload_form=form, status=400)
     storage = form.file.data
     filename = secure_filename(storage.filename or "") or "upload"
-    texts, errors, ignored = uploaded_files(filename, storage.read(), form.folder.data or "", files)
+    texts, media, errors, ignored = uploaded_files(filename, storage.read(), form.folder.data or "", files)
     whole_course = filename.lower().endswith(".zip") and any(posixpath.basename(p) == "course.md" for p in texts)
     if not errors:
-        errors = drafts.add_files(texts, current_user, replace_all=whole_course)
+        hashes = {name: stored.store(name, data) for name, data in media.items()}  # kept only if the drafts are saved
+        errors = drafts.add_files(texts, current_user, replace_all=whole_course, media=hashes)
     if errors:
+        db.session.rollback()
         return _exchange_page(upload_form=form, status=400, upload_errors=sorted(errors), ignored=ignored)
     removed = len(set(files) - set(texts)) if whole_course else 0
-    audit.record("content.upload", detail={"file": filename, "files": sorted(texts), "removed": removed})
+    audit.record("content.upload", detail={"file": filename, "files": sorted(texts), "media": sorted(media), "removed": removed})
     if ignored:
         flash(_("Ignored (not .md or .yaml): %(names)s", names=", ".join(ignored)), "warning")
     flash(_("%(n)s file(s) from %(name)s are in the draft. Review the changes, then publish.", n=len(texts), name=filename), "success")
@@ -126,11 +132,11 @@ def upload():
 @trainer_required
 def download_course():
     if request.args.get("draft"):
-        return zip_response(drafts.working_files(), "course-draft.zip")
+        return zip_response(drafts.working_files(), "course-draft.zip", drafts.working_media())
     live = live_course()
     if live is None:
         abort(404)
-    return zip_response(drafts.revision_files(live.revision_id), f"course-r{live.revision_id}.zip")
+    return zip_response(drafts.revision_files(live.revision_id), f"course-r{live.revision_id}.zip", stored.revision_media(live.revision_id))
 
 
 @bp.route("/download/modules/<module_id>.zip")

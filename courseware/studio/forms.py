@@ -46,3 +46,18 @@ class GiftImportForm(FlaskForm):
     file = FileField(_l("GIFT file"), validators=[FileAllowed(["gift", "txt"], _l("Upload a .gift or .txt file."))])
     text = TextAreaField(_l("…or paste GIFT text"), validators=[Length(max=MAX_SOURCE_CHARS)])
     quiz = SelectField(_l("Add the questions to"), validators=[DataRequired()])
+
+
+class MediaUploadForm(FlaskForm):
+    file = FileField(_l("Picture or file"), validators=[FileRequired(_l("Choose a picture or file to upload."))])
+    name = StringField(
+        _l("Name in the course (optional)"), validators=[Optional(), Length(max=100)],
+        description=_l("Letters, digits, '-', '_' and '.', e.g. customer-map.png. Left empty: the file's own name."),
+    )
+    replace = HiddenField()  # the name of the picture or file this upload replaces
+    version = HiddenField(default="0")
+
+
+class MediaChangeForm(FlaskForm):
+    name = HiddenField(validators=[DataRequired()])
+    version = HiddenField(default="0")

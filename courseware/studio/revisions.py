@@ -7,10 +7,11 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..content import CourseInvalid
-from ..content.diff import diff_files
+from ..content.diff import diff_files, diff_media
 from ..extensions import db
 from ..forms import EmptyForm
 from ..inputs import integer
+from ..media import revision_media
 from ..models import ContentRevision, RevisionFile
 from ..people import audit
 from ..publishing import course_at, live_course
@@ -22,20 +23,22 @@ from .forms import PublishForm
 @bp.route("/changes")
 @trainer_required
 def changes():
-    rows = drafts.drafts()
+    rows, media_rows = drafts.drafts(), drafts.media_drafts()
     live_id = drafts.live_revision_id()
-    live = drafts.revision_files(live_id)
+    live, live_media = drafts.revision_files(live_id), revision_media(live_id)
     working = drafts.working_files(live, rows)
-    check = drafts.check(working) if rows else None
+    working_media = drafts.working_media(live_media, media_rows)
+    check = drafts.check(working, working_media) if rows or media_rows else None
     current = live_course()
     removed = drafts.removed_activities(current.course if current else None, check.course) if check and check.course else []
     return render_template(
         "studio/changes.html",
         drafts=rows,
         diffs=diff_files(live, working),
+        media_changes=diff_media(live_media, working_media),
         check=check,
         removed=removed,
-        stale=drafts.stale_paths(rows, live_id, live),
+        stale=drafts.stale_paths(rows, live_id, live) + drafts.stale_media(media_rows, live_id, live_media),
         form=PublishForm(),
         discard_form=EmptyForm(),
     )
@@ -48,7 +51,7 @@ def publish():
     if not form.validate_on_submit():
         flash(_("The note is too long (at most 255 characters)."), "error")
         return redirect(url_for("studio.changes"))
-    paths = [row.path for row in drafts.drafts()]
+    paths = [row.path for row in drafts.drafts()] + [f"media/{row.name}" for row in drafts.media_drafts()]
     try:
         result = drafts.publish_drafts(current_user, form.note.data or "")
     except drafts.NothingToPublish:
@@ -104,27 +107,28 @@ def revisions():
     return render_template("studio/revisions.html", rows=rows, live_id=drafts.live_revision_id())
 
 
-def _files_of(token: str | None) -> tuple[dict[str, str], str]:
-    """Files for a `compare` side: a revision id, 'live' or 'draft'; and a label for it."""
+def _files_of(token: str | None) -> tuple[dict[str, str], dict[str, str], str]:
+    """Files and media for a `compare` side: a revision id, 'live' or 'draft'; and a label for it."""
     if token == "draft":
-        return drafts.working_files(), _("draft")
+        return drafts.working_files(), drafts.working_media(), _("draft")
     if token in (None, "", "live"):
         revision_id = drafts.live_revision_id()
     elif (number := integer(token)) is not None:
         revision_id = _published(number).id
     else:
         abort(404)
-    return drafts.revision_files(revision_id), _("revision %(id)s", id=revision_id)
+    return drafts.revision_files(revision_id), revision_media(revision_id), _("revision %(id)s", id=revision_id)
 
 
 @bp.route("/revisions/compare")
 @trainer_required
 def compare():
     old_token, new_token = request.args.get("from"), request.args.get("to", "live")
-    old, old_label = _files_of(old_token)
-    new, new_label = _files_of(new_token)
+    old, old_media, old_label = _files_of(old_token)
+    new, new_media, new_label = _files_of(new_token)
     return render_template(
-        "studio/compare.html", diffs=diff_files(old, new), old_label=old_label, new_label=new_label,
+        "studio/compare.html", diffs=diff_files(old, new), media_changes=diff_media(old_media, new_media),
+        old_label=old_label, new_label=new_label,
     )
 
 
@@ -149,6 +153,7 @@ def rollback(revision_id: int):
         "studio/rollback.html",
         revision=revision,
         diffs=diff_files(drafts.revision_files(live_id), drafts.revision_files(revision.id)),
+        media_changes=diff_media(revision_media(live_id), revision_media(revision.id)),
         removed=removed,
         form=form,
         live_id=live_id,
@@ -159,4 +164,4 @@ def rollback(revision_id: int):
 @trainer_required
 def revision_zip(revision_id: int):
     revision = _published(revision_id)
-    return zip_response(drafts.revision_files(revision.id), f"course-r{revision.id}.zip")
+    return zip_response(drafts.revision_files(revision.id), f"course-r{revision.id}.zip", revision_media(revision.id))

@@ -1,7 +1,7 @@
 """Starting text for a new lesson, module, quiz or role-play, valid as written."""
 from __future__ import annotations
 
-KINDS = ("lesson", "module", "quiz", "scenario")
+KINDS = ("lesson", "module", "quiz", "scenario", "aid")
 
 
 def lesson(lesson_id: str, order: int) -> str:
@@ -17,6 +17,22 @@ minutes: 5
 
 - 第一条要点
 - 第二条要点
+"""
+
+
+def aid(aid_id: str, order: int) -> str:
+    return f"""---
+id: {aid_id}
+title: 新工作辅助工具
+summary: 一句话说明用途。
+order: {order}
+---
+## 填写说明
+
+| 项目 | 内容 |
+| --- | --- |
+|  |  |
+|  |  |
 """
 
 
