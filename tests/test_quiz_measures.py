@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from courseware.content import CourseInvalid
 from courseware.extensions import db
-from courseware.models import LearningRecord, QuizAttempt
+from courseware.models import LearningRecord, QuizAttempt, Role
 from courseware.publishing import live_course, publish
 from courseware.studio.analytics import quizzes as quiz_analytics
 from courseware.studio.analytics.filters import Filter
@@ -215,3 +215,13 @@ def test_hr_reads_the_questions_the_attempt_drew(client, app, course_sources, pe
     assert len(re.findall(r'<li class="card review', page)) == 3
     assert all(quiz.question(qid).text_html in page for qid in asked)
     assert '<strong>正确答案：</strong> <span class="answer-part">错误</span>' in page  # HR sees answers whatever the policy
+
+
+def test_the_studio_preview_shows_each_pool_with_its_draw(client, app, course_sources, make_user, login):
+    publish_quiz(app, course_sources)
+    login(make_user(Role.TRAINER)[1])
+    page = client.get(f"/studio/files/quizzes/{QUIZ_ID}.yaml").text
+    assert "每次作答抽 3 题" in page and "每次都考的题" in page
+    pool = page[page.index('class="preview-pool"'):]
+    assert "题池 communication" in pool and "每次作答从这 5 道变式题中抽 2 道。" in pool
+    assert all(f"沟通题 {n}" in pool for n in range(1, 6)) and "内部客户只存在于部门之间" not in pool
