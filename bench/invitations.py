@@ -16,9 +16,10 @@ import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, insert, text
-from sqlalchemy.exc import OperationalError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from run import PG_URL, fresh_postgres_schema  # noqa: E402 - bench/run.py, beside this file
 
 from courseware import create_app  # noqa: E402
 from courseware.extensions import db  # noqa: E402
@@ -28,7 +29,6 @@ from courseware.people.departments import find_or_create  # noqa: E402
 
 TARGET_SECONDS = 2.0
 SCHEMA = "bench_invitations"
-POSTGRES = "postgresql+psycopg://127.0.0.1:5432/test"
 
 
 def measure(url: str, people: int, folder: Path) -> tuple[float, float]:
@@ -60,36 +60,23 @@ def measure(url: str, people: int, folder: Path) -> tuple[float, float]:
     return took, baseline
 
 
-def postgres_url() -> str | None:
-    engine = create_engine(POSTGRES)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    except OperationalError:
-        return None
-    finally:
-        engine.dispose()
-    return f"{POSTGRES}?options=-csearch_path%3D{SCHEMA}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=5000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        backends = {"sqlite": f"sqlite:///{folder}/bench.db", "postgresql": postgres_url()}
+        backends = {"sqlite": f"sqlite:///{folder}/bench.db", "postgresql": fresh_postgres_schema(SCHEMA)}
         print(f"| Database | Invite {args.people:,} people | Baseline: insert as many bare rows | Ratio | Target |")
         print("|---|---|---|---|---|")
         for name, url in backends.items():
             if url is None:
-                print(f"| {name} | skipped: not reachable at {POSTGRES} | | | |")
+                print(f"| {name} | skipped: not reachable at {PG_URL} | | | |")
                 continue
             took, baseline = measure(url, args.people, Path(folder))
             verdict = "met" if took < TARGET_SECONDS else "NOT met"
             print(f"| {name} | {took:.2f} s | {baseline:.2f} s | {took / baseline:.1f}× | < {TARGET_SECONDS:.0f} s: {verdict} |")
         if backends["postgresql"]:
-            engine = create_engine(POSTGRES)
+            engine = create_engine(PG_URL)
             with engine.begin() as connection:
                 connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
             engine.dispose()

@@ -79,6 +79,23 @@ def database_url(backend: str) -> str | None:
     return f"{PG_URL}?options=-csearch_path%3D{PG_SCHEMA}"
 
 
+def fresh_postgres_schema(schema: str) -> str | None:
+    """A PostgreSQL URL whose tables go into `schema`, emptied first; None when no server answers."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    engine = create_engine(PG_URL)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+    except OperationalError:
+        return None
+    finally:
+        engine.dispose()
+    return f"{PG_URL}?options=-csearch_path%3D{schema}"
+
+
 def prepare(backend: str, url: str, learners: int) -> None:
     """Generate the data unless this exact data set is there already."""
     stamp = hashlib.sha256()

@@ -15,14 +15,14 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, first_start, hr, inputs, resources, studio, system
+from . import cli, first_start, hr, inputs, resources, studio, surveys, system
 from .access import refuse_unlisted_routes
 from .config import from_environment
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .hr import xapi
 from .learning import aids, certificates, learn
 from .learning import media as course_media
-from .learning import quizzes, scenarios
+from .learning import plans, quizzes, scenarios
 from .people import admin, auth, directory, oidc, sessions
 from .publishing import NoCoursePublished
 
@@ -134,7 +134,7 @@ def _init_security(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for module in (auth, learn, quizzes, scenarios, certificates, aids, course_media, hr, studio, xapi, admin, system):
+    for module in (auth, learn, quizzes, scenarios, certificates, aids, plans, course_media, hr, studio, surveys, xapi, admin, system):
         app.register_blueprint(module.bp)
 
 

@@ -27,6 +27,7 @@ class Access(enum.Enum):
     TRAINER = ("log in", "403", "yes", "403", "yes")
     HR = ("log in", "403", "403", "own departments / all", "all")
     ADMIN = ("log in", "403", "403", "403", "yes")
+    RESULTS = ("log in", "head: own department", "head: own department", "own departments / all", "all")
 
     def allows(self, role: Role | None) -> bool:
         """Whether a user holding only `role` (None: anonymous) is let in at all."""
@@ -74,6 +75,10 @@ ROUTES: dict[str, Access] = {
     "certificates.pdf": Access.SIGNED_IN,
     "aids.index": Access.SIGNED_IN,
     "aids.aid": Access.SIGNED_IN,
+    "plans.mine": Access.SIGNED_IN,
+    "plans.edit": Access.SIGNED_IN,
+    "plans.plan": Access.SIGNED_IN,
+    "plans.review": Access.SIGNED_IN,
     "media.file": Access.SIGNED_IN,
     # the trainer's studio
     "studio.index": Access.TRAINER,
@@ -102,6 +107,23 @@ ROUTES: dict[str, Access] = {
     "studio.analytics_quiz": Access.TRAINER,
     "studio.analytics_scenario": Access.TRAINER,
     # HR: completion records, limited to the HR user's departments where they have a scope
+    # surveys: rounds and answering (surveys/views.py)
+    "surveys.my_rounds": Access.SIGNED_IN,
+    "surveys.screener": Access.SIGNED_IN,
+    "surveys.rate": Access.SIGNED_IN,
+    "surveys.rounds_page": Access.HR,
+    "surveys.new_round": Access.HR,
+    "surveys.edit_round": Access.HR,
+    "surveys.round_page": Access.HR,
+    "surveys.remind": Access.HR,
+    "surveys.end_round": Access.HR,
+    # surveys: results and improvement plans (surveys/results_views.py)
+    "surveys.results_index": Access.RESULTS,
+    "surveys.round_results": Access.RESULTS,
+    "surveys.department_results": Access.RESULTS,
+    "surveys.improvement_plan": Access.RESULTS,
+    "surveys.export_results": Access.RESULTS,
+    "surveys.plans_for_my_department": Access.SIGNED_IN,
     "hr.dashboard": Access.HR,
     "hr.learners": Access.HR,
     "hr.transcript": Access.HR,
@@ -134,6 +156,7 @@ ROUTES: dict[str, Access] = {
     "admin.rename_department": Access.ADMIN,
     "admin.department_contact": Access.ADMIN,
     "admin.department": Access.ADMIN,
+    "admin.department_head": Access.ADMIN,
     "admin.resend_robot_post": Access.ADMIN,
     "admin.audit_log": Access.ADMIN,
 }
@@ -154,6 +177,7 @@ AUDITED_READS: dict[str, str] = {
     "xapi.statements": "read_xapi",
     "certificates.pdf": "view_certificate",
     "admin.export_person": "export_person",
+    "surveys.export_results": "export_survey_results",  # aggregates only, recorded like every export
 }
 
 

@@ -1,4 +1,4 @@
-"""`flask` commands: content, users, staff imports, reminders, the outbox and its worker, one-step setup, and backup and restore."""
+"""`flask` commands: content, users, staff imports, reminders, survey notices, the outbox and its worker, one-step setup, and backup and restore."""
 from __future__ import annotations
 
 import secrets
@@ -23,18 +23,21 @@ from .content.lint import lint
 from .content.media import MEDIA_FOLDER
 from .extensions import db
 from .hr import reminders, staff_import
+from .hr.assignments import today
 from .models import Role, User
 from .outbox import queue as outbox
 from .people import invitations, passwords, sessions
 from .people.departments import find_or_create
 from .publishing import publish
 from .studio import drafts
+from .surveys import announcements, answering
 
 content_cli = AppGroup("content", help="Check and publish course files.")
 users_cli = AppGroup("users", help="Manage user accounts.")
 staff_cli = AppGroup("staff", help="Import staff lists, e.g. a nightly sync from the HR system.")
 reminders_cli = AppGroup("reminders", help="E-mail reminders about due and overdue assignments.")
 outbox_cli = AppGroup("outbox", help="Mail and group robot posts waiting to be sent.")
+surveys_cli = AppGroup("surveys", help="Internal-customer survey rounds.")
 
 DEMO_ACCOUNTS = [
     ("trainee@example.com", "演示学员", Role.TRAINEE, "销售部"),
@@ -303,7 +306,7 @@ def _inviter(email: str | None) -> User:
 @click.option("--days-before", default=3, show_default=True, help="Remind this many days before the due date.")
 @click.option("--dry-run", is_flag=True, help="Count what would be sent; send nothing.")
 def reminders_send(days_before: int, dry_run: bool) -> None:
-    """Send due-soon and overdue reminders and the HR digests; run it daily from cron."""
+    """Send due-soon and overdue reminders, the HR digests and action-plan reviews; run it daily from cron."""
 
     counts = reminders.send(days_before=days_before, dry_run=dry_run)
     renewed = counts.pop("recertification", 0)
@@ -311,6 +314,15 @@ def reminders_send(days_before: int, dry_run: bool) -> None:
         click.echo(f"re-assigned the course to {renewed} people whose certificate lapses soon")
     verb = "would send" if dry_run else "sent"
     click.echo(", ".join(f"{verb} {n} {kind}" for kind, n in sorted(counts.items())) or "nothing to send")
+
+
+@surveys_cli.command("notify")
+def surveys_notify() -> None:
+    """Announce the survey rounds opening today and remind two days before one closes; run it daily from cron."""
+    with current_app.test_request_context():  # the e-mails' links are built with url_for
+        counts = announcements.daily(today())
+    sealed = answering.seal_closed_rounds(today())
+    click.echo(f"announced to {counts['announced']} people, reminded {counts['reminded']}, sealed {sealed} closed round(s)")
 
 
 def _report(counts: dict[str, int]) -> str:
@@ -415,6 +427,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(staff_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(surveys_cli)
     app.cli.add_command(worker)
     app.cli.add_command(setup)
     app.cli.add_command(backup)

@@ -8,11 +8,13 @@ from sqlalchemy import and_, func, select
 
 from ..access import hr_required
 from ..extensions import db
+from ..learning import action_plans
 from ..models import Assignment, Progress, Status, User, utcnow
 from ..people import audit
 from ..people.departments import tree
 from ..people.scope import in_departments, visible_department_ids
 from ..publishing import require_live_course
+from ..surveys import results as survey_results
 from . import bp, gains, reports
 from .assignments import today
 
@@ -46,6 +48,7 @@ def dashboard():
     ).all()
     rates = reports.completion_by_department(live.course.id, nodes, visible)
     recent = reports.recent_completions(visible, ("course", "module"))
+    department_gains = gains.by_department(live.course, visible)
     expiring = reports.expiring_certificates(utcnow() + timedelta(days=EXPIRY_WARNING_DAYS), visible)
     page = render_template(
         "hr/dashboard.html",
@@ -62,8 +65,10 @@ def dashboard():
         expiring=expiring,
         now=utcnow(),
         objectives=gains.objectives(live.course),
-        gains=gains.by_department(live.course, visible),
+        gains=department_gains,
+        impact=survey_results.training_impact(nodes, visible, on, rates, department_gains),
         departments=nodes,
+        plan_counts=action_plans.counts_by_department(nodes, visible),
     )
     # Recorded once the page exists (a commit before rendering would expire every row it shows).
     audit.record("view_dashboard", detail={"people": sorted({row.id for row in recent} | {row.Certificate.user_id for row in expiring})})

@@ -1,4 +1,5 @@
-"""E-mail reminders: due soon and overdue to learners, a daily digest to each department's HR contact.
+"""E-mail reminders: due soon and overdue to learners, a daily digest to each department's HR contact,
+and a nudge to look back on a personal action plan 30 days after it was made.
 
 Run by cron through `flask --app app reminders send`. Each reminder is claimed in the database
 before it is sent, so a second run (or two at once) never sends it again.
@@ -14,6 +15,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
+from ..learning import action_plans
 from ..models import Assignment, Department, ReminderSent, User, upsert
 from ..outbox import queue as outbox
 from ..people.departments import tree, with_descendants
@@ -106,7 +108,8 @@ def _release(message: Message) -> None:
 
 
 def send(on: date | None = None, days_before: int = 3, dry_run: bool = False) -> dict[str, int]:
-    """Re-assign the course to those due to recertify, then send every reminder not sent before.
+    """Re-assign the course to those due to recertify, queue the action-plan reviews that have come,
+    then send every reminder not sent before.
 
     Returns how many of each kind went out (and how many recertifications were opened).
     """
@@ -117,6 +120,9 @@ def send(on: date | None = None, days_before: int = 3, dry_run: bool = False) ->
         counts["recertification"] = recertification.open_renewals(
             live, on, current_app.config["RECERTIFY_DAYS_BEFORE"]
         )
+    reviews = action_plans.reviews_due(on) if dry_run else action_plans.send_review_reminders(on)
+    if reviews:
+        counts["action_plan_review"] = reviews  # queued in the outbox for the worker, not sent below
     messages = plan(on, days_before)
     if dry_run:
         for message in messages:

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, render_template
 from flask_login import login_required
 
 from ..publishing import live_course, require_live_course
+from .action_plans import MAP_AID_ID
 
 bp = Blueprint("aids", __name__)
 
@@ -24,4 +25,6 @@ def aid(aid_id: str):
     if found is None:
         abort(404)
     modules = [module for module in map(live.course.module, found.module_ids) if module is not None]
-    return render_template("aids/aid.html", course=live.course, aid=found, modules=modules)
+    return render_template(
+        "aids/aid.html", course=live.course, aid=found, modules=modules, offers_plan=found.id == MAP_AID_ID
+    )

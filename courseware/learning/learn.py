@@ -16,7 +16,8 @@ from ..forms import EmptyForm
 from ..hr import assignments, notifications
 from ..models import Notice, QuizAttempt, Status, utcnow
 from ..publishing import LiveCourse, live_course, require_live_course
-from . import certification, learning_time, records
+from ..surveys import announcements, answering
+from . import action_plans, certification, learning_time, records
 from .learning_time import NO_TIME, learning_minutes
 from .progress import CourseProgress, is_completed, learner_progress
 
@@ -80,9 +81,18 @@ def home():
             select(Notice).where(Notice.user_id == current_user.id, Notice.dismissed_at.is_(None))
             .order_by(Notice.id.desc()).limit(MAX_NOTICES)
         ).all(),
-        notice_text=notifications.text,
+        notice_text=_notice_text,
         pretest=_pretest_to_offer(live),
+        surveys=answering.unanswered_rounds(current_user, assignments.today()),
+        action_plan=action_plans.standing(current_user.id, progress.completed_at is not None, assignments.today()),
     )
+
+
+def _notice_text(kind: str, title: str, due_on):
+    """A notice's words: a survey's (announced, reminded) or an assignment's."""
+    if kind in set(announcements.SurveyNotice):
+        return announcements.text(kind, title, due_on)
+    return notifications.text(kind, title, due_on)
 
 
 def _pretest_to_offer(live: LiveCourse):
@@ -208,8 +218,10 @@ def lesson_time(lesson_id: str):
 @login_required
 def my_progress():
     live = require_live_course()
+    progress = learner_progress(current_user.id, live.course)
     return render_template(
-        "learn/progress.html", course=live.course, progress=learner_progress(current_user.id, live.course),
+        "learn/progress.html", course=live.course, progress=progress,
         certificates=certification.of(current_user.id),
         minutes=learning_minutes([current_user.id], live.course).get(current_user.id, NO_TIME),
+        action_plan=action_plans.standing(current_user.id, progress.completed_at is not None, assignments.today()),
     )

@@ -29,6 +29,11 @@ def run_migrations_online() -> None:
 
     options = {"process_revision_directives": skip_empty, **migrate_options}
     with db.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # SQLite rebuilds a table to change its constraints (batch mode); with references checked, dropping
+            # the old copy of a table others point to fails. The app turns the check on for every connection.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(connection=connection, target_metadata=db.metadata, **options)
         with context.begin_transaction():
             context.run_migrations()

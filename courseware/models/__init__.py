@@ -18,8 +18,26 @@ from .learning import (
 )
 from .outbox import OutboxMessage
 from .people import UNUSABLE_PASSWORD, AccountToken, Department, HRScope, LoginSession, Role, User, UserRole
+from .surveys import (
+    SCORES,
+    ActionPlan,
+    ImprovementPlan,
+    PlanStatus,
+    SurveyParticipation,
+    SurveyResponse,
+    SurveyRound,
+    SurveyRoundDepartment,
+)
 
 __all__ = [
+    "SCORES",
+    "ActionPlan",
+    "ImprovementPlan",
+    "PlanStatus",
+    "SurveyParticipation",
+    "SurveyResponse",
+    "SurveyRound",
+    "SurveyRoundDepartment",
     "AccountToken",
     "ELEMENT_COLUMNS",
     "element_columns",

@@ -28,12 +28,14 @@ class Department(db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     lineage: Mapped[str] = mapped_column(String(255), default="", index=True)
     hr_contact_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", use_alter=True))
+    head_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", use_alter=True))  # sees its survey results, answers with plans
     robot_kind: Mapped[str | None] = mapped_column(String(16))  # the group robot: wecom, dingtalk or feishu
     robot_url: Mapped[str | None] = mapped_column(String(500))
     robot_secret: Mapped[str | None] = mapped_column(String(200))  # DingTalk's and Feishu's signing secret
 
     parent: Mapped[Department | None] = relationship(remote_side="Department.id")
     hr_contact: Mapped[User | None] = relationship(foreign_keys=[hr_contact_id])
+    head: Mapped[User | None] = relationship(foreign_keys=[head_id])
 
     def set_lineage(self) -> None:
         """Record the ids from the top down to this department ('/1/5/'), for subtree queries in SQL."""

@@ -23,7 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..access import admin_required
 from ..extensions import db
 from ..forms import EmptyForm, FlaskForm, options
-from ..inputs import MAX_ID, control_character, int_arg
+from ..inputs import MAX_ID, control_character, int_arg, integer
 from ..models import AuditEntry, Department, HRScope, OutboxMessage, Role, User
 from ..outbox import queue as outbox
 from ..outbox.robots import PLATFORMS
@@ -245,7 +245,37 @@ def department(department_id: int):
         return redirect(url_for(".department", department_id=department.id))
     failures = db.session.scalars(outbox.robot_failures(department.id).limit(PER_PAGE)).all()
     path = next((node.path for node in tree() if node.id == department.id), department.name)
-    return render_template("admin/department.html", department=department, path=path, form=form, failures=failures)
+    return render_template(
+        "admin/department.html", department=department, path=path, form=form, failures=failures,
+        people=_people_in(department), head_form=EmptyForm(),
+    )
+
+
+def _people_in(department: Department) -> list[User]:
+    """The active people of a department and those below it, by name: whom it may have as its head."""
+    below = select(Department.id).where(Department.lineage.startswith(department.lineage))
+    return list(db.session.scalars(
+        select(User).where(User.active.is_(True), User.department_id.in_(below)).order_by(User.name, User.id)
+    ))
+
+
+@bp.post("/departments/<int:department_id>/head")
+@admin_required
+def department_head(department_id: int):
+    """Set the department's head, who sees its survey results and answers them with improvement plans (none: nobody)."""
+    department = db.session.get(Department, department_id) or abort(404)
+    if EmptyForm().validate_on_submit():
+        head_id = integer(request.form.get("head", ""))
+        head = next((person for person in _people_in(department) if person.id == head_id), None)
+        if head_id and head is None:
+            flash(_("The head must be an active person of the department or one below it."), "warning")
+        else:
+            department.head_id = head.id if head else None
+            db.session.add(AuditEntry(user_id=current_user.id, action="department_head", subject_user_id=department.head_id,
+                                      detail={"department_id": department.id}))
+            db.session.commit()
+            flash(_("Department head saved."), "success")
+    return redirect(url_for(".department", department_id=department.id))
 
 
 def _set_robot(department: Department, form: RobotForm) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from ..extensions import db
 from ..models import (
     AccountToken,
+    ActionPlan,
     Assignment,
     AuditEntry,
     Certificate,
@@ -32,6 +33,7 @@ from ..models import (
     DraftMedia,
     DueDateExtension,
     HRScope,
+    ImprovementPlan,
     ImportBatch,
     LearningRecord,
     LessonTime,
@@ -43,6 +45,8 @@ from ..models import (
     ReminderSent,
     Role,
     ScenarioRun,
+    SurveyParticipation,
+    SurveyRound,
     User,
     UserRole,
     utcnow,
@@ -84,6 +88,7 @@ def _account(user: User) -> dict[str, Any]:
         "roles": sorted(role.value for role in user.roles),
         "hr_scope": sorted(paths[d] for d in user.scope_department_ids if d in paths),
         "hr_contact_for": sorted(paths[d] for d in contact_for if d in paths),
+        "head_of": sorted(paths[d] for d in db.session.scalars(select(Department.id).where(Department.head_id == user.id)) if d in paths),
         "locale": user.locale,
         "employee_id": user.employee_id,
         "created_at": _plain(user.created_at),
@@ -161,6 +166,34 @@ def _account_links(user: User) -> list[dict[str, Any]]:
     return [_picked(link, "purpose", "created_at", "expires_at", "used_at") for link in links]
 
 
+def _survey_participation(user: User) -> list[dict[str, Any]]:
+    """The survey rounds the person took part in and the departments they rated there. Never how they
+    rated them: the answers are stored without a name, so nothing links them to the person."""
+    paths = {node.id: node.path for node in tree()}
+    rows = db.session.execute(
+        select(SurveyRound.id, SurveyRound.title, SurveyParticipation.department_id)
+        .join(SurveyParticipation, SurveyParticipation.round_id == SurveyRound.id)
+        .where(SurveyParticipation.user_id == user.id)
+        .order_by(SurveyRound.id, SurveyParticipation.department_id)
+    )
+    rounds: dict[int, dict[str, Any]] = {}
+    for round_id, title, department_id in rows:
+        rounds.setdefault(round_id, {"round_id": round_id, "title": title, "departments_rated": []})
+        rounds[round_id]["departments_rated"].append(paths.get(department_id, department_id))
+    return list(rounds.values())
+
+
+def _survey_rounds_created(user: User) -> list[dict[str, Any]]:
+    created = db.session.scalars(select(SurveyRound).where(SurveyRound.created_by_id == user.id).order_by(SurveyRound.id))
+    return [_picked(survey, "id", "title", "opens_on", "closes_on", "created_at") for survey in created]
+
+
+def _improvement_plans_written(user: User) -> list[dict[str, Any]]:
+    """The improvement plans the person wrote as a department's head (the plan is the department's)."""
+    plans = db.session.scalars(select(ImprovementPlan).where(ImprovementPlan.created_by_id == user.id).order_by(ImprovementPlan.id))
+    return [_picked(plan, "id", "round_id", "supplier_department_id", "customer_department_id", "created_at") for plan in plans]
+
+
 @dataclass(frozen=True)
 class Section:
     """One part of the export: which references to a person it covers and how it reads them."""
@@ -171,7 +204,7 @@ class Section:
 
 
 SECTIONS = (
-    Section("account", (UserRole.user_id, HRScope.user_id, Department.hr_contact_id), _account),
+    Section("account", (UserRole.user_id, HRScope.user_id, Department.hr_contact_id, Department.head_id), _account),
     Section("progress", (Progress.user_id,), _owned(Progress.user_id)),
     Section("learning_records", (LearningRecord.user_id,), _owned(LearningRecord.user_id)),
     Section("lesson_time", (LessonTime.user_id,), _owned(LessonTime.user_id)),
@@ -184,12 +217,16 @@ SECTIONS = (
     Section("due_date_extensions_granted", (DueDateExtension.created_by_id,), _owned(DueDateExtension.created_by_id)),
     Section("reminders_sent", (ReminderSent.user_id,), _owned(ReminderSent.user_id)),
     Section("notices", (Notice.user_id,), _owned(Notice.user_id)),
+    Section("action_plans", (ActionPlan.user_id,), _owned(ActionPlan.user_id)),  # their own words: only they and this export read them
     Section("audit_log", (AuditEntry.user_id, AuditEntry.subject_user_id), _audit_log),
     Section("content_revisions_created", (ContentRevision.created_by_id,), _revisions_created),
     Section("drafts_edited", (DraftFile.updated_by_id,), _drafts_edited),
     Section("media_drafts_edited", (DraftMedia.updated_by_id,), _media_drafts_edited),
     Section("staff_imports", (ImportBatch.created_by_id,), _staff_imports),
     Section("signed_in_sessions", (LoginSession.user_id,), _sessions),
+    Section("survey_participation", (SurveyParticipation.user_id,), _survey_participation),
+    Section("survey_rounds_created", (SurveyRound.created_by_id,), _survey_rounds_created),
+    Section("improvement_plans_written", (ImprovementPlan.created_by_id,), _improvement_plans_written),
     Section("account_links", (), _account_links),  # keyed by email, not by user id
 )
 
@@ -213,7 +250,7 @@ def anonymise(user_id: int, by: User) -> None:
     """Make a person unidentifiable while keeping their department and every learning record.
 
     Name and email become `anonymous-<id>`; the password, locale, HR scope, roles other than
-    trainee, any department HR-contact role and the e-mailed links for their address are removed;
+    trainee, any department HR-contact or head role and the e-mailed links for their address are removed;
     the account is deactivated (as when someone leaves, so they drop out of the active-learner
     counts just as deactivation does). Committed together with an audit entry by `by`.
     """
@@ -235,6 +272,7 @@ def anonymise(user_id: int, by: User) -> None:
     user.roles = {Role.TRAINEE}
     user.scope_rows = []
     db.session.execute(update(Department).where(Department.hr_contact_id == user.id).values(hr_contact_id=None))
+    db.session.execute(update(Department).where(Department.head_id == user.id).values(head_id=None))
     _scrub_staff_imports(old_email, user)
     db.session.execute(delete(AccountToken).where(AccountToken.email == old_email))
     db.session.execute(delete(Notice).where(Notice.user_id == user.id))
