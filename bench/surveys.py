@@ -40,6 +40,7 @@ from courseware.models import (  # noqa: E402
     User,
 )
 from courseware.people.departments import find_or_create  # noqa: E402
+from courseware.surveys import answering  # noqa: E402
 
 TARGET_MS = 1000
 PASSWORD = "bench-password-2026"
@@ -71,7 +72,7 @@ def generate(employees: int, seed: int = 7) -> tuple[int, int, int, int]:
     homes = dict(db.session.execute(text("SELECT id, department_id FROM \"user\" WHERE email LIKE 'e%@example.com' ORDER BY id")).all())
     bias = {d: rng.uniform(2.2, 4.4) for d in ids}
     rounds = []
-    for title, opens_on in (("上半年", date.today() - timedelta(days=180)), ("下半年", date.today() - timedelta(days=3))):
+    for title, opens_on in (("上半年", date.today() - timedelta(days=180)), ("下半年", date.today() - timedelta(days=20))):
         survey = SurveyRound(title=title, opens_on=opens_on, closes_on=opens_on + timedelta(days=14), threshold=5, questions={})
         survey.scope_rows = [SurveyRoundDepartment(department_id=d) for d in ids]
         db.session.add(survey)
@@ -126,6 +127,10 @@ def measure(url: str, employees: int, folder: Path, repeats: int) -> list[Row]:
         print(f"  generated in {time.perf_counter() - started:.0f} s: "
               f"{db.session.scalar(text('SELECT count(*) FROM survey_response WHERE round_id = :r'), {'r': round_id}):,} responses this round",
               flush=True)
+        started = time.perf_counter()
+        sealed = answering.seal_closed_rounds(date.today())
+        seal_ms = (time.perf_counter() - started) * 1000
+        print(f"  sealed {sealed} closed rounds ({2 * employees * RATED_EACH:,} responses rewritten) in {seal_ms:.0f} ms", flush=True)
     rows = []
     for case, path, user_id in (
         (f"round results, HR, {len(DEPARTMENTS)} departments", f"/surveys/results/{round_id}", hr_id),

@@ -39,7 +39,7 @@ def _label(text: str, limit: int = 14) -> str:
 
 
 def caption(round_title: str) -> str:
-    return _("Overall rating of each interface in %(round)s: rated department down, customer department across",
+    return _("Overall rating of each interface in %(round)s: rated department down, customer department across.",
              round=round_title)
 
 
@@ -89,7 +89,8 @@ def render(matrix: Matrix, names: dict[int, str], threshold: int, caption: str) 
 
 
 def _legend(y: int, too_few: str) -> str:
-    parts = [f'<g aria-hidden="true"><text x="0" y="{y + 15}">{escape(_("Overall rating"))}</text>']
+    label = escape(_("Overall rating"))  # not inside the f-string: the message extractor would not see it
+    parts = [f'<g aria-hidden="true"><text x="0" y="{y + 15}">{label}</text>']
     for step, value in enumerate((1, 2, 3, 4, 5)):
         x = LABEL_W + step * 36
         parts.append(f'<rect x="{x}" y="{y}" width="36" height="20" fill="{colour(value)}"/>'
