@@ -147,6 +147,7 @@ ROUTES: dict[str, Access] = {
     "hr.resend_mail": Access.HR,
     "xapi.export": Access.HR,
     "xapi.statements": Access.HR,
+    "xapi.about": Access.PUBLIC,
     # administration
     "admin.users": Access.ADMIN,
     "admin.edit_user": Access.ADMIN,

@@ -56,7 +56,9 @@ def test_reading_ones_own_records_is_not_audited(app, client, login, learner_wit
 
 def test_xapi_read_over_http_basic_is_audited_for_the_reader(app, client, make_user, learner_with_records):
     hr_id, hr_email = make_user(Role.HR)
-    response = client.get("/xapi/statements", query_string={"verb": "passed"}, auth=(hr_email, PASSWORD))
+    response = client.get(
+        "/xapi/statements", query_string={"verb": "passed"}, auth=(hr_email, PASSWORD), headers={"X-Experience-API-Version": "1.0.3"}
+    )
     assert response.status_code == 200 and response.get_json()["statements"]
     entry = _entries(app)[-1]
     assert (entry.action, entry.user_id, entry.detail) == ("read_xapi", hr_id, {"verb": "passed"})

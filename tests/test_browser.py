@@ -327,11 +327,11 @@ def test_hr_imports_staff_assigns_watches_the_dashboard_filters_exports_and_read
     hr.get_by_role("link", name="学员", exact=True).click()
     hr.get_by_label("部门", exact=True).select_option(label="销售部 › 华东区")
     hr.get_by_role("button", name="筛选").click()
-    assert hr.get_by_text("40 名学员").is_visible()
+    hr.get_by_text("40 名学员").wait_for()  # the filtered page, not the one before it
     hr.get_by_label("部门", exact=True).select_option(label="销售部")
     hr.get_by_label("状态").select_option(label="已完成")
     hr.get_by_role("button", name="筛选").click()
-    assert hr.get_by_text("1 名学员").is_visible()
+    hr.get_by_text("1 名学员").wait_for()
 
     today = site.today().isoformat()
     with hr.expect_download() as download:

@@ -1,15 +1,19 @@
 """Moodle GIFT: quizzes go out and questions come in without losing anything silently."""
 from __future__ import annotations
 
+import io
+import re
 from itertools import chain, combinations
 
 import pytest
 import yaml
-from conftest import TEST_COURSE
+from conftest import TEST_COURSE, in_english
 
 from courseware.content import CourseInvalid, compile_sources
 from courseware.content.gift import dump, parse, quiz_to_gift
 from courseware.content.quizfile import append_questions
+from courseware.models import Role
+from courseware.studio import drafts
 
 QUIZ_DIR = TEST_COURSE.parent / "quizzes"
 QUIZ_FILES = sorted(p for p in QUIZ_DIR.glob("*.yaml") if yaml.safe_load(p.read_text("utf-8"))["kind"] == "quiz")
@@ -202,18 +206,19 @@ $CATEGORY: $course$/top/第一周
 """
     questions, skipped = parse(text)
     assert [(q["id"], q["type"], q["answer"]) for q in questions] == [("q-ok", "true_false", True)]
-    assert [(s.line, s.question) for s in skipped] == [
-        (4, "num"), (6, "essay"), (8, "这是一段说明文字，没有答案。"), (10, "broken"), (16, "Q 7"),
+    assert [(s.line, s.question, s.kept) for s in skipped] == [
+        (2, "", False), (4, "num", False), (6, "essay", False), (8, "这是一段说明文字，没有答案。", False), (10, "broken", False),
+        (13, "q-ok", True), (16, "Q 7", False),
     ]
     reasons = [s.reason for s in skipped]
-    assert "numerical" in reasons[0] and "essay" in reasons[1] and "description" in reasons[2]
-    assert "braces" in reasons[3] and "braces" in reasons[4]
+    assert "category '$course$/top/第一周' is not carried" in reasons[0]
+    assert "numerical" in reasons[1] and "essay" in reasons[2] and "description" in reasons[3]
+    assert "braces" in reasons[4] and "no general feedback" in reasons[5] and "braces" in reasons[6]
 
 
 @pytest.mark.parametrize(
     ("answers", "reason"),
     [
-        ("{=沟通 =理解 ~预算}", "more than one answer is marked '='"),
         ("{~沟通 ~预算}", "none of them is right"),
         ("{=沟通 -> 理解 =反馈}", "=left -> right"),
         ("{=沟通 -> 理解}", "at least two pairs"),
@@ -239,8 +244,14 @@ def test_titles_become_ids_only_when_they_are_valid_ids():
         ]
     )
     questions, skipped = parse(text)
-    assert skipped == []
-    assert [q["id"] for q in questions] == ["gift-2", "gift-3", "gift-1", "q-same", "q-same-2"]
+    assert all(s.kept and "no general feedback" in s.reason for s in skipped)
+    assert [q["id"] for q in questions] == ["question-1", "gift-2", "gift-1", "q-same", "q-same-2"]
+
+
+def test_names_that_are_not_ids_give_ids_derived_from_them_and_unique():
+    titles = ["Q1", "q1", "TrueStatement 2", "Grant's tomb", "基础要素", "Q1", "x" * 70]
+    questions, _ = parse("\n\n".join(f"::{title}::对吗？{{T####是。}}" for title in titles))
+    assert [q["id"] for q in questions] == ["q1-2", "q1", "truestatement-2", "grant-s-tomb", "gift-1", "q1-3", "x" * 64]
 
 
 def test_details_a_moodle_export_carries_but_our_format_cannot_are_listed_with_the_question_kept():
@@ -264,15 +275,17 @@ def test_details_a_moodle_export_carries_but_our_format_cannot_are_listed_with_t
 """
     questions, skipped = parse(text)
     assert [(q["id"], q["type"]) for q in questions] == [
-        ("gift-1", "multiple"), ("q-tf", "true_false"), ("q-sa", "short_answer"), ("q-sc", "single"),
+        ("q1", "multiple"), ("q-tf", "true_false"), ("q-sa", "short_answer"), ("q-sc", "single"),
     ]
-    assert questions[0]["text"] == "<p>Which of these?</p>"
+    assert questions[0]["text"] == "Which of these?"
     assert [o.get("correct", False) for o in questions[0]["options"]] == [True, True, False]
     assert questions[2]["accepted"] == ["loop", "circle"]
+    assert [q["explanation"] for q in questions] == ["正确答案：A；B", "Wrong, they do.", "yes", "正确答案：A"]
     assert [(s.line, s.question) for s in skipped] == [
-        (2, "gift-1"), (8, "q-tf"), (10, "q-sa"), (10, "q-sa"), (10, "q-sa"), (16, "q-sc"),
+        (2, "q1"), (2, "q1"), (8, "q-tf"), (10, "q-sa"), (10, "q-sa"), (10, "q-sa"), (16, "q-sc"), (16, "q-sc"),
     ]
     assert all(s.reason.startswith("kept") for s in skipped)
+    assert sum("no general feedback" in s.reason for s in skipped) == 4
 
 
 @pytest.mark.parametrize(
@@ -282,7 +295,7 @@ def test_details_a_moodle_export_carries_but_our_format_cannot_are_listed_with_t
 )
 def test_multiple_answer_weights_are_written_as_moodle_writes_them(k, weight):
     options = [{"text": f"对{i}", "correct": True} for i in range(k)] + [{"text": "错"}]
-    question = {"id": "q-many", "type": "multiple", "text": "选出正确的。", "options": options, "partial_credit": True}
+    question = {"id": "q-many", "type": "multiple", "text": "选出正确的。", "options": options, "partial_credit": True, "explanation": "因为。"}
     text, lost = dump([question])
     assert lost == []
     assert text.count(f"\t~%{weight}%对") == k and f"\t~%-{weight}%错\n" in text
@@ -401,3 +414,139 @@ pass_mark: 60
     assert data["questions"] == yaml.safe_load(original)["questions"] + EVERY_TYPE_QUESTIONS[2:4]
     assert (data["title"], data["pass_mark"]) == ("设置写在后面", 60)
     assert "# 以下是测验设置\ntitle: 设置写在后面\npass_mark: 60\n" in new_text
+
+
+# --- Moodle's own files ----------------------------------------------------------------------
+
+GIFT_FIXTURES = TEST_COURSE.parent.parent / "gift"
+
+
+def test_moodle_right_answers_marked_equal_become_a_multiple_answer_question_scored_with_partial_credit(course_sources):
+    questions, skipped = parse("::q-colours::Which are primary colours of light?{=red =green ~yellow =blue ~white####Red, green and blue.}")
+    assert questions[0]["type"] == "multiple" and questions[0]["partial_credit"] is True
+    assert [o.get("correct", False) for o in questions[0]["options"]] == [True, True, False, True, False]
+    assert [s.reason for s in skipped] == [
+        "kept as a multiple-answer question, as more than one answer is marked '=': learners pick every right answer; "
+        "each right pick adds 1/3 of the mark, each wrong pick takes 1/3 away"
+    ]
+    (question,) = compiled_with(course_sources, questions)
+    red, green, yellow, blue, _ = (o.id for o in question.options)
+    assert question.score([red, green, blue]) == 1.0
+    assert question.score([red, green]) == pytest.approx(2 / 3)
+    assert question.score([red, yellow]) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("gift_text", "text", "option"),
+    [
+        ("[plain]2*3*4 \\= ?{=24 ~[markdown]**9**}", r"2\*3\*4 = ?", "**9**"),
+        ("[moodle]Use <b> for # and _x_?{=yes ~no}", r"Use \<b\> for \# and \_x\_?", "no"),
+        ("[html]<p>Is <strong>2&lt;3</strong>?</p><p>Yes.</p>{=yes ~<em>no</em>}", "Is **2\\<3**?\n\nYes.", "*no*"),
+        ("[markdown]Is **2*3** six?{=yes ~no}", "Is **2*3** six?", "no"),
+    ],
+)
+def test_format_markers_decide_how_the_text_is_read(gift_text, text, option):
+    questions, _ = parse(f"::q-format::{gift_text}")
+    assert questions[0]["text"] == text
+    assert questions[0]["options"][1]["text"] == option
+
+
+def test_plain_text_renders_without_emphasis_and_html_as_markup(course_sources):
+    questions, skipped = parse(
+        "::q-plain::[plain]2*3*4 是多少？{=24 ~9####2*3*4 = 24。}\n\n"
+        "::q-html::[html]<p>下列哪一项是<strong>沟通</strong>？</p><img src\\=\"@@PLUGINFILE@@/a.png\">{=倾听 ~打断}\n"
+    )
+    plain, html_question = compiled_with(course_sources, questions)
+    assert "2*3*4" in plain.text_html and "<em>" not in plain.text_html and "<em>" not in plain.explanation_html
+    assert "<strong>沟通</strong>" in html_question.text_html and "&lt;p&gt;" not in html_question.text_html
+    assert [(s.line, s.question) for s in skipped if "HTML" in s.reason] == [(3, "q-html")]
+    assert "<img>" in next(s.reason for s in skipped if "HTML" in s.reason)
+
+
+def test_a_question_without_general_feedback_is_explained_by_its_feedback_or_its_right_answer(course_sources):
+    questions, skipped = parse(
+        "::q-tf::内部客户包括同事吗？{T#错了，同事也是内部客户。#对。}\n\n"
+        "::q-one::基础是？{=沟通#沟通最重要。 ~预算}\n\n"
+        "::q-word::下一道工序是 {=工序客户} 。\n\n"
+        "::q-pairs::配对。{=甲 -> 1 =乙 -> 2}\n"
+    )
+    assert [q["explanation"] for q in questions] == ["错了，同事也是内部客户。", "正确答案：沟通", "正确答案：工序客户", "正确答案：甲 → 1；乙 → 2"]
+    assert [(s.line, s.question) for s in skipped] == [(1, "q-tf"), (3, "q-one"), (5, "q-word"), (7, "q-pairs")]
+    assert "feedback on one of its answers as its explanation" in skipped[0].reason
+    assert all("only states the right answer" in s.reason for s in skipped[1:])
+    assert all(q.explanation_html for q in compiled_with(course_sources, questions))
+
+
+def test_moodle_categories_tags_and_id_numbers_are_listed_by_line():
+    questions, skipped = parse((GIFT_FIXTURES / "moodle-sampler.gift").read_text("utf-8"))
+    notes = [(s.line, s.question, s.kept, s.reason) for s in skipped if "Moodle" in s.reason]
+    assert notes == [
+        (4, "", False, "the Moodle category '$course$/top/Default for Onboarding/Week 1' is not carried: the questions go to the quiz you choose"),
+        (7, "grant-s-tomb", True, "kept without its Moodle ID number 'HIST-001': its id here is 'grant-s-tomb'"),
+        (8, "grant-s-tomb", True, "kept without its Moodle tag 'history': our quizzes have no tags"),
+        (9, "grant-s-tomb", True, "kept without its Moodle tag 'warm-up': our quizzes have no tags"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "kinds", "left_out"),
+    [
+        ("moodle-sampler.gift",
+         {"grant-s-tomb": "single", "colours": "multiple", "q-sun-rises": "true_false", "truestatement-with-feedback": "true_false",
+          "q-two-plus-two": "short_answer", "multiplication": "single", "mark-up": "single", "capitals": "matching"},
+         [47, 49, 51]),
+        ("onboarding-bank.gift",
+         {"gift-1": "single", "ic-core-elements": "multiple", "ic-who": "true_false", "ic-next-step": "short_answer", "ic-05": "matching"},
+         []),
+    ],
+)
+def test_moodle_style_files_import_whole_and_compile(course_sources, name, kinds, left_out):
+    questions, skipped = parse((GIFT_FIXTURES / name).read_text("utf-8"))
+    assert {q["id"]: q["type"] for q in questions} == kinds
+    assert [s.line for s in skipped if not s.kept and s.question] == left_out
+    assert [q.kind for q in compiled_with(course_sources, questions)] == list(kinds.values())
+
+
+# --- through the studio ------------------------------------------------------------------------
+
+@pytest.fixture
+def trainer(make_user, login):
+    _id, email = make_user(Role.TRAINER)
+    login(email)
+
+
+def _import(client, name, data, quiz, **extra):
+    return client.post(
+        "/studio/gift", data={"file": (io.BytesIO(data), name), "quiz": quiz, **extra}, content_type="multipart/form-data"
+    )
+
+
+@pytest.mark.parametrize("name", ["moodle-sampler.gift", "onboarding-bank.gift"])
+def test_a_moodle_file_without_general_feedback_imports_through_the_studio(app, client, published, trainer, name):
+    in_english(client)
+    data = (GIFT_FIXTURES / name).read_bytes()
+    preview = _import(client, name, data, "quiz-core-elements")
+    assert preview.status_code == 200, preview.text
+    assert 'name="confirm" value="yes"' in preview.text
+    assert "no general feedback (####)" in preview.text and "Moodle category" in preview.text
+    confirmed = client.post("/studio/gift", data={"text": data.decode(), "quiz": "quiz-core-elements", "confirm": "yes"})
+    assert confirmed.status_code == 302
+    with app.app_context():
+        course = compile_sources(drafts.working_files())
+    expected, _ = parse(data.decode())
+    assert [q.id for q in course.quiz("quiz-core-elements").questions][-len(expected):] == [q["id"] for q in expected]
+
+
+def test_an_error_in_an_imported_question_names_the_gift_line_in_the_gift_card_in_the_interface_language(app, client, published, trainer):
+    text = "// 题库\n\n::q-ok::对吗？{T####是。}\n\n::q-long::" + "长" * 30_001 + "{T####是。}\n"
+    refused = _import(client, "bank.gift", text.encode(), "quiz-core-elements")
+    assert refused.status_code == 400
+    assert 'name="confirm" value="yes"' not in refused.text
+    gift_card = refused.text.partition("Import GIFT")[2] or refused.text.partition("导入 GIFT")[2]
+    assert re.search(r"<code>bank.gift</code>:5: [^<]*超过 30,000 个字符", gift_card), "Chinese, GIFT line 5"
+    assert "quiz-core-elements.yaml" not in refused.text.partition("preview-errors")[2].partition("</div>")[0]
+    in_english(client)
+    english = _import(client, "bank.gift", text.encode(), "quiz-core-elements")
+    assert re.search(r"<code>bank.gift</code>:5: [^<]*is longer than 30,000 characters", english.text)
+    with app.app_context():
+        assert drafts.drafts() == []

@@ -139,7 +139,7 @@ def test_failed_basic_logins_to_xapi_count_against_the_account(app, client, make
 
     def basic(password: str, address: str) -> int:
         token = b64encode(f"{hr}:{password}".encode()).decode()
-        return client.get("/xapi/statements", headers={"Authorization": f"Basic {token}", "X-Forwarded-For": address}).status_code
+        return client.get("/xapi/statements", headers={"Authorization": f"Basic {token}", "X-Forwarded-For": address, "X-Experience-API-Version": "1.0.3"}).status_code
 
     assert basic(PASSWORD, f"{net}.1") == 200
     assert [basic("guess", f"{net}.{n}") for n in range(2, 5)] == [401, 401, 401]
@@ -245,7 +245,7 @@ def test_one_guessing_budget_per_account_whatever_the_door(app, client, make_use
 
     def basic(email: str, password: str, address: str) -> int:
         token = b64encode(f"{email}:{password}".encode()).decode()
-        return client.get("/xapi/statements", headers={"Authorization": f"Basic {token}", "X-Forwarded-For": address}).status_code
+        return client.get("/xapi/statements", headers={"Authorization": f"Basic {token}", "X-Forwarded-For": address, "X-Experience-API-Version": "1.0.3"}).status_code
 
     def log_in(email: str, password: str, address: str) -> int:
         return client.post("/login", data={"email": email, "password": password}, headers={"X-Forwarded-For": address}).status_code

@@ -306,11 +306,11 @@ def test_gift_questions_a_quiz_cannot_take_are_refused_before_the_confirm_step(a
     login(trainer[1])
     with app.app_context():
         target = compile_sources(drafts.live_files()).quizzes[0]
-    no_explanation = "::新题::内部客户包括同事吗？{T}\n"
-    preview = client.post("/studio/gift", data={"text": no_explanation, "quiz": target.id})
+    too_long = "::新题::" + "长" * 30_001 + "{T####是。}\n"  # a question without #### is imported with an explanation
+    preview = client.post("/studio/gift", data={"text": too_long, "quiz": target.id})
     assert preview.status_code == 400
     assert 'name="confirm" value="yes"' not in preview.text
-    assert "explanation" in preview.text and target.path in preview.text
+    assert "30,000" in preview.text and ":1: " in preview.text and target.path not in preview.text
     with app.app_context():
         assert drafts.drafts() == []
 

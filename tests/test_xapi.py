@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import uuid
@@ -10,7 +11,9 @@ from datetime import datetime
 import pytest
 from conftest import PASSWORD, pass_quiz, play_model_path
 
-from courseware.models import Role
+from courseware.extensions import db
+from courseware.models import HRScope, Role, User
+from courseware.people.departments import find_or_create
 from courseware.publishing import live_course
 
 IRI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$")
@@ -75,7 +78,9 @@ def activity(client, make_user, login, published, app):
 
 
 def basic(email: str, password: str = PASSWORD) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{email}:{password}".encode()).decode()}
+    """The headers of an LRS client: HTTP Basic and the xAPI version."""
+    return {"Authorization": "Basic " + base64.b64encode(f"{email}:{password}".encode()).decode(),
+            "X-Experience-API-Version": "1.0.3"}
 
 
 def test_every_statement_is_valid_xapi(client, activity, make_user):
@@ -87,6 +92,7 @@ def test_every_statement_is_valid_xapi(client, activity, make_user):
     assert {"experienced", "completed", "attempted", "answered", "passed", "responded"} <= verbs
     for s in statements:
         check_statement(s)
+        assert s["stored"] == s["timestamp"] and s["authority"]["account"]["name"] == "courseware"
     ids = [s["id"] for s in statements]
     again = client.get("/xapi/statements?limit=500", headers=basic(hr_email)).get_json()["statements"]
     assert [s["id"] for s in again] == ids  # statement ids are stable
@@ -107,6 +113,7 @@ def test_filters_and_the_more_link_walk_every_statement(client, activity, make_u
     passed = client.get("/xapi/statements", query_string={"agent": agent, "verb": "http://adlnet.gov/expapi/verbs/passed"},
                         headers=basic(hr_email)).get_json()["statements"]
     assert len(passed) == 1 and passed[0]["result"]["score"]["scaled"] == 1.0
+    assert re.fullmatch(r"PT\d+\.\d\dS", passed[0]["result"]["duration"])  # from the attempt's start
     later = client.get("/xapi/statements", query_string={"since": "2999-01-01T00:00:00Z"}, headers=basic(hr_email))
     assert later.get_json()["statements"] == []
     assert client.get("/xapi/statements?since=yesterday", headers=basic(hr_email)).status_code == 400
@@ -130,7 +137,7 @@ def test_hr_export_is_a_json_array_of_valid_statements(client, activity, make_us
 
 
 @pytest.mark.parametrize("agent", ['{"mbox": 5}', '{"mbox": ["mailto:a@example.com"]}', "[1]", "5", "null",
-                                   '{"account": {"name": "x", "homePage": "https://example.com"}}'])
+                                   '{"account": {"name": 5, "homePage": "https://example.com"}}', '{"mbox_sha1sum": 5}'])
 def test_an_agent_without_an_mbox_string_gets_400_and_says_why(client, make_user, agent):
     _, hr_email = make_user(Role.HR)
     response = client.get("/xapi/statements", query_string={"agent": agent}, headers=basic(hr_email))
@@ -155,3 +162,155 @@ def test_a_timestamp_past_the_calendars_edge_gets_400_and_says_why(client, make_
     assert response.status_code == 400 and "timestamp out of range" in response.get_data(as_text=True)
     login(hr_email)
     assert client.get("/hr/xapi.json", query_string=query).status_code == 400
+
+
+def _ids(client, hr_email, **query) -> list[str]:
+    response = client.get("/xapi/statements", query_string={"limit": 500, **query}, headers=basic(hr_email))
+    assert response.status_code == 200, response.get_json()
+    return [s["id"] for s in response.get_json()["statements"]]
+
+
+@pytest.mark.parametrize(("headers", "query", "status"), [
+    ({}, {}, 401),
+    ({"X-Experience-API-Version": "1.0.3"}, {"colour": "red"}, 400),
+    ({"X-Experience-API-Version": "0.95"}, {}, 400),
+    ({"X-Experience-API-Version": "1.1.0"}, {}, 400),
+    ({"X-Experience-API-Version": "1.0.3"}, {"statementId": str(uuid.uuid4())}, 404),
+    ({"X-Experience-API-Version": "1.0.3"}, {"voidedStatementId": str(uuid.uuid4())}, 404),
+    ({"X-Experience-API-Version": "1.0.3"}, {"statementId": "not-a-uuid"}, 400),
+    ({"X-Experience-API-Version": "1.0.3"}, {"statementId": str(uuid.uuid4()), "verb": "passed"}, 400),
+    ({"X-Experience-API-Version": "1.0.3"}, {"format": "pretty"}, 400),
+    ({"X-Experience-API-Version": "1.0.3"}, {"ascending": "maybe"}, 400),
+    ({"X-Experience-API-Version": "1.0.3"}, {"registration": "x"}, 400),
+])
+def test_every_answer_carries_the_version_and_errors_say_why_in_json(client, make_user, headers, query, status):
+    _, hr_email = make_user(Role.HR)
+    auth = {"Authorization": basic(hr_email)["Authorization"]} if status != 401 else {}
+    response = client.get("/xapi/statements", query_string=query, headers=headers | auth)
+    assert response.status_code == status
+    assert response.headers["X-Experience-API-Version"] == "1.0.3"
+    assert response.get_json()["error"] == status and response.get_json()["message"]
+
+
+def test_a_learner_is_refused_in_json_with_the_version(client, activity):
+    response = client.get("/xapi/statements", headers=basic(activity))
+    assert response.status_code == 403 and response.headers["X-Experience-API-Version"] == "1.0.3"
+    assert response.get_json()["error"] == 403
+
+
+def test_the_version_header_is_required_unless_the_operator_relaxes_it(app, client, make_user):
+    _, hr_email = make_user(Role.HR)
+    without = {"Authorization": basic(hr_email)["Authorization"]}
+    assert client.get("/xapi/statements", headers=without).status_code == 400
+    assert client.get("/xapi/statements", headers=without | {"X-Experience-API-Version": "1.0.0"}).status_code == 200
+    app.config["XAPI_REQUIRE_VERSION"] = False
+    assert client.get("/xapi/statements", headers=without).status_code == 200
+
+
+def test_about_is_public_and_names_the_version(client):
+    response = client.get("/xapi/about")
+    assert response.status_code == 200 and response.get_json()["version"] == ["1.0.3"]
+    assert response.headers["X-Experience-API-Version"] == "1.0.3"
+
+
+def test_one_statement_by_id_and_only_within_hr_scope(app, client, activity, make_user):
+    hr_id, hr_email = make_user(Role.HR)
+    first = client.get("/xapi/statements?limit=1", headers=basic(hr_email)).get_json()["statements"][0]
+    response = client.get("/xapi/statements", query_string={"statementId": first["id"]}, headers=basic(hr_email))
+    assert response.status_code == 200 and response.get_json() == first
+    ids = client.get("/xapi/statements", query_string={"statementId": first["id"], "format": "ids"},
+                     headers=basic(hr_email)).get_json()
+    assert ids["actor"] == {"objectType": "Agent", "mbox": first["actor"]["mbox"]} and "definition" not in ids["object"]
+    with app.app_context():
+        db.session.add(HRScope(user_id=hr_id, department_id=find_or_create("生产部").id))
+        db.session.commit()
+    response = client.get("/xapi/statements", query_string={"statementId": first["id"]}, headers=basic(hr_email))
+    assert response.status_code == 404  # another department's statement is not found
+
+
+def test_newest_first_unless_ascending_and_consistent_through_is_sent(client, activity, make_user):
+    _, hr_email = make_user(Role.HR)
+    newest_first = _ids(client, hr_email)
+    assert _ids(client, hr_email, ascending="true") == newest_first[::-1]
+    assert _ids(client, hr_email, ascending="True") == newest_first[::-1]  # as tincan sends a Python bool
+    response = client.get("/xapi/statements", headers=basic(hr_email))
+    through = datetime.fromisoformat(response.headers["X-Experience-API-Consistent-Through"].replace("Z", "+00:00"))
+    assert through.tzinfo is not None
+    seen, url = [], "/xapi/statements?limit=3&ascending=true"
+    while url:
+        page = client.get(url, headers=basic(hr_email)).get_json()
+        seen += [s["id"] for s in page["statements"]]
+        url = page["more"]
+    assert seen == newest_first[::-1]
+
+
+def test_an_agent_by_account_or_mbox_sha1sum(app, client, activity, make_user):
+    _, hr_email = make_user(Role.HR)
+    theirs = _ids(client, hr_email, agent=json.dumps({"mbox": f"mailto:{activity}"}))
+    assert theirs
+    sha1 = hashlib.sha1(f"mailto:{activity}".encode()).hexdigest()
+    assert _ids(client, hr_email, agent=json.dumps({"mbox_sha1sum": sha1})) == theirs
+    assert _ids(client, hr_email, agent=json.dumps({"mbox_sha1sum": "0" * 40})) == []
+    with app.app_context():
+        db.session.scalar(db.select(User).where(User.email == activity)).employee_id = "E1001"
+        db.session.commit()
+        home = app.config["PUBLIC_URL"]
+    assert _ids(client, hr_email, agent=json.dumps({"account": {"homePage": home, "name": "E1001"}})) == theirs
+    assert _ids(client, hr_email, agent=json.dumps({"account": {"homePage": "https://elsewhere.example", "name": "E1001"}})) == []
+
+
+def test_activity_related_activities_and_registration(client, activity, make_user):
+    _, hr_email = make_user(Role.HR)
+    everything = client.get("/xapi/statements?limit=500", headers=basic(hr_email)).get_json()["statements"]
+    quiz = next(s for s in everything if s["object"]["id"].startswith("urn:courseware:quiz:"))["object"]["id"]
+    on_quiz = _ids(client, hr_email, activity=quiz)
+    assert on_quiz and all(s["object"]["id"] == quiz for s in everything if s["id"] in on_quiz)
+    related = _ids(client, hr_email, activity=quiz, related_activities="true")
+    questions = [s for s in everything if s["context"]["contextActivities"].get("parent") == [{"objectType": "Activity", "id": quiz}]]
+    assert questions and set(related) == set(on_quiz) | {s["id"] for s in questions}
+    course = everything[0]["context"]["contextActivities"]["grouping"][0]["id"]
+    assert _ids(client, hr_email, activity=course, related_activities="true") == [s["id"] for s in everything]
+    registration = questions[0]["context"]["registration"]
+    in_attempt = _ids(client, hr_email, registration=registration)
+    assert set(in_attempt) == {s["id"] for s in everything if s.get("context", {}).get("registration") == registration}
+    assert _ids(client, hr_email, registration=str(uuid.uuid4())) == []
+
+
+def test_the_export_takes_http_basic_too(client, activity, make_user):
+    _, hr_email = make_user(Role.HR)
+    response = client.get("/hr/xapi.json?verb=passed", headers=basic(hr_email))
+    [passed] = json.loads(response.get_data())
+    assert response.status_code == 200 and passed["result"]["duration"].startswith("PT")
+    assert client.get("/hr/xapi.json", headers=basic(hr_email, "wrong")).status_code == 401
+    assert client.get("/hr/xapi.json", headers=basic(activity)).status_code == 403
+    assert client.get("/hr/xapi.json").status_code == 302  # a browser without a session logs in
+
+
+PATTERNS = {  # the response patterns of xAPI 1.0.3 for each interaction type we send
+    "choice": r"[^\[\]]+(\[,\][^\[\]]+)*", "sequencing": r"[^\[\]]+(\[,\][^\[\]]+)*", "true-false": r"true|false",
+    "matching": r"[^\[\]]+\[\.\][^\[\]]+(\[,\][^\[\]]+\[\.\][^\[\]]+)*", "fill-in": r"(\{case_matters=false\})?.*",
+}
+
+
+def test_question_statements_describe_the_interaction_and_name_their_quiz(client, activity, make_user):
+    _, hr_email = make_user(Role.HR)
+    everything = client.get("/xapi/statements?limit=500", headers=basic(hr_email)).get_json()["statements"]
+    answered = [s for s in everything if s["verb"]["id"].endswith("/answered")]
+    assert answered
+    for s in answered:
+        definition = s["object"]["definition"]
+        pattern = PATTERNS[definition["interactionType"]]
+        assert definition["description"]["zh-CN"] and definition["correctResponsesPattern"]
+        assert all(re.fullmatch(pattern, p) for p in definition["correctResponsesPattern"])
+        assert re.fullmatch(pattern, s["result"]["response"]) and s["result"]["response"] != "null"
+        [parent] = s["context"]["contextActivities"]["parent"]
+        assert parent["id"] == "urn:courseware:quiz:" + s["object"]["id"].removeprefix("urn:courseware:question:").split("/")[0]
+    assert any(s["object"]["definition"].get("name", {}).get("zh-CN") for s in everything if "quiz:" in s["object"]["id"])
+
+
+def test_a_blank_answer_has_no_response(app, published):
+    from courseware.hr.xapi import _result
+    with app.test_request_context():
+        question = live_course().course.quizzes[0].questions[0]
+    assert "response" not in _result({"response": None, "success": False}, question)
+    assert "response" not in _result({"response": None})

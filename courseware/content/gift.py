@@ -5,7 +5,8 @@ Whatever cannot be carried is listed as `Skipped`: a question left out, or a det
 question that was kept (then `question` is its id and the reason says what was lost).
 
 Canonical form. `parse(dump(qs))[0] == qs` for questions written like this:
-- keys `id` (a slug), `type`, `text`, `explanation` (left out when empty) and the type's own fields;
+- keys `id` (a slug), `type`, `text`, `explanation` and the type's own fields (a question read without
+  `####` is given an explanation, and that is listed);
   no `points`; every text a string without leading or trailing whitespace;
 - `single`: `options` as dicts `{text, correct: true, feedback}`, with `correct` only on the right
   option and `feedback` only when there is some; `multiple`: the same, plus `partial_credit: true`;
@@ -18,8 +19,10 @@ one line: `{TRUE####explanation}`), questions separated by one blank line, speci
 """
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from itertools import count
 from typing import Any, Callable, Iterator
 
@@ -45,7 +48,7 @@ _UNESCAPED = {"\\": "\\", "n": "\n", **_HIDDEN}
 _SHOW = str.maketrans({hidden: char for char, hidden in _HIDDEN.items()})
 _ESCAPE = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "", **{char: "\\" + char for char in _SYNTAX}})
 _ESCAPED = re.compile(r"\\([\\n~=#{}:])")
-_FORMAT = re.compile(r"^\s*\[(?:markdown|html|plain|moodle)\]")
+_FORMAT = re.compile(r"^\s*\[(markdown|html|plain|moodle)\]")
 _WEIGHT = re.compile(r"%(-?\d+(?:\.\d+)?)%")
 _ONE_BLANK = re.compile(r"(?<!_)____(?!_)")
 
@@ -78,65 +81,122 @@ class _NotCarried(Exception):
 
 # --- reading GIFT ---------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class GiftFile:
+    """A GIFT file read: its questions, the GIFT line each starts on, and what was left out or lost."""
+
+    questions: list[Question]
+    lines: list[int]
+    skipped: list[Skipped]
+
+
 def parse(text: str, path: str = "questions.gift") -> tuple[list[Question], list[Skipped]]:
     """Read a GIFT file into quiz questions; list by line what was left out or lost.
 
     Raises `CourseInvalid` naming `path` when the file is too large to import, before reading it.
     """
+    read = read_gift(text, path)
+    return read.questions, read.skipped
+
+
+def read_gift(text: str, path: str = "questions.gift") -> GiftFile:
+    """Read a GIFT file as `parse` does, also keeping the line each question starts on."""
     if error := too_long(path, text) or _too_many(text, path):
         raise CourseInvalid([error])
-    kept: list[tuple[int, str | None, Question, list[Message]]] = []
+    kept: list[tuple[_Block, str | None, Question, list[Message]]] = []
     skipped: list[Skipped] = []
-    for line, block in _blocks(text):
-        hidden = _ESCAPED.sub(lambda m: _UNESCAPED[m[1]], block).strip()
+    for block in _blocks(text):
+        hidden = _ESCAPED.sub(lambda m: _UNESCAPED[m[1]], block.text).strip()
+        if not hidden:  # Moodle comments after the last question
+            skipped += _notes(block, "", kept=False)
+            continue
         try:
             title, body = _title(hidden)
             question, losses = _question(body)
         except _NotCarried as error:
-            skipped.append(Skipped(line, _label(hidden), error.message))
+            label = _label(hidden)
+            skipped += [Skipped(block.line, label, error.message), *_notes(block, label, kept=False)]
             continue
-        kept.append((line, title, question, losses))
+        kept.append((block, title, question, losses))
     questions = []
-    for (line, _, question, losses), qid in zip(kept, _ids([title for _, title, _, _ in kept])):
+    for (block, _, question, losses), qid in zip(kept, _ids([title for _, title, _, _ in kept])):
         questions.append({"id": qid, **question})
-        skipped += [Skipped(line, qid, loss, kept=True) for loss in losses]
-    return questions, sorted(skipped, key=lambda item: item.line or 0)
+        skipped += [Skipped(block.line, qid, loss, kept=True) for loss in losses] + _notes(block, qid, kept=True)
+    lines = [block.line for block, _, _, _ in kept]
+    return GiftFile(questions, lines, sorted(skipped, key=lambda item: item.line or 0))
+
+
+@dataclass(frozen=True)
+class _Block:
+    """A question's first line and text, and the Moodle comments ($CATEGORY, tags, ids) by or before it."""
+
+    line: int
+    text: str
+    notes: tuple[tuple[int, str, str], ...] = ()
+
+
+_MOODLE_NOTE = re.compile(r"^//\s*\[(tag|id):(.*)\]\s*$")
+_NOTE_MESSAGES = {
+    "category": N_("the Moodle category '%(value)s' is not carried: the questions go to the quiz you choose"),
+    "tag": N_("kept without its Moodle tag '%(value)s': our quizzes have no tags"),
+    "id": N_("kept without its Moodle ID number '%(value)s': its id here is '%(id)s'"),
+}
+
+
+def _notes(block: _Block, question: str, kept: bool) -> list[Skipped]:
+    """List a block's categories, and its tags and ID numbers when its question is kept (one left out is listed already)."""
+    notes = []
+    for line, kind, value in block.notes:
+        message = Message(_NOTE_MESSAGES[kind].template, (("value", value), ("id", question)))
+        if kind == "category":
+            notes.append(Skipped(line, "", message))
+        elif kept:
+            notes.append(Skipped(line, question, message, kept=True))
+    return notes
 
 
 def _too_many(text: str, path: str) -> ContentError | None:
-    for number, (line, _) in enumerate(_blocks(text), 1):
+    questions = (block for block in _blocks(text) if block.text)
+    for number, block in enumerate(questions, 1):
         if number > MAX_QUESTIONS:
-            return ContentError(path, line, N_("more than %(most)s questions: import at most %(most)s at a time", most=MAX_QUESTIONS))
+            return ContentError(path, block.line, N_("more than %(most)s questions: import at most %(most)s at a time", most=MAX_QUESTIONS))
     return None
 
 
-def _blocks(text: str) -> Iterator[tuple[int, str]]:
-    """Yield each question's first line number and its lines; blank lines separate questions."""
+def _blocks(text: str) -> Iterator[_Block]:
+    """Yield each question's first line number, its lines and the Moodle notes by or before it; blank lines separate questions."""
     lines: list[str] = []
+    notes: list[tuple[int, str, str]] = []
     start = 0
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     for number, line in enumerate(text.split("\n"), 1):
         content = line.strip()
         if not content:
             if lines:
-                yield start, "\n".join(lines)
+                yield _Block(start, "\n".join(lines), tuple(notes))
+                notes = []
             lines = []
-        elif not content.startswith(("//", "$CATEGORY:")):
+        elif content.startswith("$CATEGORY:"):
+            notes.append((number, "category", content.removeprefix("$CATEGORY:").strip()))
+        elif content.startswith("//"):
+            if note := _MOODLE_NOTE.match(content):
+                notes.append((number, note[1], note[2].strip()))
+        else:
             start = start if lines else number
             lines.append(line)
-    if lines:
-        yield start, "\n".join(lines)
+    if lines or notes:
+        yield _Block(start if lines else notes[0][0], "\n".join(lines), tuple(notes))
 
 
-def _clean(text: str) -> str:
-    """Drop a leading format marker, put escaped characters back and trim."""
-    return _FORMAT.sub("", text, count=1).translate(_SHOW).strip()
+def _plain(text: str) -> str:
+    """Put escaped characters back and trim; for names, and answers compared rather than shown."""
+    return text.translate(_SHOW).strip()
 
 
 def _label(block: str) -> str:
     """Name a question that could not be read: its title, else the start of its text."""
     title = re.match(r"::(.*?)::", block, re.S)
-    return _clean(title[1]) if title else _clean(block.split("\n")[0])[:40]
+    return _plain(title[1]) if title else _plain(_FORMAT.sub("", block.split("\n")[0], count=1))[:40]
 
 
 def _title(block: str) -> tuple[str | None, str]:
@@ -145,11 +205,17 @@ def _title(block: str) -> tuple[str | None, str]:
     end = block.find("::", 2)
     if end < 0:
         raise _NotCarried(N_("the question name is not closed: write it as ::name::"))
-    return _clean(block[2:end]), block[end + 2 :]
+    return _plain(block[2:end]), block[end + 2 :]
+
+
+def _slug(title: str | None) -> str | None:
+    """Derive an id from a Moodle name: 'Q1' → 'q1', 'TrueStatement 2' → 'truestatement-2'."""
+    slug = re.sub(r"[^a-z0-9]+", "-", (title or "").lower()).strip("-")[:64].strip("-")
+    return slug if SLUG.match(slug) else None
 
 
 def _ids(titles: list[str | None]) -> list[str]:
-    """Use each title that is a slug as the id; number the others gift-1, gift-2, … around them."""
+    """Keep each title that is a slug as the id, derive one from the others, else number them gift-1, gift-2, …."""
     slugs = {title for title in titles if title and SLUG.match(title)}
     ids: list[str] = []
     numbers = count(1)
@@ -157,9 +223,90 @@ def _ids(titles: list[str | None]) -> list[str]:
         taken = slugs | set(ids)
         if title in slugs:
             ids.append(title if title not in ids else unique_id(title, taken))
+        elif derived := _slug(title):
+            ids.append(unique_id(derived, taken))
         else:
             ids.append(next(qid for n in numbers if (qid := f"gift-{n}") not in taken))
     return ids
+
+
+class _Text:
+    """Turn a question's texts into Markdown from the format it is marked with; gather what is lost on the way.
+
+    `[markdown]` and no marker: used as written. `[plain]` and `[moodle]`: Markdown's characters
+    escaped. `[html]`: paragraphs, breaks, bold, italics, code and lists become Markdown, other tags
+    are dropped and listed. A marker on the question text is the default for its answers.
+    """
+
+    def __init__(self, fmt: str):
+        self.fmt = fmt
+        self.losses: list[Message] = []
+        self.feedback: list[str] = []  # feedback our format has no place for, in case there is no ####
+
+    def __call__(self, text: str, strip: bool = True) -> str:
+        fmt = self.fmt
+        if marker := _FORMAT.match(text):
+            fmt, text = marker[1], text[marker.end() :]
+        text = text.translate(_SHOW)
+        if fmt in ("plain", "moodle"):
+            text = _escape_markdown(text)
+        elif fmt == "html":
+            converter = _HtmlToMarkdown()
+            converter.feed(text)
+            converter.close()
+            text = re.sub(r"\n[ \t]*\n\s*", "\n\n", "".join(converter.out))
+            if converter.dropped:
+                tags = ", ".join(f"<{tag}>" for tag in dict.fromkeys(converter.dropped))
+                self.losses.append(N_("kept without the HTML tags %(tags)s: check its text", tags=tags))
+        return text.strip() if strip else text
+
+    def plain(self, text: str) -> str:
+        """An answer compared with what learners type: no marker, no Markdown escapes, HTML entities read."""
+        marker = _FORMAT.match(text)
+        text = _plain(text[marker.end() :] if marker else text)
+        return html.unescape(text) if (marker[1] if marker else self.fmt) == "html" else text
+
+
+_MARKDOWN_CHARS = re.compile(r"([\\`*_\[\]<>#|~])")
+_MARKDOWN_LINE_START = re.compile(r"^([ \t]*)([-+>]|\d+[.)])(?=[ \t]|$)", re.M)
+
+
+def _escape_markdown(text: str) -> str:
+    """Escape what Markdown would read as markup, so that `2*3*4` stays 2*3*4."""
+    text = _MARKDOWN_CHARS.sub(r"\\\1", text)
+    return _MARKDOWN_LINE_START.sub(lambda m: m[1] + re.sub(r"([-+>.)])", r"\\\1", m[2]), text)
+
+
+class _HtmlToMarkdown(HTMLParser):
+    """Write the HTML Moodle's editor makes as Markdown; remember the tags that have no Markdown."""
+
+    INLINE = {"b": "**", "strong": "**", "i": "*", "em": "*", "code": "`"}
+    BLOCKS = {"p": "\n\n", "div": "\n\n", "br": "\n", "ul": "\n\n", "ol": "\n\n"}
+    IGNORED = {"span", "li", "font", "u"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.dropped: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "li":
+            self.out.append("\n- ")
+        elif tag in self.INLINE:
+            self.out.append(self.INLINE[tag])
+        elif tag in self.BLOCKS:
+            self.out.append(self.BLOCKS[tag])
+        elif tag not in self.IGNORED:
+            self.dropped.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.INLINE:
+            self.out.append(self.INLINE[tag])
+        elif tag in self.BLOCKS and tag != "br":
+            self.out.append(self.BLOCKS[tag])
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(_escape_markdown(re.sub(r"\s+", " ", data)))
 
 
 def _question(body: str) -> tuple[Question, list[Message]]:
@@ -169,33 +316,55 @@ def _question(body: str) -> tuple[Question, list[Message]]:
     rest = body[end + 1 :]
     if start < 0 or end < start or "{" in body[start + 1 : end] or "{" in rest or "}" in rest:
         raise _NotCarried(N_("the braces { } do not pair up; write a brace that is text as \\{ or \\}"))
+    marker = _FORMAT.match(body)
+    clean = _Text(marker[1] if marker else "markdown")
     answers, explanation = _general_feedback(body[start + 1 : end])
-    text = _clean(body[:start] + (BLANK + rest if rest.strip() else ""))
+    before = clean(body[:start], strip=False)
+    text = (before + BLANK + clean(rest, strip=False) if rest.strip() else before).strip()
     if not text:
         raise _NotCarried(N_("the question has no text"))
     kind = _kind(answers.strip())
-    fields, losses = READERS[kind](answers)
+    fields, losses = READERS[kind](answers, clean)
     question = {"type": kind, "text": text, **fields}
-    if explanation:
+    if explanation := clean(explanation):
         question["explanation"] = explanation
-    return question, losses
+    else:
+        question["explanation"], missing = _explanation(question, clean.feedback)
+        losses = [loss for loss in losses if loss not in FEEDBACK_LOST] + [missing]
+    return question, clean.losses + losses
 
 
 def _general_feedback(answers: str) -> tuple[str, str]:
     if "####" not in answers:
         return answers, ""
     answers, _, explanation = answers.rpartition("####")
-    return answers, _clean(explanation)
+    return answers, explanation
+
+
+def _explanation(question: Question, feedback: list[str]) -> tuple[str, Message]:
+    """Explain a question that has no ####: by the first feedback our format cannot hold, else by its right answer."""
+    if feedback:
+        return feedback[0], N_("kept with the feedback on one of its answers as its explanation, as it has no general feedback (####): check it reads well")
+    kind = question["type"]
+    if kind in ("single", "multiple"):
+        right = "；".join(o["text"] for o in question["options"] if o.get("correct"))
+    elif kind == "true_false":
+        right = "正确" if question["answer"] else "错误"  # as the quiz pages name them
+    elif kind == "short_answer":
+        right = "；".join(_escape_markdown(answer) for answer in question["accepted"])
+    else:
+        right = "；".join(f"{p['left']} → {p['right']}" for p in question["pairs"])
+    return f"正确答案：{right}", N_("kept with an explanation that only states the right answer, as it has no general feedback (####): write why in the quiz file")
 
 
 def _kind(answers: str) -> str:
-    """Tell the question type from its answers, in the order Moodle does."""
+    """Tell the question type from its answers, in the order Moodle does; more than one '=' with '~' is multiple-answer."""
     if not answers:
         raise _NotCarried(N_("essay questions ({} with no answers) are not supported"))
     if answers.startswith("#"):
         raise _NotCarried(N_("numerical questions ({#…}) are not supported"))
     if "~" in answers:
-        return "single" if "=" in answers else "multiple"
+        return "single" if answers.count("=") == 1 else "multiple"
     if "=" in answers and "->" in answers:
         return "matching"
     if answers.split("#", 1)[0].strip() in TRUE_FALSE:
@@ -208,7 +377,7 @@ def _split(answers: str, markers: str) -> list[tuple[str, str]]:
     head, *parts = re.split(f"([{markers}])", answers)
     if head.strip():
         starts = " / ".join(f"'{marker}'" for marker in markers)
-        raise _NotCarried(N_("'%(text)s' is not an answer: start each answer with %(markers)s", text=_clean(head), markers=starts))
+        raise _NotCarried(N_("'%(text)s' is not an answer: start each answer with %(markers)s", text=_plain(head), markers=starts))
     return [(parts[i], parts[i + 1].strip()) for i in range(0, len(parts), 2)]
 
 
@@ -217,19 +386,19 @@ def _weighted(answer: str, default: float) -> tuple[float, str]:
     return (float(weight[1]), answer[weight.end() :]) if weight else (default, answer)
 
 
-def _option(answer: str, correct: bool) -> dict[str, Any]:
+def _option(answer: str, correct: bool, clean: _Text) -> dict[str, Any]:
     text, _, feedback = answer.partition("#")
-    option: dict[str, Any] = {"text": _clean(text)}
+    option: dict[str, Any] = {"text": clean(text)}
     if not option["text"]:
         raise _NotCarried(N_("an answer has no text"))
     if correct:
         option["correct"] = True
-    if feedback := _clean(feedback):
+    if feedback := clean(feedback):
         option["feedback"] = feedback
     return option
 
 
-def _choices(answers: str) -> list[tuple[str, float, str]]:
+def _choices(answers: str, clean: _Text) -> list[tuple[str, float, str]]:
     """Return (marker, weight, answer) for each answer: '=' weighs 100, '~' its %weight% or 0."""
     choices = [
         (marker, *(_weighted(answer, 0.0) if marker == "~" else (100.0, answer)))
@@ -240,46 +409,54 @@ def _choices(answers: str) -> list[tuple[str, float, str]]:
     return choices
 
 
-def _read_single(answers: str) -> Read:
-    choices = _choices(answers)
-    if sum(marker == "=" for marker, _, _ in choices) != 1:
-        raise _NotCarried(N_("more than one answer is marked '=', but a single-choice question has one right answer"))
+def _read_single(answers: str, clean: _Text) -> Read:
+    choices = _choices(answers, clean)
     weighted = any(weight for marker, weight, _ in choices if marker == "~")
     losses = [N_("kept, but the weights of its '~' answers are dropped: every wrong answer scores 0")] if weighted else []
-    return {"options": [_option(answer, marker == "=") for marker, _, answer in choices]}, losses
+    return {"options": [_option(answer, marker == "=", clean) for marker, _, answer in choices]}, losses
 
 
-def _read_multiple(answers: str) -> Read:
-    choices = _choices(answers)
+def _read_multiple(answers: str, clean: _Text) -> Read:
+    choices = _choices(answers, clean)
     k = sum(weight > 0 for _, weight, _ in choices)
     if not k:
         raise _NotCarried(N_("no answer has a positive weight, so none of them is right"))
     even = all(abs(abs(weight) - 100 / k) < 0.001 for _, weight, _ in choices)
-    losses = [] if even else [
-        N_("kept, but scored with equal shares instead of its weights: each right pick adds 1/%(k)s of the mark, "
-           "each wrong pick takes 1/%(k)s away", k=k)
-    ]
-    options = [_option(answer, weight > 0) for _, weight, answer in choices]
+    if any(marker == "=" for marker, _, _ in choices):
+        losses = [N_("kept as a multiple-answer question, as more than one answer is marked '=': learners pick every right "
+                     "answer; each right pick adds 1/%(k)s of the mark, each wrong pick takes 1/%(k)s away", k=k)]
+    elif even:
+        losses = []
+    else:
+        losses = [N_("kept, but scored with equal shares instead of its weights: each right pick adds 1/%(k)s of the mark, "
+                     "each wrong pick takes 1/%(k)s away", k=k)]
+    options = [_option(answer, weight > 0, clean) for _, weight, answer in choices]
     return {"options": options, "partial_credit": True}, losses
 
 
-def _read_true_false(answers: str) -> Read:
+TRUE_FALSE_FEEDBACK_LOST = N_("kept without the feedback on its true/false answers: give it an explanation (####) instead")
+SHORT_ANSWER_FEEDBACK_LOST = N_("kept without the feedback on its answers")
+FEEDBACK_LOST = (TRUE_FALSE_FEEDBACK_LOST, SHORT_ANSWER_FEEDBACK_LOST)
+
+
+def _read_true_false(answers: str, clean: _Text) -> Read:
     answer, *feedback = answers.split("#", 2)
-    lost = any(_clean(text) for text in feedback)
-    losses = [N_("kept without the feedback on its true/false answers: give it an explanation (####) instead")]
-    return {"answer": TRUE_FALSE[answer.strip()]}, losses if lost else []
+    clean.feedback += [text for part in feedback if (text := clean(part))]
+    return {"answer": TRUE_FALSE[answer.strip()]}, [TRUE_FALSE_FEEDBACK_LOST] if clean.feedback else []
 
 
-def _read_short_answer(answers: str) -> Read:
+def _read_short_answer(answers: str, clean: _Text) -> Read:
     accepted: list[str] = []
     losses: list[Message] = []
     for _, answer in _split(answers, "="):
         weight, answer = _weighted(answer, 100.0)
-        text, _, feedback = (_clean(part) for part in answer.partition("#"))
+        raw_text, _, raw_feedback = answer.partition("#")
+        text, feedback = clean.plain(raw_text), clean(raw_feedback)
         if not text:
             raise _NotCarried(N_("an answer has no text"))
         if feedback:
-            losses.append(N_("kept without the feedback on its answers"))
+            losses.append(SHORT_ANSWER_FEEDBACK_LOST)
+            clean.feedback.append(feedback)
         if weight <= 0:
             losses.append(N_("kept without the answer '%(text)s', which is worth %(weight)s%%", text=text, weight=f"{weight:g}"))
             continue
@@ -291,23 +468,23 @@ def _read_short_answer(answers: str) -> Read:
     return {"accepted": accepted}, list(dict.fromkeys(losses))
 
 
-def _read_matching(answers: str) -> Read:
+def _read_matching(answers: str, clean: _Text) -> Read:
     pairs: list[dict[str, str]] = []
     distractors: list[str] = []
     for _, answer in _split(answers, "="):
         left, arrow, right = answer.partition("->")
-        if not arrow or not _clean(right):
+        if not arrow or not clean(right):
             raise _NotCarried(N_("each matching answer must be written '=left -> right'"))
-        if _clean(left):
-            pairs.append({"left": _clean(left), "right": _clean(right)})
+        if clean(left):
+            pairs.append({"left": clean(left), "right": clean(right)})
         else:
-            distractors.append(_clean(right))
+            distractors.append(clean(right))
     if len(pairs) < 2:
         raise _NotCarried(N_("a matching question needs at least two pairs"))
     return {"pairs": pairs, **({"distractors": distractors} if distractors else {}), "partial_credit": True}, []
 
 
-READERS: dict[str, Callable[[str], Read]] = {
+READERS: dict[str, Callable[[str, _Text], Read]] = {
     "single": _read_single,
     "multiple": _read_multiple,
     "true_false": _read_true_false,

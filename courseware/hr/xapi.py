@@ -3,37 +3,39 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    jsonify,
-    request,
-    stream_with_context,
-    url_for,
-)
+from flask import Blueprint, Response, abort, current_app, jsonify, request, stream_with_context, url_for
 from flask_login import current_user
-from sqlalchemy import Select, select
-from sqlalchemy.orm import aliased
+from markupsafe import Markup
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
 
-from ..access import hr_required
-from ..extensions import csrf, db
-from ..inputs import EARLIEST, LATEST, in_window, int_arg, integer
-from ..models import Department, LearningRecord, Role, User, Verb
+from ..content.quiz import Question
+from ..extensions import csrf, db, login_manager
+from ..inputs import int_arg
+from ..models import LearningRecord, QuizAttempt, Role, ScenarioRun, User
 from ..people import audit
 from ..people.scope import in_departments, visible_department_ids
 from ..people.signin import account_key, authenticate, guessing_budget
-from ..publishing import live_course
+from ..publishing import course_at, live_course
+from .xapi_query import (
+    VERBS,
+    Filters,
+    activity_iri,
+    boolean,
+    check_parameters,
+    check_version,
+    query,
+    statement_uuid,
+)
 
 bp = Blueprint("xapi", __name__)
 
 VERSION = "1.0.3"
-ADL = "http://adlnet.gov/expapi/verbs/"
-VERBS = {verb: ADL + verb for verb in Verb}
 ACTIVITY_TYPES = {
     "course": "http://adlnet.gov/expapi/activities/course",
     "module": "http://adlnet.gov/expapi/activities/module",
@@ -43,18 +45,98 @@ ACTIVITY_TYPES = {
     "scenario": "http://adlnet.gov/expapi/activities/simulation",
     "interaction": "http://adlnet.gov/expapi/activities/cmi.interaction",
 }
+PARENT_KINDS = {"question": "quiz", "interaction": "scenario"}
 EXTENSION = "urn:courseware:extension:"
 MAX_LIMIT = 500
+# A record is stamped just before its transaction commits; a write still waiting on a lock (SQLite's
+# busy timeout is 10 s) may yet appear with an earlier time, so results are complete up to now − 10 s.
+SETTLING = timedelta(seconds=10)
+ERROR_CODES = (400, 401, 403, 404, 405, 413, 429, 500)
+LANGUAGE = "zh-CN"  # the language courses are written in (BABEL_DEFAULT_LOCALE); no English titles exist
 
 
-def activity_iri(kind: str, object_id: str) -> str:
-    """A stable IRI for an activity: it never depends on the host name the platform is served from."""
-    return f"urn:courseware:{kind}:{object_id}"
+def _text(html: str) -> dict[str, str]:
+    return {LANGUAGE: Markup(html).striptags()}
 
 
-def statement(record: LearningRecord, user: User, course_id: str) -> dict[str, Any]:
-    """Build one valid xAPI statement from a learning record."""
+def _each(answer: Any) -> str | None:
+    return "[,]".join(answer) if isinstance(answer, list) and all(isinstance(a, str) for a in answer) else None
+
+
+# Per question type: the xAPI interactionType, its answer in the spec's response pattern (None:
+# not answered), and the components a reader needs to decode the pattern.
+INTERACTIONS: dict[str, tuple[str, Any, Any]] = {
+    "single": ("choice", lambda a: a if isinstance(a, str) else None,
+               lambda q: {"choices": [{"id": o.id, "description": _text(o.html)} for o in q.options]}),
+    "multiple": ("choice", _each,
+                 lambda q: {"choices": [{"id": o.id, "description": _text(o.html)} for o in q.options]}),
+    "true_false": ("true-false", lambda a: str(a).lower() if isinstance(a, bool) else None, lambda q: {}),
+    "ordering": ("sequencing", _each,
+                 lambda q: {"choices": [{"id": o.id, "description": _text(o.html)} for o in q.items]}),
+    "matching": ("matching", lambda a: "[,]".join(f"{k}[.]{v}" for k, v in a.items()) if isinstance(a, dict) and a else None,
+                 lambda q: {"source": [{"id": o.id, "description": _text(o.html)} for o in q.lefts],
+                            "target": [{"id": o.id, "description": _text(o.html)} for o in q.rights]}),
+    "short_answer": ("fill-in", lambda a: a if isinstance(a, str) else None, lambda q: {}),
+}
+
+
+def interaction(question: Question) -> dict[str, Any]:
+    """The activity definition of a quiz question: its text, interaction type, right answers and parts."""
+    kind, pattern, parts = INTERACTIONS[question.kind]
+    if question.kind == "short_answer":  # answers are compared ignoring case (and spacing and punctuation)
+        correct = ["{case_matters=false}" + answer for answer in question.accepted]
+    else:
+        correct = [pattern(question.correct_answer())]
+    return {"description": _text(question.text_html), "interactionType": kind,
+            "correctResponsesPattern": correct, **parts(question)}
+
+
+def _question(record: LearningRecord) -> Question | None:
+    quiz_id, _, question_id = record.object_id.partition("/")
+    quiz = course_at(record.revision_id).quiz(quiz_id)
+    return quiz.question(question_id) if quiz else None
+
+
+def _definition(record: LearningRecord) -> tuple[dict[str, Any], Question | None]:
+    definition: dict[str, Any] = {"type": ACTIVITY_TYPES[record.object_kind]}
+    question = _question(record) if record.object_kind == "question" else None
+    if question is not None:
+        definition |= interaction(question)
+    elif title := course_at(record.revision_id).titles.get(record.object_id):
+        definition["name"] = {LANGUAGE: title}
+    return definition, question
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def authority(home_page: str) -> dict[str, Any]:
+    """The Agent vouching for every statement: this platform, which wrote them."""
+    return {"objectType": "Agent", "name": "Courseware", "account": {"homePage": home_page, "name": "courseware"}}
+
+
+def starts(records: list[LearningRecord]) -> dict[str, datetime]:
+    """When each quiz attempt or role-play run behind a result began, for `result.duration`."""
+    ids = {r.attempt_id for r in records if r.attempt_id and r.result and r.object_kind in ("quiz", "scenario")}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(QuizAttempt.id, QuizAttempt.started_at).where(QuizAttempt.id.in_(ids))).all()) | dict(
+        db.session.execute(select(ScenarioRun.id, ScenarioRun.started_at).where(ScenarioRun.id.in_(ids))).all())
+
+
+def statement(record: LearningRecord, user: User, course_id: str, home_page: str = "",
+              started: datetime | None = None) -> dict[str, Any]:
+    """Build one valid xAPI statement from a learning record (`stored` is when it was written).
+
+    `started` is when the attempt or run behind a result began: its `duration` runs from then.
+    """
     actor: dict[str, Any] = {"objectType": "Agent", "name": user.name, "mbox": f"mailto:{user.email}"}
+    context_activities: dict[str, Any] = {"grouping": [{"objectType": "Activity", "id": activity_iri("course", course_id)}]}
+    if parent := PARENT_KINDS.get(record.object_kind):
+        context_activities["parent"] = [{"objectType": "Activity",
+                                         "id": activity_iri(parent, record.object_id.partition("/")[0])}]
+    definition, question = _definition(record)
     data: dict[str, Any] = {
         "id": record.statement_id,
         "version": VERSION,
@@ -63,30 +145,45 @@ def statement(record: LearningRecord, user: User, course_id: str) -> dict[str, A
         "object": {
             "objectType": "Activity",
             "id": activity_iri(record.object_kind, record.object_id),
-            "definition": {"type": ACTIVITY_TYPES[record.object_kind]},
+            "definition": definition,
         },
-        "timestamp": record.timestamp.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
-        "context": {
-            "contextActivities": {"grouping": [{"objectType": "Activity", "id": activity_iri("course", course_id)}]},
-            "extensions": {EXTENSION + "revision": record.revision_id},
-        },
+        "timestamp": _iso(record.timestamp),
+        "stored": _iso(record.timestamp),
+        "authority": authority(home_page or current_app.config["PUBLIC_URL"]),
+        "context": {"contextActivities": context_activities, "extensions": {EXTENSION + "revision": record.revision_id}},
     }
     if record.attempt_id:
         data["context"]["registration"] = record.attempt_id
     if record.result:
-        data["result"] = _result(record.result)
+        data["result"] = _result(record.result, question)
+        if started is not None:
+            data["result"]["duration"] = f"PT{max((record.timestamp - started).total_seconds(), 0):.2f}S"
     return data
 
 
-def _result(raw: dict[str, Any]) -> dict[str, Any]:
+def ids_only(data: dict[str, Any]) -> dict[str, Any]:
+    """The `ids` format: agents by their identifier only, activities and verbs by id only."""
+    data = dict(data)
+    data["actor"] = {"objectType": "Agent", "mbox": data["actor"]["mbox"]}
+    data["verb"] = {"id": data["verb"]["id"]}
+    data["object"] = {"objectType": "Activity", "id": data["object"]["id"]}
+    data["authority"] = {k: v for k, v in data["authority"].items() if k != "name"}
+    return data
+
+
+def _result(raw: dict[str, Any], question: Question | None = None) -> dict[str, Any]:
     result: dict[str, Any] = {}
     if "success" in raw:
         result["success"] = bool(raw["success"])
     if "completion" in raw:
         result["completion"] = bool(raw["completion"])
-    if "response" in raw:
-        response = raw["response"]
-        result["response"] = response if isinstance(response, str) else json.dumps(response, ensure_ascii=False)
+    response = raw.get("response")
+    if question is not None:
+        response = INTERACTIONS[question.kind][1](response)
+    if isinstance(response, str):
+        result["response"] = response
+    elif response is not None:  # a question no longer in its revision: its answer as JSON
+        result["response"] = json.dumps(response, ensure_ascii=False)
     if "score" in raw:
         score = {k: v for k, v in raw["score"].items() if v is not None}
         if "scaled" in score:
@@ -97,87 +194,32 @@ def _result(raw: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        abort(400, description=f"not an ISO 8601 timestamp: {value}")
-    if not in_window(parsed.date()):  # nor so far off that converting it to UTC overflows
-        abort(400, description=f"timestamp out of range (use {EARLIEST} to {LATEST}): {value}")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def _agent_email(value: str | None) -> str | None:
-    """Accept `agent` as an xAPI Agent object ({"mbox": "mailto:…"}) or a plain email; refuse other JSON."""
-    if not value:
-        return None
-    try:
-        agent = json.loads(value)
-    except json.JSONDecodeError:
-        agent = {"mbox": value}
-    mbox = agent.get("mbox") if isinstance(agent, dict) else None
-    if not isinstance(mbox, str):
-        abort(400, description='agent must be an Agent with an mbox, e.g. {"mbox": "mailto:name@example.com"}')
-    return mbox.removeprefix("mailto:").strip().lower() or None
-
-
-def query(args, department_ids: set[int] | None) -> Select:
-    """Select (record, user) pairs matching the xAPI filters: since, until, agent, verb, department."""
-    statement_ = select(LearningRecord, User).join(User, User.id == LearningRecord.user_id).order_by(LearningRecord.id)
-    statement_ = in_departments(statement_, department_ids)
-    if since := _parse_time(args.get("since")):
-        statement_ = statement_.where(LearningRecord.timestamp > since)
-    if until := _parse_time(args.get("until")):
-        statement_ = statement_.where(LearningRecord.timestamp <= until)
-    if email := _agent_email(args.get("agent")):
-        statement_ = statement_.where(User.email == email)
-    if verb := args.get("verb"):
-        name = verb.removeprefix(ADL)
-        statement_ = statement_.where(LearningRecord.verb == (name if name in VERBS else "-"))
-    if department := args.get("department", type=integer):
-        home, top = aliased(Department), aliased(Department)
-        statement_ = (
-            statement_.join(home, home.id == User.department_id)
-            .join(top, top.id == department)
-            .where(home.lineage.startswith(top.lineage))
-        )
-    return statement_
-
-
 def _course_id() -> str:
     live = live_course()
     return live.course.id if live else "course"
 
 
-def _visible(user=None) -> set[int] | None:
-    return visible_department_ids(user=user)
+def _filters(user) -> Filters:
+    return Filters(visible_department_ids(user=user), current_app.config["PUBLIC_URL"], _course_id())
 
 
-@bp.route("/hr/xapi.json")
-@hr_required
-def export():
-    """Stream matching statements as one JSON array (for loading into an LRS or an archive)."""
-    audit.record("export_xapi", detail={k: v for k, v in request.args.items()})
-    selected = query(request.args, _visible()).execution_options(yield_per=500)
-    course_id = _course_id()
+# Every answer of the xAPI carries its version and, when it is an error, a JSON body saying why.
+@bp.after_request
+def _version_header(response: Response) -> Response:
+    response.headers["X-Experience-API-Version"] = VERSION
+    return response
 
-    def body() -> Iterator[str]:
-        # Inside the stream (the request's session is gone by then); `with` closes the cursor
-        # when the client stops reading.
-        with db.session.execute(selected) as rows:
-            yield "["
-            for index, (record, user) in enumerate(rows):
-                yield ("," if index else "") + json.dumps(statement(record, user, course_id), ensure_ascii=False)
-            yield "]"
 
-    return Response(
-        stream_with_context(body()),
-        mimetype="application/json",
-        headers={"Content-Disposition": 'attachment; filename="xapi-statements.json"',
-                 "X-Experience-API-Version": VERSION},
-    )
+def _json_error(error: HTTPException):
+    response = jsonify(error=error.code, message=error.description)
+    response.status_code = error.code or 500
+    if error.code == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="xAPI"'
+    return response
+
+
+for _code in ERROR_CODES:
+    bp.register_error_handler(_code, _json_error)
 
 
 def _basic_auth_user() -> User | None:
@@ -196,30 +238,100 @@ def _refused(response) -> bool:
     return response.status_code == 401
 
 
+def hr_by_session_or_basic(view):
+    """Let in HR and admins by their session or by HTTP Basic with their credentials (LRS clients).
+
+    Without any credentials a browser is sent to log in; wrong Basic credentials get 401.
+    """
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        user = current_user if current_user.is_authenticated else _basic_auth_user()
+        if user is None:
+            if request.authorization is None and request.endpoint == "xapi.export":
+                return login_manager.unauthorized()
+            abort(401, description="log in with HTTP Basic as an HR user")
+        if not user.has_role(Role.HR, Role.ADMIN):
+            abort(403, description="only HR and admins read statements")
+        return view(user, *args, **kwargs)
+
+    return guessing_budget(_refused, _basic_account_key)(wrapped)
+
+
+@bp.route("/hr/xapi.json")
+@csrf.exempt
+@hr_by_session_or_basic
+def export(user):
+    """Stream matching statements as one JSON array (for loading into an LRS or an archive)."""
+    audit.record("export_xapi", detail={k: v for k, v in request.args.items()}, by=user)
+    filters = _filters(user)
+    selected = query(request.args, filters).execution_options(yield_per=500)
+
+    def body() -> Iterator[str]:
+        # Inside the stream (the request's session is gone by then); `with` closes the cursor
+        # when the client stops reading.
+        with db.session.execute(selected) as rows:
+            yield "["
+            first = True
+            for chunk in rows.partitions():
+                began = starts([record for record, _person in chunk])
+                for record, person in chunk:
+                    data = statement(record, person, filters.course_id, filters.home_page, began.get(record.attempt_id))
+                    yield ("" if first else ",") + json.dumps(data, ensure_ascii=False)
+                    first = False
+            yield "]"
+
+    return Response(
+        stream_with_context(body()),
+        mimetype="application/json",
+        headers={"Content-Disposition": 'attachment; filename="xapi-statements.json"'},
+    )
+
+
+@bp.route("/xapi/about")
+def about():
+    """The xAPI About resource: the versions this LRS speaks (public, as the spec asks)."""
+    return jsonify(version=[VERSION], extensions={})
+
+
 @bp.route("/xapi/statements")
 @csrf.exempt
-@guessing_budget(_refused, _basic_account_key)
-def statements():
-    """Read-only xAPI statements resource: since, until, agent, verb, limit, and a `more` link.
-
-    Authenticated by an HR or admin session, or by HTTP Basic with their credentials (LRS clients).
-    """
-    user = current_user if current_user.is_authenticated else _basic_auth_user()
-    if user is None:
-        return Response(status=401, headers={"WWW-Authenticate": 'Basic realm="xAPI"'})
-    if not user.has_role(Role.HR, Role.ADMIN):
-        abort(403)
+@hr_by_session_or_basic
+def statements(user):
+    """Read-only xAPI statements resource: one statement by id, or a page of them with a `more` link."""
+    check_version(request.headers.get("X-Experience-API-Version"), current_app.config.get("XAPI_REQUIRE_VERSION", True))
+    check_parameters(request.args)
     audit.record("read_xapi", detail=dict(request.args.items()), by=user)
-    limit = min(int_arg("limit", 100, lo=1), MAX_LIMIT)
-    after = int_arg("cursor", 0)
-    statement_ = query(request.args, _visible(user)).where(LearningRecord.id > after).limit(limit + 1)
-    rows = db.session.execute(statement_).all()
-    course_id = _course_id()
+    filters = _filters(user)
+    shape = ids_only if request.args.get("format") == "ids" else (lambda data: data)
+    consistent = {"X-Experience-API-Consistent-Through": _iso(datetime.now(timezone.utc) - SETTLING)}
+    if "voidedStatementId" in request.args:
+        statement_uuid(request.args["voidedStatementId"], "voidedStatementId")
+        abort(404, description="no statement is ever voided here")
+    if "statementId" in request.args:
+        wanted = statement_uuid(request.args["statementId"], "statementId")
+        found = db.session.execute(in_departments(
+            select(LearningRecord, User).join(User, User.id == LearningRecord.user_id)
+            .where(LearningRecord.statement_id == wanted), filters.department_ids)).first()
+        if found is None:
+            abort(404, description="no such statement")
+        began = starts([found[0]]).get(found[0].attempt_id)
+        return jsonify(shape(statement(*found, filters.course_id, filters.home_page, began))), consistent
+    limit = int_arg("limit", 100, lo=0) or MAX_LIMIT
+    limit = min(limit, MAX_LIMIT)
+    ascending = boolean(request.args, "ascending")
+    selected = query(request.args, filters)
+    if not ascending:
+        selected = selected.order_by(None).order_by(LearningRecord.id.desc())
+    if after := int_arg("cursor", 0):
+        selected = selected.where(LearningRecord.id > after if ascending else LearningRecord.id < after)
+    rows = db.session.execute(selected.limit(limit + 1)).all()
     more = ""
     if len(rows) > limit:
         rows = rows[:limit]
         args = {k: v for k, v in request.args.items() if k != "cursor"} | {"cursor": rows[-1][0].id}
         more = url_for(".statements") + "?" + urlencode(args)
-    response = jsonify(statements=[statement(record, user, course_id) for record, user in rows], more=more)
-    response.headers["X-Experience-API-Version"] = VERSION
-    return response
+    began = starts([record for record, _person in rows])
+    data = [shape(statement(record, person, filters.course_id, filters.home_page, began.get(record.attempt_id)))
+            for record, person in rows]
+    return jsonify(statements=data, more=more), consistent

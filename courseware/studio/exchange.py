@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -163,6 +164,26 @@ def gift_export(quiz_id: str):
     )
 
 
+def _in_gift(errors: list[ContentError], quiz_path: str, before: str, after: str, read: gift.GiftFile, ids: list[str], name: str) -> list[ContentError]:
+    """Name the GIFT file and line of each error found in the questions added to the quiz file."""
+    lines = re.split(r"\r\n|\r|\n", after)
+    added = len(lines) - len(re.split(r"\r\n|\r|\n", before))
+    starts: dict[int, int] = {}  # quiz file line of each added question's "- id:" → its GIFT line
+    for qid, gift_line in zip(ids, read.lines):
+        item = re.compile(rf"^\s*- id: (['\"]?){re.escape(qid)}\1\s*$")
+        found = [number for number, line in enumerate(lines, 1) if item.match(line)]
+        if found:
+            starts[found[-1]] = gift_line
+    first = min(starts, default=0)
+
+    def placed(error: ContentError) -> ContentError:
+        if error.path != quiz_path or not first or not first <= error.line < first - 1 + added:
+            return error
+        return ContentError(name, starts[max(start for start in starts if start <= error.line)], error.message, error.context)
+
+    return sorted({placed(error) for error in errors})
+
+
 @bp.route("/gift", methods=["POST"])
 @trainer_required
 def gift_import():
@@ -178,9 +199,10 @@ def gift_import():
             return _exchange_page(gift_form=form, status=400)
     name = form.file.data.filename if form.file.data else _("pasted text")
     try:
-        questions, skipped = gift.parse(text, name)
+        read = gift.read_gift(text, name)
     except CourseInvalid as invalid:
-        return _exchange_page(gift_form=form, status=400, upload_errors=invalid.errors)
+        return _exchange_page(gift_form=form, status=400, gift_errors=invalid.errors)
+    questions, skipped = read.questions, read.skipped
     if not questions:
         form.text.errors.append(_("No question could be read from this GIFT text."))
         return _exchange_page(gift_form=form, status=400, gift_skipped=skipped)
@@ -192,15 +214,15 @@ def gift_import():
     except Refused as refused:
         errors = [ContentError(quiz.path, 1, refused.message)]
     else:
-        errors = drafts.new_errors({quiz.path: new_text}, working=working)
+        errors = _in_gift(drafts.new_errors({quiz.path: new_text}, working=working), quiz.path, working[quiz.path], new_text, read, ids, name)
     if errors:  # shown before confirming, so the preview never offers what cannot be added
-        return _exchange_page(gift_form=form, status=400, upload_errors=errors, gift_skipped=skipped)
+        return _exchange_page(gift_form=form, status=400, gift_errors=errors, gift_skipped=skipped)
     if request.form.get("confirm") != "yes":
         form.text.data = text
         return _exchange_page(gift_form=form, gift_preview=questions, gift_skipped=skipped, gift_quiz=quiz)
     errors = drafts.add_files({quiz.path: new_text}, current_user)
     if errors:
-        return _exchange_page(gift_form=form, status=400, upload_errors=errors)
+        return _exchange_page(gift_form=form, status=400, gift_errors=_in_gift(errors, quiz.path, working[quiz.path], new_text, read, ids, name))
     audit.record("content.gift_import", detail={"quiz": quiz.id, "questions": ids, "skipped": len(skipped)})
     flash(_("%(n)s question(s) added to the draft of %(quiz)s.", n=len(ids), quiz=quiz.title), "success")
     left_out = [item for item in skipped if not item.kept]
