@@ -66,7 +66,7 @@ def dashboard():
         now=utcnow(),
         objectives=gains.objectives(live.course),
         gains=department_gains,
-        impact=survey_results.training_impact(nodes, visible, on, rates, department_gains),
+        impact=survey_results.training_impact(nodes, visible, survey_results.rounds_rating(visible, on), rates, department_gains),
         departments=nodes,
         plan_counts=action_plans.counts_by_department(nodes, visible),
     )

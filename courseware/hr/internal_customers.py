@@ -60,7 +60,7 @@ def _survey_results(course: Course, nodes: list[DepartmentNode], visible: set[in
     matrix = survey_results.interface_matrix(latest, visible)
     caption = heatmap.caption(latest.title)
     impact = survey_results.training_impact(
-        nodes, visible, today(), reports.completion_by_department(course.id, nodes, visible), gains.by_department(course, visible),
+        nodes, visible, rounds, reports.completion_by_department(course.id, nodes, visible), gains.by_department(course, visible),
     ) if len(rounds) >= 2 else []
     return {
         "survey": {"round": latest, "matrix": matrix, "caption": caption, "svg": heatmap.render(matrix, names, latest.threshold, caption)},

@@ -277,11 +277,10 @@ class Impact:
     gain: int | None  # the pre-test → final gain in points, averaged over the objectives
 
 
-def training_impact(nodes: list[DepartmentNode], department_ids: set[int] | None, on: date,
+def training_impact(nodes: list[DepartmentNode], department_ids: set[int] | None, rounds: list[SurveyRound],
                     completion: list[reports.DepartmentRate], gained: dict[int, list[gains.Gain]]) -> list[Impact]:
-    """Per department in scope whose rating changed between two rounds: that change beside its
-    course completion (`reports.completion_by_department`) and quiz gain (`gains.by_department`)."""
-    rounds = rounds_rating(department_ids, on)
+    """Per department in scope whose rating changed between two of `rounds` (`rounds_rating`): that change
+    beside its course completion (`reports.completion_by_department`) and quiz gain (`gains.by_department`)."""
     changes = rating_changes(trends(rounds, department_ids)) if len(rounds) >= 2 else {}
     percent = {rate.node.id: rate.percent for rate in completion}
     impacts = []
