@@ -416,6 +416,26 @@ pass_mark: 60
     assert "# 以下是测验设置\ntitle: 设置写在后面\npass_mark: 60\n" in new_text
 
 
+def test_a_quiz_of_pools_alone_gets_the_imported_questions_in_a_list_asked_every_time():
+    """The shipped quizzes are all pools: importing into one must not be refused for lack of `questions:`."""
+    original = """\
+id: pooled
+kind: quiz
+title: 抽题测验
+pools:
+  - id: communication
+    draw: 1
+    questions:
+      - {id: q-statement, type: true_false, text: 旧题, answer: true, explanation: 是}
+      - {id: q-other, type: true_false, text: 另一题, answer: false, explanation: 否}
+"""
+    new_text, ids = append_questions(original, EVERY_TYPE_QUESTIONS[2:4])
+    data = yaml.safe_load(new_text)
+    assert ids == ["q-statement-2", "q-term"]  # unique across the pools too
+    assert [q["id"] for q in data["questions"]] == ids
+    assert data["pools"] == yaml.safe_load(original)["pools"] and data["title"] == "抽题测验"
+
+
 # --- Moodle's own files ----------------------------------------------------------------------
 
 GIFT_FIXTURES = TEST_COURSE.parent.parent / "gift"

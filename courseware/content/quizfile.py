@@ -44,7 +44,8 @@ def append_questions(yaml_text: str, questions: list[dict[str, Any]]) -> tuple[s
 
     Existing lines are kept byte for byte (a stray CR alone ends a line, as in YAML, and is written
     as the file's other line ends). An id already used in the file gets a suffix `-2`, `-3`, ….
-    Raise Refused (a ValueError) when the file is not valid YAML or has no block list `questions:`.
+    A quiz of pools alone gets a `questions:` list before its pools. Raise Refused (a ValueError) when
+    the file is not valid YAML, or has neither a block list `questions:` nor pools.
     """
     errors: list[ContentError] = []
     data = yamlfile.load("", yaml_text, errors)
@@ -52,19 +53,39 @@ def append_questions(yaml_text: str, questions: list[dict[str, Any]]) -> tuple[s
         raise Refused(N_("line %(line)s: %(reason)s: fix the quiz file first", line=errors[0].line, reason=errors[0].text))
     newline = "\r\n" if "\r\n" in yaml_text else "\n"
     lines = re.split(r"\r\n|\r|\n", yaml_text)
-    key_line, indent = _questions_list(yaml_text)
-    end = _list_end(lines, key_line, indent)
-    taken = {str(q.get("id")) for q in data["questions"] if isinstance(q, dict)}
+    taken = {str(q.get("id")) for q in _all_questions(data) if isinstance(q, dict)}
     ids = []
     for question in questions:
         ids.append(unique_id(str(question.get("id") or "question"), taken))
         taken.add(ids[-1])
+    found = _questions_list(yaml_text)
+    if found is None:  # a quiz of pools alone: the questions go in a list of their own, asked in every attempt
+        at, indent = _top_level_key(lines, "pools"), 2
+        added = ["questions:", *(line for question, qid in zip(questions, ids) for line in _item_lines({**question, "id": qid}, indent)), ""]
+        if at is None:
+            return newline.join([*lines, *added[:-1]]), ids
+        return newline.join(lines[:at] + added + lines[at:]), ids
+    key_line, indent = found
+    end = _list_end(lines, key_line, indent)
     added = [line for question, qid in zip(questions, ids) for line in _item_lines({**question, "id": qid}, indent)]
     return newline.join(lines[: end + 1] + added + lines[end + 1 :]), ids
 
 
-def _questions_list(yaml_text: str) -> tuple[int, int]:
-    """Return the line index of the top-level `questions:` key and the column of its items' dashes.
+def _all_questions(data: Any) -> list[Any]:
+    """The file's questions, its pools' variants included (ids are unique across both)."""
+    data = data if isinstance(data, dict) else {}
+    plain = data.get("questions") if isinstance(data.get("questions"), list) else []
+    pools = data.get("pools") if isinstance(data.get("pools"), list) else []
+    return plain + [q for pool in pools if isinstance(pool, dict) and isinstance(pool.get("questions"), list) for q in pool["questions"]]
+
+
+def _top_level_key(lines: list[str], key: str) -> int | None:
+    return next((index for index, line in enumerate(lines) if line.startswith(f"{key}:")), None)
+
+
+def _questions_list(yaml_text: str) -> tuple[int, int] | None:
+    """Return the line index of the top-level `questions:` key and the column of its items' dashes;
+    None when the file has no `questions:` but pools.
 
     Lines are counted at LF, CR LF and CR only, as the caller splits them; YAML would also count
     U+0085, U+2028 and U+2029.
@@ -74,6 +95,8 @@ def _questions_list(yaml_text: str) -> tuple[int, int]:
     pairs = root.value if isinstance(root, yaml.MappingNode) else []
     named = [(key, value) for key, value in pairs if key.value == "questions"]
     key, value = named[-1] if named else (None, None)  # a field given twice counts as the last, as the loader reads it
+    if key is None and any(k.value == "pools" for k, _ in pairs):
+        return None
     if not (isinstance(value, yaml.SequenceNode) and value.value and not value.flow_style):
         raise Refused(N_("the quiz file needs a list 'questions:' written one '- ' item per question"))
     return text.count("\n", 0, key.start_mark.index), value.start_mark.column
