@@ -9,13 +9,12 @@ adds a second response. A saved rating cannot be changed, since nothing says whi
 """
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, text, update
 
 from ..extensions import db
 from ..models import Department, SurveyParticipation, SurveyResponse, SurveyRound, User, upsert, utcnow
@@ -162,6 +161,7 @@ def seal(round_id: int) -> bool:
     PostgreSQL both rows carry its id (xmin) and sit side by side in the table's pages. Rewritten
     together, every response carries the same transaction id and a place that says nothing about
     when it was given. The first caller claims the round; any other finds it sealed and does nothing.
+    The rows move through a temporary table inside the database: nothing is read into Python.
     """
     claimed = db.session.execute(
         update(SurveyRound).where(SurveyRound.id == round_id, SurveyRound.sealed_at.is_(None)).values(sealed_at=utcnow())
@@ -169,11 +169,18 @@ def seal(round_id: int) -> bool:
     if claimed != 1:
         db.session.rollback()
         return False
-    columns = [c for c in SurveyResponse.__table__.columns if c.name != "id"]
-    rows = [dict(row._mapping) for row in db.session.execute(select(*columns).where(SurveyResponse.round_id == round_id))]
-    random.SystemRandom().shuffle(rows)
+    names = ", ".join(c.name for c in SurveyResponse.__table__.columns if c.name != "id")
+    db.session.execute(text(f"CREATE TEMPORARY TABLE sealing AS SELECT {names} FROM survey_response WHERE round_id = :round"),
+                       {"round": round_id})
     db.session.execute(delete(SurveyResponse).where(SurveyResponse.round_id == round_id))
-    if rows:
-        db.session.execute(insert(SurveyResponse), [{**row, "id": SurveyResponse.new_id()} for row in rows])
+    db.session.execute(text(f"INSERT INTO survey_response (id, {names}) SELECT {_random_id()}, {names} FROM sealing ORDER BY random()"))
+    db.session.execute(text("DROP TABLE sealing"))
     db.session.commit()
     return True
+
+
+def _random_id() -> str:
+    """SQL for a response id from the database's cryptographic random source, as `SurveyResponse.new_id` makes them."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return "replace(gen_random_uuid()::text, '-', '')"
+    return "lower(hex(randomblob(16)))"
