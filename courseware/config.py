@@ -80,6 +80,12 @@ def from_environment(instance_path: Path) -> dict:
         "SMTP_STARTTLS": _flag("SMTP_STARTTLS", False),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "courseware@localhost"),
         "OUTBOX_MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "12")),  # then a message is given up
+        # Forwarding every learner statement to the company's LRS: off while XAPI_LRS_URL is empty.
+        "XAPI_LRS_URL": os.environ.get("XAPI_LRS_URL", ""),  # its xAPI base, e.g. https://lrs.example.com/xAPI
+        "XAPI_LRS_USERNAME": os.environ.get("XAPI_LRS_USERNAME", ""),  # HTTP Basic: the LRS's key or user name
+        "XAPI_LRS_PASSWORD": os.environ.get("XAPI_LRS_PASSWORD", ""),  # and its secret or password
+        "XAPI_LRS_BATCH": int(os.environ.get("XAPI_LRS_BATCH", "100")),  # a POST closes once it holds this many
+        "XAPI_LRS_TIMEOUT": float(os.environ.get("XAPI_LRS_TIMEOUT", "20")),  # seconds to wait for its answer
         # Reading time: a lesson without `min_minutes` may be completed after this share of its
         # `minutes`; an open page reports every LESSON_HEARTBEAT_SECONDS while it is visible.
         "LESSON_MIN_SHARE": float(os.environ.get("LESSON_MIN_SHARE", "0.5")),

@@ -54,6 +54,17 @@ EVERY_TYPE = """\
 \t~预算
 \t####没有沟通，其他要素都无从谈起。
 } ，其次是理解。
+
+::q-hours::[markdown]“24 小时内答复”的承诺，最迟多少小时答复？{#
+\t=24#对，承诺就是 24 小时。
+\t=%50%24:2#接近了。
+\t=%0%0..12#太保守了。
+\t####承诺写明 24 小时。
+}
+
+::q-share::[markdown]沟通占四大要素的几分之几？写成小数。{#0.25:0.01####四个要素之一。}
+
+::q-meeting::[markdown]跨部门例会建议控制在 {#1..2####一到两小时为宜。} 小时以内。
 """
 
 EVERY_TYPE_QUESTIONS = [
@@ -110,6 +121,31 @@ EVERY_TYPE_QUESTIONS = [
         "options": [{"text": "沟通", "correct": True}, {"text": "预算"}],
         "explanation": "没有沟通，其他要素都无从谈起。",
     },
+    {
+        "id": "q-hours",
+        "type": "numerical",
+        "text": "“24 小时内答复”的承诺，最迟多少小时答复？",
+        "answers": [
+            {"value": 24, "feedback": "对，承诺就是 24 小时。"},
+            {"value": 24, "tolerance": 2, "credit": 50, "feedback": "接近了。"},
+            {"min": 0, "max": 12, "credit": 0, "feedback": "太保守了。"},
+        ],
+        "explanation": "承诺写明 24 小时。",
+    },
+    {
+        "id": "q-share",
+        "type": "numerical",
+        "text": "沟通占四大要素的几分之几？写成小数。",
+        "answers": [{"value": 0.25, "tolerance": 0.01}],
+        "explanation": "四个要素之一。",
+    },
+    {
+        "id": "q-meeting",
+        "type": "numerical",
+        "text": "跨部门例会建议控制在 ____ 小时以内。",
+        "answers": [{"min": 1, "max": 2}],
+        "explanation": "一到两小时为宜。",
+    },
 ]
 
 
@@ -141,13 +177,17 @@ def test_a_windows_file_with_a_byte_order_mark_reads_the_same():
 
 def test_imported_questions_compile_into_a_real_quiz(course_sources):
     questions = compiled_with(course_sources, EVERY_TYPE_QUESTIONS)
-    assert [q.kind for q in questions] == ["single", "multiple", "true_false", "short_answer", "matching", "single"]
-    single, multiple, true_false, short, matching, blank = questions
+    assert [q.kind for q in questions] == ["single", "multiple", "true_false", "short_answer", "matching", "single",
+                                           "numerical", "numerical", "numerical"]
+    single, multiple, true_false, short, matching, blank, hours, share, meeting = questions
     assert single.score(single.correct_answer()) == 1.0
     assert true_false.score(False) == 1.0
     assert short.score("工序") == 1.0
     assert [r.html for r in matching.rights] == ["沟通", "理解", "预算"]
     assert "____" in blank.text_html
+    assert [hours.score(typed) for typed in ("24", "２５", "27", "6")] == [1.0, 0.5, 0.0, 0.0]
+    assert hours.feedback_for("6") == ["<p>太保守了。</p>"]
+    assert share.score("0,26") == 1.0 and meeting.score("1。5") == 1.0
 
 
 def test_an_imported_multiple_answer_question_scores_every_pick_as_moodle_would(course_sources):
@@ -205,14 +245,14 @@ $CATEGORY: $course$/top/第一周
 ::Q 7::花括号顺序反了 }=a{
 """
     questions, skipped = parse(text)
-    assert [(q["id"], q["type"], q["answer"]) for q in questions] == [("q-ok", "true_false", True)]
+    assert [(q["id"], q["type"]) for q in questions] == [("num", "numerical"), ("q-ok", "true_false")]
     assert [(s.line, s.question, s.kept) for s in skipped] == [
-        (2, "", False), (4, "num", False), (6, "essay", False), (8, "这是一段说明文字，没有答案。", False), (10, "broken", False),
+        (2, "", False), (4, "num", True), (6, "essay", False), (8, "这是一段说明文字，没有答案。", False), (10, "broken", False),
         (13, "q-ok", True), (16, "Q 7", False),
     ]
     reasons = [s.reason for s in skipped]
     assert "category '$course$/top/第一周' is not carried" in reasons[0]
-    assert "numerical" in reasons[1] and "essay" in reasons[2] and "description" in reasons[3]
+    assert "no general feedback" in reasons[1] and "essay" in reasons[2] and "description" in reasons[3]
     assert "braces" in reasons[4] and "no general feedback" in reasons[5] and "braces" in reasons[6]
 
 
@@ -381,11 +421,11 @@ def test_appending_keeps_every_line_and_comment_and_the_course_still_compiles(co
     new_text, ids = append_questions(original, questions)
 
     assert new_text.startswith(original.rstrip("\n")) and new_text.endswith("\n")
-    assert ids == ["q-vague-request-2", "q-elements", "q-statement", "q-term", "q-cases", "q-blank"]
+    assert ids == ["q-vague-request-2", "q-elements", "q-statement", "q-term", "q-cases", "q-blank", "q-hours", "q-share", "q-meeting"]
     assert "内部客户服务的**基础**是哪一个要素？" in new_text  # Chinese stays Chinese
     course = compile_sources({**course_sources, TARGET: new_text.encode("utf-8")})
     quiz = course.quiz("quiz-core-elements")
-    assert [q.id for q in quiz.questions][-6:] == ids
+    assert [q.id for q in quiz.questions][-len(ids):] == ids
     before = yaml.safe_load(original)["questions"]
     after = yaml.safe_load(new_text)["questions"]
     assert after == before + [{**q, "id": qid} for q, qid in zip(questions, ids)]
@@ -513,8 +553,9 @@ def test_moodle_categories_tags_and_id_numbers_are_listed_by_line():
     [
         ("moodle-sampler.gift",
          {"grant-s-tomb": "single", "colours": "multiple", "q-sun-rises": "true_false", "truestatement-with-feedback": "true_false",
-          "q-two-plus-two": "short_answer", "multiplication": "single", "mark-up": "single", "capitals": "matching"},
-         [47, 49, 51]),
+          "q-two-plus-two": "short_answer", "multiplication": "single", "mark-up": "single", "capitals": "matching",
+          "moon-landing": "numerical"},
+         [49, 51]),
         ("onboarding-bank.gift",
          {"gift-1": "single", "ic-core-elements": "multiple", "ic-who": "true_false", "ic-next-step": "short_answer", "ic-05": "matching"},
          []),
@@ -570,3 +611,122 @@ def test_an_error_in_an_imported_question_names_the_gift_line_in_the_gift_card_i
     assert re.search(r"<code>bank.gift</code>:5: [^<]*is longer than 30,000 characters", english.text)
     with app.app_context():
         assert drafts.drafts() == []
+
+
+# --- numerical questions and Moodle's examples ---------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("braces", "answers"),
+    [
+        ("{#1822}", [1822]),
+        ("{#3.1415:0.0005}", [{"value": 3.1415, "tolerance": 0.0005}]),
+        ("{#3.141..3.142}", [{"min": 3.141, "max": 3.142}]),
+        ("{#-5..-1}", [{"min": -5, "max": -1}]),
+        ("{#1822:0}", [1822]),
+        ("{#=%100%5:0 =%50%5:2}", [5, {"value": 5, "tolerance": 2, "credit": 50}]),
+        ("{#\n    =1822:0      #Correct!\n    =%50%1822:2  #Close:\n        half the credit.\n}",
+         [{"value": 1822, "feedback": "Correct!"}, {"value": 1822, "tolerance": 2, "credit": 50, "feedback": "Close:\n        half the credit."}]),
+        ("{#0.000001:1e-7}", [{"value": 0.000001, "tolerance": 1e-7}]),
+        ("{#12345678901234567890.5}", ["12345678901234567890.5"]),
+    ],
+)
+def test_moodle_numerical_forms_become_numerical_answers(braces, answers):
+    questions, _ = parse(f"::q-n::数一数？{braces}\n")
+    assert questions[0]["type"] == "numerical" and questions[0]["answers"] == answers
+
+
+def test_moodle_s_any_other_answer_feedback_is_listed_and_becomes_the_explanation():
+    for braces in ("{#3:2~#完全不对}", "{#\n\t=%100%3:2#\n\t~#完全不对\n}", "{#\n\t=3:2\n\t=%0%*#完全不对\n}"):
+        questions, skipped = parse(f"::q5::1 到 5 之间的一个数？{braces}\n")
+        assert questions[0]["answers"] == [{"value": 3, "tolerance": 2}] and questions[0]["explanation"] == "完全不对"
+        assert [s.reason for s in skipped][0].startswith("kept without the feedback for any other answer")
+
+
+@pytest.mark.parametrize(
+    ("braces", "reason"),
+    [
+        ("{#二十四}", "'二十四' is not a number"),
+        ("{#5:-1}", "tolerance of '5:-1' is below 0"),
+        ("{#2..1}", "range '2..1' starts above its end"),
+        ("{#=%50%5 =%25%6}", "no answer earns the full mark"),
+        ("{#=%150%5}", "worth 150%"),
+        ("{#}", "at least one number"),
+    ],
+)
+def test_numerical_answers_that_cannot_be_carried_are_listed_with_the_reason(braces, reason):
+    questions, skipped = parse(f"::q-n::数一数？{braces}\n")
+    assert questions == [] and [(s.line, s.question, s.kept) for s in skipped] == [(1, "q-n", False)]
+    assert reason in skipped[0].reason
+
+
+def test_a_quiz_with_numerical_questions_exports_as_moodle_writes_them_and_reads_back():
+    text = """id: numbers
+kind: quiz
+title: 数字
+questions:
+  - {id: q-one, type: numerical, text: 几个要素？, answers: [4], explanation: 四个。}
+  - id: q-hours
+    type: numerical
+    text: 最迟多少小时答复？
+    answers:
+      - {value: 24, feedback: 对。}
+      - {value: "24", tolerance: 2.0, credit: 45}
+      - {min: 0, max: 12, credit: 0, feedback: 太保守了。}
+    explanation: 承诺是 24 小时。
+  - {id: q-broken, type: numerical, text: 坏的, answers: [{value: 很多}], explanation: 坏。}
+"""
+    gift_text, skipped = quiz_to_gift(text, "quizzes/numbers.yaml")
+    assert "::q-one::[markdown]几个要素？{#4####四个。}" in gift_text
+    assert "{#\n\t=24#对。\n\t=%45%24:2\n\t=%0%0..12#太保守了。\n\t####承诺是 24 小时。\n}" in gift_text
+    assert [(s.question, s.kept) for s in skipped] == [("q-hours", True), ("q-broken", False)]
+    assert "Moodle has no grade of 45%" in skipped[0].reason and "'很多' is not a number" in skipped[1].reason
+    read, lost = parse(gift_text)
+    assert lost == [] and [q["answers"] for q in read] == [
+        [4], [{"value": 24, "feedback": "对。"}, {"value": 24, "tolerance": 2, "credit": 45}, {"min": 0, "max": 12, "credit": 0, "feedback": "太保守了。"}],
+    ]
+
+
+def test_moodle_tags_and_id_numbers_are_read_anywhere_in_a_comment_as_moodle_writes_them():
+    questions, skipped = parse("// question: 1  name: TF\n// [id:myid] [tag:tag1] [tag: t\\]ag2 ]\n::TF::对吗？{TRUE####是。}\n")
+    assert [(s.line, s.reason) for s in skipped] == [
+        (2, "kept without its Moodle ID number 'myid': its id here is 'tf'"),
+        (2, "kept without its Moodle tag 'tag1': our quizzes have no tags"),
+        (2, "kept without its Moodle tag 't]ag2': our quizzes have no tags"),
+    ]
+
+
+EXAMPLES_ZH = "moodle-examples-zh.gift"  # every construct of Moodle's examples.txt, in our own questions
+
+
+def test_our_moodle_style_examples_read_whole_and_write_back_the_same():
+    questions, skipped = parse((GIFT_FIXTURES / EXAMPLES_ZH).read_text("utf-8"))
+    kinds = [q["type"] for q in questions]
+    assert {kind: kinds.count(kind) for kind in set(kinds)} == {
+        "single": 17, "multiple": 2, "true_false": 6, "short_answer": 9, "matching": 3, "numerical": 8}
+    left_out = [(s.line, s.reason) for s in skipped if not s.kept]
+    assert [line for line, _ in left_out] == [4, 168, 170]
+    assert "category" in left_out[0][1] and "essay" in left_out[1][1] and "description" in left_out[2][1]
+    by_id = {q["id"]: q for q in questions}
+    assert [o["text"] for o in by_id["gift-control-characters"]["options"]] == ["~", "=", "#", "{", "}", ":", "\\"]
+    assert by_id["numerical-example"]["answers"][1]["credit"] == 50
+    assert by_id["core-element-short-answer"]["text"] == "内部客户服务的基础是 ____。"
+    assert parse(dump(questions)[0])[0] == questions
+
+
+def test_our_moodle_style_examples_import_through_the_studio_with_only_essay_and_description_left_out(app, client, published, trainer):
+    in_english(client)
+    data = (GIFT_FIXTURES / EXAMPLES_ZH).read_bytes()
+    preview = _import(client, EXAMPLES_ZH, data, "quiz-core-elements")
+    assert preview.status_code == 200, preview.text
+    listed = re.findall(r'<span class="badge badge-warn">[^<]*</span>\s*line (\d+)\s*(?:<code>([^<]*)</code>)?: ([^<]*)</li>', preview.text)
+    assert [(int(line), name) for line, name, _ in listed] == [
+        (4, ""), (168, "Essay"), (170, "This paragraph introduces the next quest")]
+    assert "category" in listed[0][2] and "essay" in listed[1][2] and "description" in listed[2][2]
+    confirmed = client.post("/studio/gift", data={"text": data.decode(), "quiz": "quiz-core-elements", "confirm": "yes"})
+    assert confirmed.status_code == 302
+    with app.app_context():
+        course = compile_sources(drafts.working_files())
+    imported = course.quiz("quiz-core-elements").questions[-45:]
+    assert [q.kind for q in imported].count("numerical") == 8
+    numerical = next(q for q in imported if q.id == "numerical-example")
+    assert numerical.score("24") == 1.0 and numerical.score("２５") == 0.5

@@ -309,7 +309,7 @@ def test_question_statements_describe_the_interaction_and_name_their_quiz(client
 
 
 def test_a_blank_answer_has_no_response(app, published):
-    from courseware.hr.xapi import _result
+    from courseware.statements import _result
     with app.test_request_context():
         question = live_course().course.quizzes[0].questions[0]
     assert "response" not in _result({"response": None, "success": False}, question)

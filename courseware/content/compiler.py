@@ -40,13 +40,13 @@ def slug_list(value: Any) -> Message | None:
 
 
 COURSE_FIELDS = {"id": fm.slug, "title": fm.text}
-COURSE_OPTIONAL = {"final_quiz": fm.slug, "pretest": fm.slug, "valid_for_days": yamlfile.int_between(1, 36500)}  # certificates expire within a century
+COURSE_OPTIONAL = {"title_en": fm.one_line, "final_quiz": fm.slug, "pretest": fm.slug, "valid_for_days": yamlfile.int_between(1, 36500)}  # certificates expire within a century
 MODULE_FIELDS = {"id": fm.slug, "title": fm.text, "order": fm.positive_int}
-MODULE_OPTIONAL = {"summary": fm.text, "completion": fm.mapping, "quiz": fm.slug, "scenarios": slug_list}
+MODULE_OPTIONAL = {"title_en": fm.one_line, "summary": fm.text, "completion": fm.mapping, "quiz": fm.slug, "scenarios": slug_list}
 LESSON_FIELDS = {"id": fm.slug, "title": fm.text, "order": fm.positive_int}
-LESSON_OPTIONAL = {"minutes": fm.positive_int, "min_minutes": fm.minutes}
+LESSON_OPTIONAL = {"title_en": fm.one_line, "minutes": fm.positive_int, "min_minutes": fm.minutes}
 AID_FIELDS = {"id": fm.slug, "title": fm.text, "order": fm.positive_int}
-AID_OPTIONAL = {"summary": fm.text, "modules": slug_list}
+AID_OPTIONAL = {"title_en": fm.one_line, "summary": fm.text, "modules": slug_list}
 
 Sources = Mapping[str, str | bytes]
 Media = Mapping[str, str]  # a picture's or file's name in media/ → the address it is served at
@@ -205,6 +205,7 @@ def compile_sources(files: Sources, media: Media | None = None) -> Course:
     return Course(
         id=course_doc.meta["id"],
         title=course_doc.meta["title"].strip(),
+        title_en=_title_en(course_doc),
         intro_html=intro_html,
         modules=tuple(sorted((m for m, _ in modules), key=lambda m: m.order)),
         quizzes=tuple(quizzes.values()),
@@ -273,6 +274,7 @@ def _compile_aids(
         aids.append(Aid(
             id=aid_id, title=doc.meta["title"].strip(), order=doc.meta["order"],
             summary=str(doc.meta.get("summary", "")).strip(), html=html, path=doc.path, module_ids=linked,
+            title_en=_title_en(doc),
         ))
     by_path = {doc.path: doc for doc in docs}
     errors += _check_unique_order([(aid.order, by_path[aid.path]) for aid in aids], N_("job aid"))
@@ -456,6 +458,7 @@ def _compile_module(
             path=doc.path,
             quiz_id=doc.meta.get("quiz"),
             scenario_ids=tuple(doc.meta.get("scenarios") or ()),
+            title_en=_title_en(doc),
         ),
         [],
     )
@@ -477,7 +480,13 @@ def _compile_lesson(doc: fm.Document, module_id: str, media: Media) -> Lesson | 
         html=html,
         module_id=module_id,
         path=doc.path,
+        title_en=_title_en(doc),
     )
+
+
+def _title_en(doc: fm.Document) -> str:
+    """The optional English title (`title_en`), checked by `fm.one_line`; "" when not given."""
+    return str(doc.meta.get("title_en", "")).strip()
 
 
 def _rendered(doc: fm.Document, media: Media) -> str | None:

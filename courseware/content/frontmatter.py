@@ -78,6 +78,13 @@ def text(value: Any) -> Message | None:
     return found[1] if found else None
 
 
+def one_line(value: Any) -> Message | None:
+    """Non-empty text on a single line, e.g. a title."""
+    if problem := text(value):
+        return problem
+    return N_("must be on one line") if "\n" in value.strip() else None
+
+
 def positive_int(value: Any) -> Message | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         return N_("must be a whole number of at least 1")

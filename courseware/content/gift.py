@@ -12,16 +12,21 @@ Canonical form. `parse(dump(qs))[0] == qs` for questions written like this:
   option and `feedback` only when there is some; `multiple`: the same, plus `partial_credit: true`;
 - `true_false`: `answer`; `short_answer`: `accepted`, a list of strings;
 - `matching`: `pairs` as `{left, right}`, `distractors` only when there are some, `partial_credit: true`;
+- `numerical`: `answers`, each a number (an int, or a float that reads back as written) when it is
+  exact, worth 100 and has no feedback, else `{value, tolerance}` (tolerance only when not 0) or
+  `{min, max}`, then `credit` when not 100 and `feedback` when there is some;
 - a missing-word question has its blank written `____` once, with text after it.
 `dump(parse(g)[0])[0] == g` for GIFT written the way `dump` writes it: one block per question,
-`::id::[markdown]text{`, one answer per line after a tab, `\t####explanation` last, `}` (true/false on
-one line: `{TRUE####explanation}`), questions separated by one blank line, special characters escaped.
+`::id::[markdown]text{`, one answer per line after a tab, `\t####explanation` last, `}` (true/false, and
+numerical with one plain answer, on one line: `{TRUE####explanation}`, `{#5:0.1####explanation}`; numerical
+with several answers opens with `{#`), questions separated by one blank line, special characters escaped.
 """
 from __future__ import annotations
 
 import html
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from html.parser import HTMLParser
 from itertools import count
 from typing import Any, Callable, Iterator
@@ -30,6 +35,7 @@ from . import yamlfile
 from .compiler import too_long
 from .errors import N_, ContentError, CourseInvalid, Message
 from .frontmatter import SLUG
+from .quiz import number_text
 from .quizfile import unique_id
 
 Question = dict[str, Any]
@@ -39,6 +45,8 @@ Read = tuple[dict[str, Any], list[Message]]  # a question's own fields, and what
 BLANK = "____"
 TRUE_FALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
 MOODLE_SHARES = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20})  # k for which 100/k % is a Moodle grade
+# The grades Moodle offers an answer, in %: 100/k for k in MOODLE_SHARES, and a few more.
+MOODLE_GRADES = frozenset({0, 30, 40, 60, 70, 75, 80, 90, 100 * 2 / 3, 100 * 5 / 6, *(100 / k for k in MOODLE_SHARES)})
 MAX_QUESTIONS = 500  # the largest quiz has a dozen; reading grows faster than the count
 
 _SYNTAX = "~=#{}:"
@@ -135,7 +143,8 @@ class _Block:
     notes: tuple[tuple[int, str, str], ...] = ()
 
 
-_MOODLE_NOTE = re.compile(r"^//\s*\[(tag|id):(.*)\]\s*$")
+# Anywhere in a comment, as Moodle reads them; `\]` is a ] inside one.
+_MOODLE_NOTE = re.compile(r"\[(tag|id):((?:\\.|[^\]\\])*)\]")
 _NOTE_MESSAGES = {
     "category": N_("the Moodle category '%(value)s' is not carried: the questions go to the quiz you choose"),
     "tag": N_("kept without its Moodle tag '%(value)s': our quizzes have no tags"),
@@ -179,8 +188,7 @@ def _blocks(text: str) -> Iterator[_Block]:
         elif content.startswith("$CATEGORY:"):
             notes.append((number, "category", content.removeprefix("$CATEGORY:").strip()))
         elif content.startswith("//"):
-            if note := _MOODLE_NOTE.match(content):
-                notes.append((number, note[1], note[2].strip()))
+            notes += [(number, note[1], note[2].replace("\\]", "]").strip()) for note in _MOODLE_NOTE.finditer(content)]
         else:
             start = start if lines else number
             lines.append(line)
@@ -352,6 +360,8 @@ def _explanation(question: Question, feedback: list[str]) -> tuple[str, Message]
         right = "正确" if question["answer"] else "错误"  # as the quiz pages name them
     elif kind == "short_answer":
         right = "；".join(_escape_markdown(answer) for answer in question["accepted"])
+    elif kind == "numerical":
+        right = "；".join(_number_label(answer, said=True) for answer in question["answers"] if _credit(answer) >= 100)
     else:
         right = "；".join(f"{p['left']} → {p['right']}" for p in question["pairs"])
     return f"正确答案：{right}", N_("kept with an explanation that only states the right answer, as it has no general feedback (####): write why in the quiz file")
@@ -362,7 +372,7 @@ def _kind(answers: str) -> str:
     if not answers:
         raise _NotCarried(N_("essay questions ({} with no answers) are not supported"))
     if answers.startswith("#"):
-        raise _NotCarried(N_("numerical questions ({#…}) are not supported"))
+        return "numerical"
     if "~" in answers:
         return "single" if answers.count("=") == 1 else "multiple"
     if "=" in answers and "->" in answers:
@@ -484,12 +494,101 @@ def _read_matching(answers: str, clean: _Text) -> Read:
     return {"pairs": pairs, **({"distractors": distractors} if distractors else {}), "partial_credit": True}, []
 
 
+NUMERICAL_OTHER_FEEDBACK_LOST = N_("kept without the feedback for any other answer ('~'): give it an explanation (####) instead")
+_GIFT_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?"
+_NUMBER_FORMS = (
+    ("range", re.compile(rf"({_GIFT_NUMBER})\s*\.\.\s*({_GIFT_NUMBER})")),
+    ("tolerance", re.compile(rf"({_GIFT_NUMBER})\s*:\s*({_GIFT_NUMBER})")),
+    ("exact", re.compile(rf"({_GIFT_NUMBER})")),
+)
+
+
+def _yaml_number(text: str) -> int | float | str:
+    """A number as the quiz file writes it: an int or a float when that reads back exactly, else decimal text."""
+    plain = number_text(Decimal(text))
+    value = float(plain) if "." in plain else int(plain)
+    return value if number_text(Decimal(str(value))) == plain else plain
+
+
+def _read_number(text: str) -> dict[str, Any]:
+    """Read `5`, `5:0.1` (a tolerance) or `1..2` (a range) into an answer's fields."""
+    for form, pattern in _NUMBER_FORMS:
+        if found := pattern.fullmatch(text):
+            if form == "exact":
+                return {"value": _yaml_number(found[1])}
+            first, second = Decimal(found[1]), Decimal(found[2])
+            if form == "tolerance":
+                if second < 0:
+                    raise _NotCarried(N_("the tolerance of '%(text)s' is below 0", text=text))
+                tolerance = {"tolerance": _yaml_number(found[2])} if second else {}
+                return {"value": _yaml_number(found[1]), **tolerance}
+            if first > second:
+                raise _NotCarried(N_("the range '%(text)s' starts above its end", text=text))
+            return {"min": _yaml_number(found[1]), "max": _yaml_number(found[2])}
+    raise _NotCarried(N_("'%(text)s' is not a number: write 5, 5:0.1 (within 0.1 of 5) or 1..2 (from 1 to 2)", text=text))
+
+
+def _read_numerical(answers: str, clean: _Text) -> Read:
+    body, other, otherwise = answers.strip()[1:].partition("~")
+    losses: list[Message] = []
+    if other and (feedback := clean(otherwise.partition("#")[2])):
+        clean.feedback.append(feedback)
+        losses.append(NUMERICAL_OTHER_FEEDBACK_LOST)
+    head, *parts = body.split("=")
+    entries: list[Any] = []
+    for part in ([head] if head.strip() else []) + parts:
+        weight, answer = _weighted(part.strip(), 100.0)
+        raw, _, raw_feedback = answer.partition("#")
+        feedback = clean(raw_feedback)
+        if clean.plain(raw) == "*":  # Moodle's "any other answer"
+            if feedback:
+                clean.feedback.append(feedback)
+                losses.append(NUMERICAL_OTHER_FEEDBACK_LOST)
+            continue
+        if not 0 <= weight <= 100:
+            raise _NotCarried(N_("the answer '%(text)s' is worth %(weight)s%%: a numerical answer is worth 0%% to 100%%", text=clean.plain(raw), weight=f"{weight:g}"))
+        entry = _read_number(clean.plain(raw))
+        if weight != 100:
+            entry["credit"] = int(weight) if weight == int(weight) else weight
+        if feedback:
+            entry["feedback"] = feedback
+        entries.append(entry)
+    if not entries:
+        raise _NotCarried(N_("a numerical question needs at least one number after '#'"))
+    if not any(_credit(entry) >= 100 for entry in entries):
+        raise _NotCarried(N_("no answer earns the full mark"))
+    simple = [entry["value"] if set(entry) == {"value"} else entry for entry in entries]
+    return {"answers": simple}, list(dict.fromkeys(losses))
+
+
+def _credit(answer: Any) -> float:
+    return float(_number(answer.get("credit", 100) if isinstance(answer, dict) else 100))
+
+
+def _number_label(answer: Any, said: bool = False) -> str:
+    """Write a numerical answer as GIFT does (5, 5:0.1, 1..2), or as people do (5, 5 ± 0.1, 1 – 2)."""
+    if not isinstance(answer, dict):
+        return _number(answer)
+    if "value" in answer:
+        tolerance = _number(answer.get("tolerance", 0))
+        return _number(answer["value"]) + ("" if tolerance == "0" else f" ± {tolerance}" if said else f":{tolerance}")
+    return f"{_number(answer.get('min'))}{' – ' if said else '..'}{_number(answer.get('max'))}"
+
+
+def _number(value: Any) -> str:
+    text = str(value).strip()
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)) or not re.fullmatch(_GIFT_NUMBER, text):
+        raise _NotCarried(N_("'%(value)s' is not a number", value=str(value)))
+    return number_text(Decimal(text))
+
+
 READERS: dict[str, Callable[[str, _Text], Read]] = {
     "single": _read_single,
     "multiple": _read_multiple,
     "true_false": _read_true_false,
     "short_answer": _read_short_answer,
     "matching": _read_matching,
+    "numerical": _read_numerical,
 }
 
 
@@ -551,12 +650,14 @@ def _escape(value: Any) -> str:
 
 
 def _block(question: Question, answers: list[str]) -> str:
+    one_line = question["type"] in ONE_LINE or answers[0] != NUMERICAL_HEAD and question["type"] == "numerical"
+    head, answers = (NUMERICAL_HEAD, answers[1:]) if answers[0] == NUMERICAL_HEAD else ("", answers)
     if explanation := _escape(question.get("explanation")):
         answers = [*answers, f"####{explanation}"]
-    if question["type"] in ONE_LINE:
+    if one_line:
         braces = "{" + "".join(answers) + "}"
     else:
-        braces = "{\n" + "".join(f"\t{answer}\n" for answer in answers) + "}"
+        braces = "{" + head + "\n" + "".join(f"\t{answer}\n" for answer in answers) + "}"
     before, after = _around_blank(_text(question.get("text")))
     title = f"::{_escape(question.get('id'))}::" if _text(question.get("id")) else ""
     return f"{title}[markdown]{before.translate(_ESCAPE)}{braces}{after.translate(_ESCAPE)}"
@@ -638,11 +739,32 @@ def _write_matching(question: Question) -> Answers:
     return lines, [] if partial else [N_("Moodle always gives credit for each right pair; here it was all or nothing")]
 
 
+def _write_numerical(question: Question) -> Answers:
+    """One plain answer: `#5:0.1`, written on one line; several: `#` then one answer a line, as Moodle writes them."""
+    answers = question.get("answers")
+    if not isinstance(answers, list) or not answers:
+        raise _NotCarried(N_("'answers' must list at least one number"))
+    only = answers[0] if len(answers) == 1 else None
+    if only is not None and (not isinstance(only, dict) or set(only) <= {"value", "tolerance", "min", "max"}):
+        return [f"#{_number_label(only)}"], []
+    lines, losses = [NUMERICAL_HEAD], []
+    for answer in answers:
+        credit = _credit(answer)
+        if not any(abs(credit - grade) < 0.001 for grade in MOODLE_GRADES):
+            losses.append(N_("Moodle has no grade of %(share)s%%: choose 'Nearest grade if not listed' when importing", share=f"{credit:g}"))
+        weight = "" if credit >= 100 else f"%{credit:g}%"
+        feedback = _escape(answer.get("feedback")) if isinstance(answer, dict) else ""
+        lines.append(f"={weight}{_number_label(answer)}" + (f"#{feedback}" if feedback else ""))
+    return lines, list(dict.fromkeys(losses))
+
+
 WRITERS: dict[Any, Callable[[Question], Answers]] = {
     "single": _write_single,
     "multiple": _write_multiple,
     "true_false": _write_true_false,
     "short_answer": _write_short_answer,
     "matching": _write_matching,
+    "numerical": _write_numerical,
 }
-ONE_LINE = frozenset({"true_false"})
+ONE_LINE = frozenset({"true_false"})  # and a numerical question with one plain answer
+NUMERICAL_HEAD = "#"  # opens the braces of a numerical question written one answer a line

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from . import yamlfile
 from .errors import N_, Message
 from .model import Course
-from .quiz import Question, Quiz
+from .quiz import Numerical, Question, Quiz
 from .reading import reading_minutes, text_of
 from .scenario import Scenario
 
@@ -54,9 +54,17 @@ MESSAGES = {
     ),
     "absolute-word": N_("question '%(id)s': '%(words)s' appears only in wrong options: absolute words mark a distractor"),
     "all-none-above": N_("question '%(id)s': '%(option)s' is an option: write a real answer instead"),
+    "exact-decimal": N_(
+        "question '%(id)s': only exactly %(value)s is right: give a tolerance (value: %(value)s, tolerance: …) "
+        "or a range (min: …, max: …), so that a learner who rounds differently is not marked wrong"
+    ),
     "final-repeats-example": N_(
         "question '%(id)s' of the final assessment repeats '%(passage)s' from lesson '%(lesson)s': "
         "test the idea on a new example, not one learners can recognise"
+    ),
+    "missing-title-en": N_(
+        "'%(id)s' has no `title_en:` while others of the course have one: "
+        "add its English title, or a learning record store shows it by its Chinese title alone"
     ),
 }
 
@@ -99,7 +107,24 @@ def lint(course: Course, files: Mapping[str, str]) -> list[LintWarning]:
         if not estimate / READING_RATIO <= lesson.minutes <= estimate * READING_RATIO:
             line = next((n for n, text in enumerate(files.get(lesson.path, "").splitlines(), 1) if text.startswith("minutes:")), 1)
             warnings.append(_warning(lesson.path, line, "reading-time", minutes=lesson.minutes, estimate=estimate))
+    warnings += _missing_english_titles(course, files)
     return sorted(warnings)
+
+
+def _missing_english_titles(course: Course, files: Mapping[str, str]) -> list[LintWarning]:
+    """Once any title of the course has an English one, flag each course, module or activity file without one."""
+    course_path = min((p for p in files if p.rsplit("/", 1)[-1] == "course.md"), key=lambda p: (p.count("/"), p), default="")
+    titled = [(course_path, course)] + [
+        (item.path, item) for item in (*course.modules, *course.lessons, *course.quizzes, *course.scenarios, *course.aids)
+    ]
+    if not any(item.title_en for _, item in titled):
+        return []
+    warnings = []
+    for path, item in titled:
+        if not item.title_en:
+            line = next((n for n, text in enumerate(files.get(path, "").splitlines(), 1) if text.startswith("title:")), 1)
+            warnings.append(_warning(path, line, "missing-title-en", id=item.id))
+    return warnings
 
 
 def _warning(path: str, line: int, code: str, **params: Any) -> LintWarning:
@@ -156,7 +181,17 @@ def _quiz(quiz: Quiz, lines: dict[str, int]) -> list[LintWarning]:
         ))
     for q in choice:
         warnings += _options(quiz.path, lines.get(q.id, 1), q)
+    for q in quiz.questions:
+        if isinstance(q, Numerical) and (value := _only_exact_decimal(q)):
+            warnings.append(_warning(quiz.path, lines.get(q.id, 1), "exact-decimal", id=q.id, value=value))
     return warnings
+
+
+def _only_exact_decimal(q: Numerical) -> str | None:
+    """The value, when a numerical question's one right answer is a single number with decimals (no tolerance)."""
+    right = [n for n in q.numbers if n.credit >= 100]
+    low, high = right[0].bounds
+    return right[0].label if len(right) == 1 and low == high and low != low.to_integral_value() else None
 
 
 def _absolutes(text: str) -> set[str]:

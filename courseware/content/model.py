@@ -39,6 +39,7 @@ class Activity:
     title: str
     module_id: str | None
     minutes: int = 0
+    title_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Lesson:
     module_id: str
     path: str
     min_minutes: float | None = None  # reading time required before completing; None: a share of `minutes`
+    title_en: str = ""  # an English title, for the learning record store; "" when not given
 
     def minimum_seconds(self, share: float) -> float:
         """Seconds of reading required to complete: the lesson's own minimum, else `share` of its minutes."""
@@ -69,6 +71,7 @@ class Module:
     path: str
     quiz_id: str | None = None
     scenario_ids: tuple[str, ...] = ()
+    title_en: str = ""
 
     @property
     def minutes(self) -> int:
@@ -92,6 +95,7 @@ class Aid:
     html: str
     path: str
     module_ids: tuple[str, ...] = ()
+    title_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,12 +110,14 @@ class Course:
     valid_for_days: int | None = None
     pretest_quiz_id: str | None = None  # a diagnostic before the course, on the final's objectives (its pools)
     aids: tuple[Aid, ...] = ()  # job aids, in their order
+    title_en: str = ""
     _lessons: Mapping[str, Lesson] = field(init=False, repr=False, compare=False)
     _modules: Mapping[str, Module] = field(init=False, repr=False, compare=False)
     _quizzes: Mapping[str, Quiz] = field(init=False, repr=False, compare=False)
     _scenarios: Mapping[str, Scenario] = field(init=False, repr=False, compare=False)
     _activities: tuple[Activity, ...] = field(init=False, repr=False, compare=False)
     _titles: Mapping[str, str] = field(init=False, repr=False, compare=False)
+    _titles_en: Mapping[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         lessons = {lesson.id: lesson for m in self.modules for lesson in m.lessons}
@@ -120,21 +126,24 @@ class Course:
         object.__setattr__(self, "_quizzes", MappingProxyType({q.id: q for q in self.quizzes}))
         object.__setattr__(self, "_scenarios", MappingProxyType({s.id: s for s in self.scenarios}))
         object.__setattr__(self, "_activities", self._in_order())
-        titles = {self.id: self.title} | {m.id: m.title for m in self.modules} | {a.id: a.title for a in self._activities}
+        titled = [self, *self.modules, *self._activities]
         if self.pretest_quiz_id:
-            titles[self.pretest_quiz_id] = self._quizzes[self.pretest_quiz_id].title
-        object.__setattr__(self, "_titles", MappingProxyType(titles))
+            titled.append(self._quizzes[self.pretest_quiz_id])
+        object.__setattr__(self, "_titles", MappingProxyType({x.id: x.title for x in titled}))
+        object.__setattr__(self, "_titles_en", MappingProxyType({x.id: x.title_en for x in titled if x.title_en}))
 
     def _in_order(self) -> tuple[Activity, ...]:
         activities = []
         for module in self.modules:
-            activities += [Activity("lesson", x.id, x.title, module.id, x.minutes) for x in module.lessons]
-            for scenario_id in module.scenario_ids:
-                activities.append(Activity("scenario", scenario_id, self._scenarios[scenario_id].title, module.id))
+            activities += [Activity("lesson", x.id, x.title, module.id, x.minutes, x.title_en) for x in module.lessons]
+            for scenario in (self._scenarios[scenario_id] for scenario_id in module.scenario_ids):
+                activities.append(Activity("scenario", scenario.id, scenario.title, module.id, title_en=scenario.title_en))
             if module.quiz_id:
-                activities.append(Activity("quiz", module.quiz_id, self._quizzes[module.quiz_id].title, module.id))
+                quiz = self._quizzes[module.quiz_id]
+                activities.append(Activity("quiz", quiz.id, quiz.title, module.id, title_en=quiz.title_en))
         if self.final_quiz_id:
-            activities.append(Activity("quiz", self.final_quiz_id, self._quizzes[self.final_quiz_id].title, None))
+            final = self._quizzes[self.final_quiz_id]
+            activities.append(Activity("quiz", final.id, final.title, None, title_en=final.title_en))
         return tuple(activities)
 
     @property
@@ -145,6 +154,11 @@ class Course:
     def titles(self) -> Mapping[str, str]:
         """Title by id, for the course itself, its modules and every activity."""
         return self._titles
+
+    @property
+    def titles_en(self) -> Mapping[str, str]:
+        """English title by id, for those of `titles` given one (`title_en`)."""
+        return self._titles_en
 
     def activities_of(self, module: Module) -> tuple[Activity, ...]:
         return tuple(a for a in self._activities if a.module_id == module.id)
@@ -223,6 +237,7 @@ class Course:
         return {
             "id": self.id,
             "title": self.title,
+            "title_en": self.title_en,
             "intro_html": self.intro_html,
             "modules": [asdict(module) for module in self.modules],
             "quizzes": [quiz.to_dict() for quiz in self.quizzes],
@@ -255,6 +270,7 @@ class Course:
         return cls(
             id=data["id"],
             title=data["title"],
+            title_en=data.get("title_en", ""),
             intro_html=data["intro_html"],
             modules=tuple(modules),
             quizzes=tuple(Quiz.from_dict(q) for q in data.get("quizzes", ())),

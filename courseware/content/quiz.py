@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import random
+import re
 import unicodedata
 from dataclasses import asdict, dataclass, fields
+from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Mapping, Sequence
 
 from markupsafe import escape
@@ -205,6 +207,145 @@ def _short_answer(f: Fields) -> dict[str, Any] | None:
     return {"accepted": values}
 
 
+NUMBER_ANSWER_FIELDS = ("value", "tolerance", "min", "max", "credit", "feedback")
+
+
+def _numerical(f: Fields) -> dict[str, Any] | None:
+    f.allow(*COMMON_QUESTION_FIELDS, "answers")
+    raw = f.get("answers", is_list)
+    if raw is None:
+        return None
+    numbers = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, LineDict):
+            if (number := _exact(item)) is None:
+                f.error_at(raw.line_of(index), N_("each of 'answers' must be a number or fields 'value: …, tolerance: …' or 'min: …, max: …'"))
+            else:
+                numbers.append(NumberAnswer(value=number))
+            continue
+        before = len(f.errors)
+        a = Fields(f.path, item, f.errors, where=f.where)
+        a.allow(*NUMBER_ANSWER_FIELDS)
+        value, low, high = (a.optional(key, _is_number) for key in ("value", "min", "max"))
+        tolerance = a.optional("tolerance", _is_tolerance, 0)
+        credit = a.optional("credit", _is_credit, 100)
+        feedback = a.optional("feedback", _text, "")
+        if ("value" in item) == ("min" in item or "max" in item):
+            a.error(None, N_("an answer needs either 'value' (and perhaps 'tolerance') or both 'min' and 'max'"))
+            continue
+        if "value" not in item and ("min" not in item or "max" not in item):
+            a.error(None, N_("an answer with 'min' needs 'max' too, and one with 'max' needs 'min'"))
+            continue
+        if "tolerance" in item and "value" not in item:
+            a.error("tolerance", N_("'tolerance' goes with 'value'; 'min' and 'max' are the range itself"))
+            continue
+        if low is not None and high is not None and Decimal(_exact(low)) > Decimal(_exact(high)):
+            a.error("min", N_("'min' (%(min)s) is more than 'max' (%(max)s)", min=_exact(low), max=_exact(high)))
+        if len(f.errors) > before:
+            continue
+        numbers.append(NumberAnswer(
+            value=_exact(value), tolerance=_exact(tolerance) or "0", min=_exact(low), max=_exact(high),
+            credit=float(_exact(credit) or 100), feedback_html=render(str(feedback)) if feedback else "",
+        ))
+    if numbers and not any(n.credit >= 100 for n in numbers):
+        f.error("answers", N_("a 'numerical' question needs at least one answer worth full credit (credit: 100, the default)"))
+    return {"numbers": tuple(numbers)}
+
+
+_WRITTEN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?")
+
+
+def _exact(value: Any) -> str | None:
+    """A number written in a quiz file, as plain decimal text ('1e-3' → '0.001'); None if it is not one."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    text = str(value).strip()
+    if not _WRITTEN_NUMBER.fullmatch(text):
+        return None
+    return number_text(Decimal(text))
+
+
+def number_text(number: Decimal) -> str:
+    """Write a number as plain decimal text, without exponent or trailing zeros: 1E+2 → '100', 3.50 → '3.5'."""
+    text = format(number.normalize(), "f")
+    return "0" if text in ("-0", "+0") else text
+
+
+def _is_number(value: Any) -> Message | None:
+    return None if _exact(value) is not None else N_("must be a number")
+
+
+def _is_tolerance(value: Any) -> Message | None:
+    number = _exact(value)
+    return None if number is not None and Decimal(number) >= 0 else N_("must be a number, 0 or more")
+
+
+def _is_credit(value: Any) -> Message | None:
+    number = _exact(value)
+    return None if number is not None and 0 <= Decimal(number) <= 100 else N_("must be a number from 0 to 100 (a percentage)")
+
+
+# --- numbers as learners type them ----------------------------------------------------------
+
+_TYPED_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d{1,3})?")
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+# After NFKC has made full-width digits and signs (３．５, －２) plain: the ideographic full stop and
+# the minus sign, which NFKC keeps.
+_NUMBER_MARKS = str.maketrans({"。": ".", "\u2212": "-"})
+MAX_TYPED_NUMBER = 100
+
+
+def read_number(typed: str) -> Decimal | None:
+    """Read a number as a learner types it; None if it is not one.
+
+    Full-width digits and marks (３．５, 3。5, －2) count as their plain forms; spaces are ignored;
+    a comma before three digits groups thousands (1,000 and 1,000.5), any other single comma is a
+    decimal comma (3,5).
+    """
+    text = "".join(unicodedata.normalize("NFKC", typed[:MAX_TYPED_NUMBER]).translate(_NUMBER_MARKS).split()).lower()
+    if _GROUPED.fullmatch(text):
+        text = text.replace(",", "")
+    elif text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")
+    if not _TYPED_NUMBER.fullmatch(text):
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+@dataclass(frozen=True)
+class NumberAnswer:
+    """One answer of a numerical question: `value` ± `tolerance`, or `min` to `max`, worth `credit` % of the points.
+
+    Numbers are kept as decimal text, so that 0.1 ± 0.1 means exactly 0 to 0.2.
+    """
+
+    value: str | None = None
+    tolerance: str = "0"
+    min: str | None = None
+    max: str | None = None
+    credit: float = 100.0
+    feedback_html: str = ""
+
+    @property
+    def bounds(self) -> tuple[Decimal, Decimal]:
+        if self.value is None:
+            return Decimal(self.min or 0), Decimal(self.max or 0)
+        value, tolerance = Decimal(self.value), Decimal(self.tolerance)
+        return value - tolerance, value + tolerance
+
+    def accepts(self, number: Decimal) -> bool:
+        low, high = self.bounds
+        return low <= number <= high
+
+    @property
+    def label(self) -> str:
+        if self.value is None:
+            return f"{self.min} – {self.max}"
+        return self.value if Decimal(self.tolerance) == 0 else f"{self.value} ± {self.tolerance}"
+
 
 @dataclass(frozen=True)
 class SingleChoice(Question):
@@ -380,8 +521,59 @@ class ShortAnswer(Question):
         return self.accepted[0]
 
 
+@dataclass(frozen=True)
+class Numerical(Question):
+    """A number typed by the learner, right when within an answer's range; the best such answer gives the credit.
+
+    The answer kept is the text as typed (so that what a learner wrote is never lost); text that
+    is not a number scores 0.
+    """
+
+    kind: ClassVar[str] = "numerical"
+    numbers: tuple[NumberAnswer, ...] = ()
+    parse = staticmethod(_numerical)
+
+    def answer_from_form(self, form: FormData) -> str | None:
+        value = _first(form, self.field())
+        return value.strip()[:MAX_TYPED_NUMBER] if value and value.strip() else None
+
+    def number(self, answer: Any) -> Decimal | None:
+        """The number an answer stands for (None: not a number)."""
+        return read_number(answer) if isinstance(answer, str) else None
+
+    def match(self, answer: Any) -> NumberAnswer | None:
+        """The answer worth most of those whose range holds the learner's number (of equals, the first written)."""
+        number = self.number(answer)
+        if number is None:
+            return None
+        return max((n for n in self.numbers if n.accepts(number)), key=lambda n: n.credit, default=None)
+
+    def score(self, answer: Any) -> float:
+        found = self.match(answer)
+        return found.credit / 100 if found else 0.0
+
+    def correct_answer(self) -> str:
+        """A number worth full credit: the first such answer's value, or the middle of its range."""
+        low, high = next(n for n in self.numbers if n.credit >= 100).bounds
+        return number_text((low + high) / 2)
+
+    @property
+    def below_zero(self) -> bool:
+        """Whether a number below 0 earns anything (phone keypads for decimals have no minus sign)."""
+        return any(n.bounds[0] < 0 for n in self.numbers)
+
+    @property
+    def right_labels(self) -> list[str]:
+        """Every answer worth full credit, as a trainer wrote it: 5, 5 ± 0.1 or 1 – 2."""
+        return [n.label for n in self.numbers if n.credit >= 100]
+
+    def feedback_for(self, answer: Any) -> list[str]:
+        found = self.match(answer)
+        return [found.feedback_html] if found and found.feedback_html else []
+
+
 QUESTION_TYPES: dict[str, type[Question]] = {
-    cls.kind: cls for cls in (SingleChoice, MultipleChoice, TrueFalse, Ordering, Matching, ShortAnswer)
+    cls.kind: cls for cls in (SingleChoice, MultipleChoice, TrueFalse, Ordering, Matching, ShortAnswer, Numerical)
 }
 
 
@@ -414,6 +606,7 @@ class Quiz:
     path: str
     module_id: str | None = None
     pools: tuple[Pool, ...] = ()
+    title_en: str = ""
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -467,12 +660,14 @@ def _question_from_dict(data: Mapping[str, Any]) -> Question:
     for name in ("answers", "accepted"):
         if name in data:
             data[name] = tuple(data[name])
+    if "numbers" in data:
+        data["numbers"] = tuple(NumberAnswer(**n) for n in data["numbers"])
     return cls(**data)
 
 
 # --- compiling YAML into a Quiz -----------------------------------------------------------
 
-QUIZ_FIELDS = ("id", "kind", "title", "pass_mark", "attempts", "shuffle", "review", "keep", "questions", "pools")
+QUIZ_FIELDS = ("id", "kind", "title", "title_en", "pass_mark", "attempts", "shuffle", "review", "keep", "questions", "pools")
 POOL_FIELDS = ("id", "objective", "draw", "questions")
 COMMON_QUESTION_FIELDS = ("id", "type", "text", "explanation", "points")
 
@@ -493,6 +688,7 @@ def compile_quiz(path: str, data: LineDict, errors: list[ContentError]) -> Quiz 
     f.allow(*QUIZ_FIELDS)
     quiz_id = f.get("id", fm.slug)
     title = f.get("title", fm.text)
+    title_en = f.optional("title_en", fm.one_line, "")
     pass_mark = f.optional("pass_mark", int_between(1, 100), 80)
     attempts = f.optional("attempts", int_between(0, 100), 0)
     shuffle = f.optional("shuffle", is_bool, False)
@@ -516,7 +712,8 @@ def compile_quiz(path: str, data: LineDict, errors: list[ContentError]) -> Quiz 
     if len(errors) > before:
         return None
     return Quiz(
-        quiz_id, title.strip(), pass_mark, attempts, shuffle, review, keep, tuple(questions), path, pools=tuple(pools)
+        quiz_id, title.strip(), pass_mark, attempts, shuffle, review, keep, tuple(questions), path, pools=tuple(pools),
+        title_en=title_en.strip(),
     )
 
 

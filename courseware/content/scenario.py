@@ -68,6 +68,7 @@ class Scenario:
     nodes: tuple[Node, ...]
     path: str
     module_id: str | None = None
+    title_en: str = ""
 
     def node(self, node_id: str) -> Node:
         return next(n for n in self.nodes if n.id == node_id)
@@ -112,7 +113,7 @@ def _branch_from_dict(data: Mapping[str, Any]) -> Branch:
 
 
 SCENARIO_FIELDS = (
-    "id", "kind", "title", "summary", "learner", "customer_type", "supplier", "receiver",
+    "id", "kind", "title", "title_en", "summary", "learner", "customer_type", "supplier", "receiver",
     "characters", "start", "nodes",
 )
 
@@ -126,6 +127,7 @@ def compile_scenario(
     f.allow(*SCENARIO_FIELDS)
     scenario_id = f.get("id", fm.slug)
     title = f.get("title", fm.text, "")
+    title_en = f.optional("title_en", fm.one_line, "")
     summary = f.optional("summary", fm.text, "")
     learner = f.optional("learner", fm.text, "")
     customer_type = f.optional("customer_type", one_of(*CUSTOMER_TYPES))
@@ -175,7 +177,7 @@ def compile_scenario(
         return None
     return Scenario(
         scenario_id, title.strip(), str(summary).strip(), render(str(learner)), customer_type,
-        supplier, receiver, tuple(characters), start, tuple(nodes.values()), path,
+        supplier, receiver, tuple(characters), start, tuple(nodes.values()), path, title_en=title_en.strip(),
     )
 
 

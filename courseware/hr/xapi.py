@@ -8,157 +8,37 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from ..content.quiz import Question
 from ..extensions import csrf, db, login_manager
 from ..inputs import int_arg
-from ..models import LearningRecord, QuizAttempt, Role, ScenarioRun, User
+from ..models import LearningRecord, Role, User
 from ..people import audit
 from ..people.scope import in_departments, visible_department_ids
 from ..people.signin import account_key, authenticate, guessing_budget
-from ..publishing import course_at, live_course
-from .xapi_query import (
-    VERBS,
-    Filters,
-    activity_iri,
-    boolean,
-    check_parameters,
-    check_version,
-    query,
-    statement_uuid,
-)
+from ..publishing import live_course
+from ..statements import VERSION, iso, starts, statement
+from .xapi_query import Filters, boolean, check_parameters, check_version, query, statement_uuid
 
 bp = Blueprint("xapi", __name__)
 
-VERSION = "1.0.3"
-ACTIVITY_TYPES = {
-    "course": "http://adlnet.gov/expapi/activities/course",
-    "module": "http://adlnet.gov/expapi/activities/module",
-    "lesson": "http://adlnet.gov/expapi/activities/lesson",
-    "quiz": "http://adlnet.gov/expapi/activities/assessment",
-    "question": "http://adlnet.gov/expapi/activities/cmi.interaction",
-    "scenario": "http://adlnet.gov/expapi/activities/simulation",
-    "interaction": "http://adlnet.gov/expapi/activities/cmi.interaction",
-}
-PARENT_KINDS = {"question": "quiz", "interaction": "scenario"}
-EXTENSION = "urn:courseware:extension:"
 MAX_LIMIT = 500
 # A record is stamped just before its transaction commits; a write still waiting on a lock (SQLite's
 # busy timeout is 10 s) may yet appear with an earlier time, so results are complete up to now − 10 s.
 SETTLING = timedelta(seconds=10)
 ERROR_CODES = (400, 401, 403, 404, 405, 413, 429, 500)
-LANGUAGE = "zh-CN"  # the language courses are written in (BABEL_DEFAULT_LOCALE); no English titles exist
-
-
-def _text(html: str) -> dict[str, str]:
-    return {LANGUAGE: Markup(html).striptags()}
-
-
-def _each(answer: Any) -> str | None:
-    return "[,]".join(answer) if isinstance(answer, list) and all(isinstance(a, str) for a in answer) else None
-
-
-# Per question type: the xAPI interactionType, its answer in the spec's response pattern (None:
-# not answered), and the components a reader needs to decode the pattern.
-INTERACTIONS: dict[str, tuple[str, Any, Any]] = {
-    "single": ("choice", lambda a: a if isinstance(a, str) else None,
-               lambda q: {"choices": [{"id": o.id, "description": _text(o.html)} for o in q.options]}),
-    "multiple": ("choice", _each,
-                 lambda q: {"choices": [{"id": o.id, "description": _text(o.html)} for o in q.options]}),
-    "true_false": ("true-false", lambda a: str(a).lower() if isinstance(a, bool) else None, lambda q: {}),
-    "ordering": ("sequencing", _each,
-                 lambda q: {"choices": [{"id": o.id, "description": _text(o.html)} for o in q.items]}),
-    "matching": ("matching", lambda a: "[,]".join(f"{k}[.]{v}" for k, v in a.items()) if isinstance(a, dict) and a else None,
-                 lambda q: {"source": [{"id": o.id, "description": _text(o.html)} for o in q.lefts],
-                            "target": [{"id": o.id, "description": _text(o.html)} for o in q.rights]}),
-    "short_answer": ("fill-in", lambda a: a if isinstance(a, str) else None, lambda q: {}),
-}
-
-
-def interaction(question: Question) -> dict[str, Any]:
-    """The activity definition of a quiz question: its text, interaction type, right answers and parts."""
-    kind, pattern, parts = INTERACTIONS[question.kind]
-    if question.kind == "short_answer":  # answers are compared ignoring case (and spacing and punctuation)
-        correct = ["{case_matters=false}" + answer for answer in question.accepted]
-    else:
-        correct = [pattern(question.correct_answer())]
-    return {"description": _text(question.text_html), "interactionType": kind,
-            "correctResponsesPattern": correct, **parts(question)}
-
-
-def _question(record: LearningRecord) -> Question | None:
-    quiz_id, _, question_id = record.object_id.partition("/")
-    quiz = course_at(record.revision_id).quiz(quiz_id)
-    return quiz.question(question_id) if quiz else None
-
-
-def _definition(record: LearningRecord) -> tuple[dict[str, Any], Question | None]:
-    definition: dict[str, Any] = {"type": ACTIVITY_TYPES[record.object_kind]}
-    question = _question(record) if record.object_kind == "question" else None
-    if question is not None:
-        definition |= interaction(question)
-    elif title := course_at(record.revision_id).titles.get(record.object_id):
-        definition["name"] = {LANGUAGE: title}
-    return definition, question
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def authority(home_page: str) -> dict[str, Any]:
-    """The Agent vouching for every statement: this platform, which wrote them."""
-    return {"objectType": "Agent", "name": "Courseware", "account": {"homePage": home_page, "name": "courseware"}}
-
-
-def starts(records: list[LearningRecord]) -> dict[str, datetime]:
-    """When each quiz attempt or role-play run behind a result began, for `result.duration`."""
-    ids = {r.attempt_id for r in records if r.attempt_id and r.result and r.object_kind in ("quiz", "scenario")}
-    if not ids:
-        return {}
-    return dict(db.session.execute(select(QuizAttempt.id, QuizAttempt.started_at).where(QuizAttempt.id.in_(ids))).all()) | dict(
-        db.session.execute(select(ScenarioRun.id, ScenarioRun.started_at).where(ScenarioRun.id.in_(ids))).all())
-
-
-def statement(record: LearningRecord, user: User, course_id: str, home_page: str = "",
-              started: datetime | None = None) -> dict[str, Any]:
-    """Build one valid xAPI statement from a learning record (`stored` is when it was written).
-
-    `started` is when the attempt or run behind a result began: its `duration` runs from then.
-    """
-    actor: dict[str, Any] = {"objectType": "Agent", "name": user.name, "mbox": f"mailto:{user.email}"}
-    context_activities: dict[str, Any] = {"grouping": [{"objectType": "Activity", "id": activity_iri("course", course_id)}]}
-    if parent := PARENT_KINDS.get(record.object_kind):
-        context_activities["parent"] = [{"objectType": "Activity",
-                                         "id": activity_iri(parent, record.object_id.partition("/")[0])}]
-    definition, question = _definition(record)
-    data: dict[str, Any] = {
-        "id": record.statement_id,
-        "version": VERSION,
-        "actor": actor,
-        "verb": {"id": VERBS[record.verb], "display": {"en-US": record.verb}},
-        "object": {
-            "objectType": "Activity",
-            "id": activity_iri(record.object_kind, record.object_id),
-            "definition": definition,
-        },
-        "timestamp": _iso(record.timestamp),
-        "stored": _iso(record.timestamp),
-        "authority": authority(home_page or current_app.config["PUBLIC_URL"]),
-        "context": {"contextActivities": context_activities, "extensions": {EXTENSION + "revision": record.revision_id}},
-    }
-    if record.attempt_id:
-        data["context"]["registration"] = record.attempt_id
-    if record.result:
-        data["result"] = _result(record.result, question)
-        if started is not None:
-            data["result"]["duration"] = f"PT{max((record.timestamp - started).total_seconds(), 0):.2f}S"
-    return data
 
 
 def ids_only(data: dict[str, Any]) -> dict[str, Any]:
@@ -169,29 +49,6 @@ def ids_only(data: dict[str, Any]) -> dict[str, Any]:
     data["object"] = {"objectType": "Activity", "id": data["object"]["id"]}
     data["authority"] = {k: v for k, v in data["authority"].items() if k != "name"}
     return data
-
-
-def _result(raw: dict[str, Any], question: Question | None = None) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    if "success" in raw:
-        result["success"] = bool(raw["success"])
-    if "completion" in raw:
-        result["completion"] = bool(raw["completion"])
-    response = raw.get("response")
-    if question is not None:
-        response = INTERACTIONS[question.kind][1](response)
-    if isinstance(response, str):
-        result["response"] = response
-    elif response is not None:  # a question no longer in its revision: its answer as JSON
-        result["response"] = json.dumps(response, ensure_ascii=False)
-    if "score" in raw:
-        score = {k: v for k, v in raw["score"].items() if v is not None}
-        if "scaled" in score:
-            score["scaled"] = max(-1.0, min(1.0, float(score["scaled"])))
-        result["score"] = score
-    if "extensions" in raw:
-        result["extensions"] = {EXTENSION + key: value for key, value in raw["extensions"].items()}
-    return result
 
 
 def _course_id() -> str:
@@ -304,7 +161,7 @@ def statements(user):
     audit.record("read_xapi", detail=dict(request.args.items()), by=user)
     filters = _filters(user)
     shape = ids_only if request.args.get("format") == "ids" else (lambda data: data)
-    consistent = {"X-Experience-API-Consistent-Through": _iso(datetime.now(timezone.utc) - SETTLING)}
+    consistent = {"X-Experience-API-Consistent-Through": iso(datetime.now(timezone.utc) - SETTLING)}
     if "voidedStatementId" in request.args:
         statement_uuid(request.args["voidedStatementId"], "voidedStatementId")
         abort(404, description="no statement is ever voided here")

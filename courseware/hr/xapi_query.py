@@ -14,12 +14,10 @@ from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..inputs import EARLIEST, LATEST, in_window, integer
-from ..models import Department, LearningRecord, User, Verb
+from ..models import Department, LearningRecord, User
 from ..people.scope import in_departments
+from ..statements import ADL, IRI_PREFIX, VERBS
 
-ADL = "http://adlnet.gov/expapi/verbs/"
-VERBS = {verb: ADL + verb for verb in Verb}
-IRI_PREFIX = "urn:courseware:"
 # The spec's parameters, then ours: `cursor` (the `more` link's place) and `department` (HR's tree).
 PARAMETERS = frozenset({
     "statementId", "voidedStatementId", "agent", "verb", "activity", "registration", "related_activities",
@@ -30,11 +28,6 @@ FORMATS = ("exact", "ids", "canonical")
 # A parent activity kind and the kind of the records inside it, whose object ids are "<parent>/<child>".
 CHILDREN = {"quiz": "question", "scenario": "interaction"}
 SUPPORTED_VERSION = re.compile(r"1\.0(\.\d+)?")
-
-
-def activity_iri(kind: str, object_id: str) -> str:
-    """A stable IRI for an activity: it never depends on the host name the platform is served from."""
-    return f"{IRI_PREFIX}{kind}:{object_id}"
 
 
 def check_version(header: str | None, required: bool) -> None:

@@ -1,13 +1,13 @@
-"""The outbox: mail and group robots' posts (later LRS posts) are written in the transaction of
-the change that caused them, and sent afterwards by `flask worker` or `flask outbox send`, never
-inside a request.
+"""The outbox: mail, group robots' posts and statements for the company's LRS are written in the
+transaction of the change that caused them, and sent afterwards by `flask worker` or `flask outbox
+send`, never inside a request. LRS messages go out in batches (`lrs.py`).
 
 A message is claimed before it is sent: a conditional UPDATE moves its next attempt a lease
 ahead, so two workers never send it twice, and one sent by a worker that died before recording it
 is tried again once the lease has run out. A failure is recorded on the message and retried with
 a growing delay; it never stops the others. A message is given up (`failed_at`) when the failure
-is permanent (a 5xx mail answer, a robot's wrong URL or key) or after `OUTBOX_MAX_ATTEMPTS` tries,
-until someone sends it again.
+is permanent (a 5xx mail answer, a robot's wrong URL or key, an LRS refusing a statement) or after
+`OUTBOX_MAX_ATTEMPTS` tries, until someone sends it again.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from sqlalchemy import Select, insert, select, update
 
 from ..extensions import db
 from ..models import Department, OutboxMessage, User, utcnow
-from . import robots
+from . import lrs, robots
 
 MAIL = "mail"
 ROBOT = "robot"
@@ -124,13 +124,13 @@ def _claim(message_id: int) -> bool:
     return claimed
 
 
-def _claimed(limit: int) -> Iterator[OutboxMessage]:
-    """Claim due messages one at a time, oldest due first, up to `limit`."""
+def _claimed(limit: int, kinds: Iterable[str]) -> Iterator[OutboxMessage]:
+    """Claim due messages of these kinds one at a time, oldest due first, up to `limit`."""
     taken = 0
     while taken < limit:
         message_id = db.session.scalar(
             select(OutboxMessage.id)
-            .where(*_due(utcnow()))
+            .where(*_due(utcnow()), OutboxMessage.kind.in_(kinds))
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(1)
         )
@@ -180,14 +180,15 @@ def send_again(message: OutboxMessage) -> None:
 
 
 def permanent(error: Exception) -> bool:
-    """Whether trying again cannot help: the mail server answered 5xx, or a robot's URL or key is wrong."""
+    """Whether trying again cannot help: the mail server answered 5xx, a robot's URL or key is wrong, or the
+    LRS refuses a statement."""
     if isinstance(error, (smtplib.SMTPConnectError, smtplib.SMTPAuthenticationError)):
         return False  # our server or our login, not this message: mended by putting the configuration right
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return bool(error.recipients) and all(code >= 500 for code, _reason in error.recipients.values())
     if isinstance(error, smtplib.SMTPResponseException):  # SMTPSenderRefused and SMTPDataError among them
         return error.smtp_code >= 500
-    return isinstance(error, robots.RobotError) and error.permanent
+    return isinstance(error, (robots.RobotError, lrs.LRSError)) and error.permanent
 
 
 def _failed(message: OutboxMessage, error: Exception) -> bool:
@@ -235,13 +236,49 @@ def _post_to_robot(payload: dict) -> None:
     robots.post(department.robot_kind, department.robot_url, department.robot_secret, payload["text"])
 
 
+def _lrs_batches(limit: int) -> Iterator[list[OutboxMessage]]:
+    """Claim due LRS messages in groups of about `XAPI_LRS_BATCH` statements, up to `limit` messages."""
+    size = current_app.config["XAPI_LRS_BATCH"]
+    batch: list[OutboxMessage] = []
+    statements = 0
+    for message in _claimed(limit, [lrs.KIND]):
+        batch.append(message)
+        statements += len(lrs.statement_ids(message))
+        if statements >= size:
+            yield batch
+            batch, statements = [], 0
+    if batch:
+        yield batch
+
+
+def _send_statements(batch: list[OutboxMessage], counts: dict[str, int]) -> None:
+    """Send one batch of LRS messages; a message is sent when the LRS took all its statements."""
+    try:
+        refused = lrs.deliver([i for message in batch for i in lrs.statement_ids(message)])
+    except Exception as error:  # noqa: BLE001 - kept on each message of the batch, tried again later
+        db.session.rollback()  # whatever the error left of the transaction: the claims are committed already
+        for message in batch:
+            counts["given_up" if _failed(message, error) else "failed"] += 1
+        return
+    for message in batch:
+        if errors := [refused[i] for i in lrs.statement_ids(message) if i in refused]:
+            counts["given_up" if _failed(message, errors[0]) else "failed"] += 1
+        else:
+            message.sent_at = utcnow()
+            counts["sent"] += 1
+    db.session.commit()
+
+
 def send_due(limit: int = 100) -> dict[str, int]:
-    """Send the messages that are due, each by one worker only; count those sent, kept for a retry and given up."""
+    """Send the messages that are due, each by one worker only; count those sent, kept for a retry and given up.
+
+    Up to `limit` mail and robot posts, then up to `limit` LRS messages when an LRS is configured.
+    """
     counts = {"sent": 0, "failed": 0, "given_up": 0}
     mailer = _Mailer()
     senders: dict[str, Callable[[dict], None]] = {MAIL: mailer.send, ROBOT: _post_to_robot}
     try:
-        for message in _claimed(limit):
+        for message in _claimed(limit, senders):
             try:
                 senders[message.kind](message.payload)
             except Exception as error:  # noqa: BLE001 - kept on the message; the others still go out
@@ -252,5 +289,8 @@ def send_due(limit: int = 100) -> dict[str, int]:
             counts["sent"] += 1
     finally:
         mailer.quit()
+    if lrs.enabled():
+        for batch in _lrs_batches(limit):
+            _send_statements(batch, counts)
     return counts
 

@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import String, cast, func, select
 
 from ...content import Course, Question, Quiz
-from ...content.quiz import normalise_text
+from ...content.quiz import normalise_text, number_text
 from ...extensions import db
 from ...models import QuizAnswer, QuizAttempt
 from ...publishing import course_at
@@ -100,6 +100,7 @@ class Pick:
     share: float | None
     correct: bool
     current: bool = True
+    credit: float | None = None  # a typed number's share of the points, in %
 
 
 @dataclass
@@ -200,6 +201,25 @@ class _ShortAnswerTally(_Tally):
         )
 
 
+class _NumericalTally(_Tally):
+    """numerical: the most frequent answers, grouped by the number they stand for (3,5 and ３．５ are 3.5)."""
+
+    def add(self, answer: Any) -> None:
+        if isinstance(answer, str) and answer.strip():
+            number = self.question.number(answer)
+            key = number_text(number) if number is not None else normalise_text(answer) or answer.strip()
+            self.counts[key] += 1
+            self.texts.setdefault(key, Counter())[answer.strip()] += 1
+
+    def picks(self) -> tuple[Pick, ...]:
+        rows = []
+        for key, n in sorted(self.counts.items(), key=lambda pair: (-pair[1], pair[0]))[:SHORT_ANSWER_GROUPS]:
+            typed = self.texts[key].most_common(1)[0][0]
+            credit = self.question.score(typed) * 100
+            rows.append(Pick(key, escape(typed), n, share(n, self.attempts), credit >= 100, credit=credit))
+        return tuple(rows)
+
+
 TALLIES: dict[str, type[_Tally]] = {
     "single": _ChoiceTally,
     "multiple": _ChoiceTally,
@@ -207,6 +227,7 @@ TALLIES: dict[str, type[_Tally]] = {
     "ordering": _OrderingTally,
     "matching": _MatchingTally,
     "short_answer": _ShortAnswerTally,
+    "numerical": _NumericalTally,
 }
 
 
