@@ -3,7 +3,8 @@
 It reads the signed session cookie, finds its login session, loads the user with their roles and their progress with raw
 DB-API queries (no ORM, no Flask-Login, no template), and returns N bytes. Served under the same
 gunicorn settings as the app, it shows how close to the bare baseline a page that must know who is
-asking and what they have done can get at all.
+asking and what they have done can get at all. `bench/run.py` measures it at the lesson page's size
+and at the trainee home's, and states both pages' targets against it.
 """
 from __future__ import annotations
 

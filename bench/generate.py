@@ -5,6 +5,14 @@
 Learners follow personas (not started, partway, finished, finished and certified); each finished
 lesson, quiz attempt and role-play run is written as the app writes it (records, progress rows,
 attempts with answers, runs with steps), in bulk. Deterministic for a given --seed.
+
+Past the first --detail learners (default: all of them), only what HR's pages read is written: people,
+progress rows, certificates, quiz attempts with their scores and role-play runs with their totals, but no
+records, answers or steps, so that 100,000 learners take minutes:
+
+    python bench/generate.py --database-url sqlite:///bench/data/hr-100000.db --learners 100000 --detail 0
+
+The progress tallies are rebuilt from the rows at the end (`flask reports rebuild`).
 """
 from __future__ import annotations
 
@@ -20,20 +28,22 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
 
-from courseware import create_app  # noqa: E402
+from courseware import create_app, summaries  # noqa: E402
 from courseware.content import Course, Question, Scenario, read_sources  # noqa: E402
 from courseware.extensions import db  # noqa: E402
 from courseware.learning.grading import grade  # noqa: E402
-from courseware.learning.roleplay import play  # noqa: E402
+from courseware.learning.roleplay import model_path, play  # noqa: E402
 from courseware.models import (  # noqa: E402
     Assignment,
     Certificate,
     Department,
+    DueDateExtension,
     LearningRecord,
     Progress,
+    ProgressTally,
     QuizAnswer,
     QuizAttempt,
     Role,
@@ -61,13 +71,18 @@ CHUNK = 5000
 
 
 class Writer:
-    """Collect rows per table and insert them in large batches."""
+    """Collect rows per table and insert them in large batches; while `light`, drop what HR's pages never read."""
+
+    DETAIL = {LearningRecord, QuizAnswer, ScenarioStep}
 
     def __init__(self) -> None:
         self.rows: dict[Any, list[dict]] = {}
         self.counts: dict[str, int] = {}
+        self.light = False
 
     def add(self, model: Any, **values: Any) -> None:
+        if self.light and model in self.DETAIL:
+            return
         batch = self.rows.setdefault(model, [])
         batch.append(values)
         if len(batch) >= CHUNK:
@@ -78,7 +93,7 @@ class Writer:
         for table in list(self.rows):
             batch = self.rows.get(table)
             if batch:
-                db.session.execute(insert(table), batch)
+                db.session.execute(insert(table.__table__), batch)
                 self.counts[table.__tablename__] = self.counts.get(table.__tablename__, 0) + len(batch)
                 self.rows[table] = []
 
@@ -101,7 +116,7 @@ def wrong_answer(question: Question, rng: random.Random) -> Any:
     return "不清楚"
 
 
-def generate(database_url: str, learners: int, seed: int = 1, course_dir: Path = ROOT / "lessons") -> dict[str, int]:
+def generate(database_url: str, learners: int, seed: int = 1, course_dir: Path = ROOT / "lessons", detail: int | None = None) -> dict[str, int]:
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": str(ROOT / "bench" / "data" / "instance")})
     rng = random.Random(seed)
     with app.app_context():
@@ -114,13 +129,39 @@ def generate(database_url: str, learners: int, seed: int = 1, course_dir: Path =
         password_hash = generate_password_hash(PASSWORD, method="scrypt")
         now = datetime.now(timezone.utc).replace(microsecond=0)
         user_ids = _people(learners, departments, password_hash, now)
-        for top in departments["top"]:
-            writer.add(Assignment, activity_id=course.id, department_id=top, due_on=date.today() + timedelta(days=rng.choice([-5, 10, 30])), created_at=now)
-        for user_id in user_ids:
+        _assignments(rng, course, departments, user_ids, now)
+        for n, user_id in enumerate(user_ids):
+            writer.light = detail is not None and n >= detail
             _learner(writer, rng, user_id, course, revision.id, now)
         writer.flush()
         db.session.commit()
-        return writer.counts | {"user": len(user_ids)}
+        _analyze()  # before the tallies' aggregate, which PostgreSQL would otherwise plan for empty tables
+        summaries.rebuild()
+        db.session.commit()
+        _analyze()
+        return writer.counts | {"user": len(user_ids), "progress_tally": db.session.query(ProgressTally).count()}
+
+
+def _analyze() -> None:
+    """Give the planner statistics on this data set's tables (only these: a shared server holds others)."""
+    for table in db.metadata.sorted_tables:
+        db.session.execute(text(f'ANALYZE "{table.name}"'))
+    db.session.commit()
+
+
+def _assignments(rng: random.Random, course: Course, departments: dict[str, list[int]], user_ids: list[int], now: datetime) -> None:
+    """The course for every top department, due some days ago or ahead; a few learners assigned it
+    themselves, and a few given more time."""
+    assigned = [Assignment(activity_id=course.id, department_id=top, due_on=date.today() + timedelta(days=rng.choice([-5, 10, 30])),
+                           created_at=now) for top in departments["top"]]
+    assigned += [Assignment(activity_id=course.id, user_id=user_id, due_on=date.today() + timedelta(days=rng.choice([-3, 20])),
+                            created_at=now) for user_id in rng.sample(user_ids, min(20, len(user_ids)))]
+    db.session.add_all(assigned)
+    db.session.flush()
+    for user_id in rng.sample(user_ids, min(50, len(user_ids))):
+        db.session.add(DueDateExtension(assignment_id=rng.choice(assigned[:len(departments["top"])]).id, user_id=user_id,
+                                        due_on=date.today() + timedelta(days=40), created_at=now))
+    db.session.flush()
 
 
 def _departments() -> dict[str, list[int]]:
@@ -229,7 +270,49 @@ def _lesson(writer: Writer, rng: random.Random, user_id: int, lesson_id: str, mo
     _progress(writer, user_id, lesson_id, "lesson", module_id, revision_id, at, completed)
 
 
+def _light_quiz(writer: Writer, rng: random.Random, user_id: int, course: Course, quiz_id: str, revision_id: int, at: datetime, skill: float, done: set[str], must_pass: bool) -> None:
+    """Attempts with a score like a learner of `skill` would get, without grading answers."""
+    quiz = course.quiz(quiz_id)
+    best, tries = 0.0, 0
+    for number in range(1, 4):
+        tries = number
+        score = 1.0 if must_pass and number == 3 else min(1.0, max(0.0, rng.gauss(skill + 0.1 * number, 0.1)))
+        passed = 100 * score >= quiz.pass_mark
+        submitted = at + timedelta(minutes=rng.uniform(4, 12))
+        writer.add(QuizAttempt, id=str(uuid.UUID(int=rng.getrandbits(128))), user_id=user_id, number=number, revision_id=revision_id,
+                   status="submitted", started_at=at, quiz_id=quiz.id, score=score, passed=passed, submitted_at=submitted)
+        best = max(best, score)
+        at = submitted + timedelta(minutes=rng.uniform(5, 60))
+        if passed:
+            done.add(quiz.id)
+            break
+    _progress(writer, user_id, quiz.id, "quiz", quiz.module_id, revision_id, at, at if quiz.id in done else None, best, tries)
+
+
+def _light_scenario(writer: Writer, rng: random.Random, user_id: int, scenario: Scenario, revision_id: int, at: datetime, skill: float, done: set[str]) -> None:
+    """A finished run with element totals near the model path's, scaled by `skill`, without playing it."""
+    model = _model_profile(scenario)
+    finished = at + timedelta(minutes=rng.uniform(3, 10))
+    writer.add(ScenarioRun, id=str(uuid.UUID(int=rng.getrandbits(128))), user_id=user_id, number=1, revision_id=revision_id,
+               status="finished", started_at=at, scenario_id=scenario.id, ending_id=None, finished_at=finished,
+               **element_columns({element: round(value * skill) for element, value in model.items()}))
+    done.add(scenario.id)
+    _progress(writer, user_id, scenario.id, "scenario", scenario.module_id, revision_id, at, finished)
+
+
+_MODEL_PROFILES: dict[str, dict[str, int]] = {}
+
+
+def _model_profile(scenario: Scenario) -> dict[str, int]:
+    if scenario.id not in _MODEL_PROFILES:
+        _MODEL_PROFILES[scenario.id] = dict(model_path(scenario).profile)
+    return _MODEL_PROFILES[scenario.id]
+
+
 def _quiz(writer: Writer, rng: random.Random, user_id: int, course: Course, quiz_id: str, revision_id: int, at: datetime, skill: float, done: set[str], must_pass: bool) -> None:
+    if writer.light:
+        _light_quiz(writer, rng, user_id, course, quiz_id, revision_id, at, skill, done, must_pass)
+        return
     quiz = course.quiz(quiz_id)
     best, tries = 0.0, 0
     module_id = quiz.module_id
@@ -260,13 +343,16 @@ def _quiz(writer: Writer, rng: random.Random, user_id: int, course: Course, quiz
 
 
 def _scenario(writer: Writer, rng: random.Random, user_id: int, scenario: Scenario, revision_id: int, at: datetime, skill: float, done: set[str]) -> None:
+    if writer.light:
+        _light_scenario(writer, rng, user_id, scenario, revision_id, at, skill, done)
+        return
     run_id = str(uuid.UUID(int=rng.getrandbits(128)))
-    node, choices = scenario.node(scenario.start), []
-    while node.ending is None and len(choices) < 40:
+    node, choices = play(scenario, []).node, []
+    while node.ending is None and len(choices) < 40:  # play() passes route nodes through
         best = next(c for c in node.choices if c.best)
         choice = best if rng.random() < skill else rng.choice(node.choices)
         choices.append(choice.id)
-        node = scenario.node(choice.next)
+        node = play(scenario, choices).node
     state = play(scenario, choices)
     finished = at + timedelta(minutes=rng.uniform(3, 10))
     writer.add(ScenarioRun, id=run_id, user_id=user_id, number=1, revision_id=revision_id, status="finished", started_at=at,
@@ -286,9 +372,10 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--learners", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--detail", type=int, help="write records, answers and steps for this many learners only (default: all)")
     args = parser.parse_args()
     started = time.perf_counter()
-    counts = generate(args.database_url, args.learners, args.seed)
+    counts = generate(args.database_url, args.learners, args.seed, detail=args.detail)
     print(f"generated in {time.perf_counter() - started:.1f} s: " + ", ".join(f"{n} {t}" for t, n in sorted(counts.items())))
 
 

@@ -8,14 +8,13 @@ from typing import Any
 from flask import Flask, render_template, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, first_start, hr, inputs, resources, studio, surveys, system
+from . import cli, first_start, hr, i18n, inputs, pieces, resources, studio, surveys, system
 from .access import refuse_unlisted_routes
 from .config import from_environment
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -27,7 +26,7 @@ from .people import admin, auth, directory, oidc, sessions
 from .publishing import NoCoursePublished
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-LANGUAGES = ("zh", "en")
+LANGUAGES = pieces.LANGUAGES
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
@@ -89,6 +88,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _init_accounts(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.user_loader(sessions.load)
+    app.add_template_global(sessions.viewer)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to continue.")
     login_manager.login_message_category = "info"
@@ -97,8 +97,9 @@ def _init_accounts(app: Flask) -> None:
 
 
 def _select_locale() -> str:
-    if current_user.is_authenticated and current_user.locale in LANGUAGES:
-        return current_user.locale
+    viewer = sessions.viewer()
+    if viewer is not None and viewer.locale in LANGUAGES:
+        return viewer.locale
     if session.get("locale") in LANGUAGES:
         return session["locale"]
     return "zh"
@@ -107,6 +108,9 @@ def _select_locale() -> str:
 def _init_i18n(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PACKAGE_DIR / "translations")
     babel.init_app(app, locale_selector=_select_locale)
+    i18n.install(app.jinja_env)
+    app.add_template_global(pieces.main_nav)
+    app.add_template_global(pieces.links, "frame_links")
 
     @app.context_processor
     def language() -> dict[str, Any]:

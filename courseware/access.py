@@ -147,6 +147,8 @@ ROUTES: dict[str, Access] = {
     "hr.resend_mail": Access.HR,
     "xapi.export": Access.HR,
     "xapi.statements": Access.HR,
+    "hr.lrs_page": Access.HR,
+    "hr.lrs_send_again": Access.HR,
     "xapi.about": Access.PUBLIC,
     # administration
     "admin.users": Access.ADMIN,
@@ -232,12 +234,12 @@ def live_activity_or_404(kind: str, activity_id: str) -> tuple[LiveCourse, Any]:
     return live, activity
 
 
-def own_try_or_404(model: type, row_id: str, kind: str, activity_id: str) -> tuple[Any, Any]:
+def own_try_or_404(model: type, row_id: str, kind: str, activity_id: str, *options: Any) -> tuple[Any, Any]:
     """Return the learner's own attempt or run and its quiz or scenario as it was when it began.
 
-    Anyone else's attempt is simply not found.
+    Anyone else's attempt is simply not found. `options` are loader options for the row.
     """
-    row = db.session.get(model, row_id)
+    row = db.session.get(model, row_id, options=options)
     if row is None or row.user_id != current_user.id or getattr(row, f"{kind}_id") != activity_id:
         abort(404)
     activity = getattr(course_at(row.revision_id), kind)(activity_id)

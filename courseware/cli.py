@@ -1,4 +1,4 @@
-"""`flask` commands: content, users, staff imports, reminders, survey notices, the outbox and its worker, one-step setup, and backup and restore."""
+"""`flask` commands: content, users, staff imports, reminders, survey notices, report summaries, the outbox and its worker, one-step setup, and backup and restore."""
 from __future__ import annotations
 
 import secrets
@@ -7,6 +7,7 @@ import sys
 import threading
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, current_app
@@ -14,7 +15,7 @@ from flask.cli import AppGroup, with_appcontext
 from flask_babel import force_locale
 from flask_migrate import upgrade
 
-from . import backups
+from . import backups, summaries
 from . import media as stored
 from .content import CourseInvalid, compile_sources, decode_sources, read_media, read_sources
 from .content.archive import course_folder
@@ -25,6 +26,7 @@ from .extensions import db
 from .hr import reminders, staff_import
 from .hr.assignments import today
 from .models import Role, User
+from .outbox import lrs
 from .outbox import queue as outbox
 from .people import invitations, passwords, sessions
 from .people.departments import find_or_create
@@ -36,8 +38,10 @@ content_cli = AppGroup("content", help="Check and publish course files.")
 users_cli = AppGroup("users", help="Manage user accounts.")
 staff_cli = AppGroup("staff", help="Import staff lists, e.g. a nightly sync from the HR system.")
 reminders_cli = AppGroup("reminders", help="E-mail reminders about due and overdue assignments.")
-outbox_cli = AppGroup("outbox", help="Mail and group robot posts waiting to be sent.")
+outbox_cli = AppGroup("outbox", help="Mail, group robot posts and statements for the LRS waiting to be sent.")
+xapi_cli = AppGroup("xapi", help="Statements for the company's learning record store (LRS).")
 surveys_cli = AppGroup("surveys", help="Internal-customer survey rounds.")
+reports_cli = AppGroup("reports", help="The summaries HR's reports read.")
 
 DEMO_ACCOUNTS = [
     ("trainee@example.com", "演示学员", Role.TRAINEE, "销售部"),
@@ -325,6 +329,14 @@ def surveys_notify() -> None:
     click.echo(f"announced to {counts['announced']} people, reminded {counts['reminded']}, sealed {sealed} closed round(s)")
 
 
+@reports_cli.command("rebuild")
+def reports_rebuild() -> None:
+    """Recompute the progress tallies from scratch (they are kept current by every write; this is for repairs)."""
+    rows = summaries.rebuild()
+    db.session.commit()
+    click.echo(f"rebuilt {rows} progress tally rows")
+
+
 def _report(counts: dict[str, int]) -> str:
     return (
         f"sent {counts['sent']}, failed {counts['failed']} (kept for a later try), "
@@ -338,6 +350,28 @@ def outbox_send(limit: int) -> None:
     """Send the messages that are due, once; run it every minute from cron when no worker runs."""
     counts = outbox.send_due(limit)
     click.echo(_report(counts) if any(counts.values()) else "nothing to send")
+    if lrs.enabled():
+        click.echo(_lrs_report(lrs.backlog()))
+
+
+def _lrs_report(backlog: lrs.Backlog) -> str:
+    report = f"LRS: {backlog.waiting} statements waiting, {backlog.given_up} given up"
+    if backlog.delivered_at:
+        report += f", last delivery {backlog.delivered_at:%Y-%m-%d %H:%M} UTC"
+    return report + (f"; last error: {backlog.last_error}" if backlog.last_error else "")
+
+
+@xapi_cli.command("forward")
+@click.option("--since", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Queue the statements recorded on or after this day (in the organisation's time zone).")
+def xapi_forward(since: datetime) -> None:
+    """Queue past statements for the LRS, e.g. after connecting one; the worker sends them, each once."""
+    if not lrs.enabled():
+        raise click.ClickException("XAPI_LRS_URL is not set: there is no LRS to forward statements to")
+    count = lrs.enqueue_since(since.replace(tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])))
+    db.session.commit()
+    click.echo(f"queued {count} statements; `flask worker` or `flask outbox send` sends them "
+               "(the LRS stores each statement once, however often it is sent)")
 
 
 @click.command("worker")
@@ -427,7 +461,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(staff_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(xapi_cli)
     app.cli.add_command(surveys_cli)
+    app.cli.add_command(reports_cli)
     app.cli.add_command(worker)
     app.cli.add_command(setup)
     app.cli.add_command(backup)

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
 from threading import Lock
+from typing import Any
 
 from flask import current_app, g
 from sqlalchemy import select
@@ -20,6 +21,18 @@ from .models import ContentRevision, RevisionFile, RevisionMedia, User, utcnow
 class LiveCourse:
     revision_id: int
     course: Course
+    pieces: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def piece(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """What `build()` makes for `key`, built once for this revision in this worker.
+
+        For the parts of pages that are the same for every learner (links, titles, labels in a
+        locale): a publish brings a new LiveCourse, so nothing built from an older revision is served.
+        """
+        found = self.pieces.get(key)
+        if found is None:
+            found = self.pieces[key] = build()
+        return found
 
 
 @dataclass(frozen=True)

@@ -236,7 +236,7 @@ def mailed_link(app, email: str) -> str:
 def answer_form(question, answer) -> dict[str, list[str]]:
     """Return the form fields a learner fills in to give `answer` to `question`."""
     kind = question.kind
-    if kind in ("single", "short_answer"):
+    if kind in ("single", "short_answer", "numerical"):
         return {question.field(): [answer]}
     if kind == "multiple":
         return {question.field(): list(answer)}

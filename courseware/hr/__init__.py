@@ -10,5 +10,6 @@ from . import (  # noqa: E402,F401 - registers the routes
     internal_customers,
     invitations,
     learners,
+    lrs,
     staff,
 )

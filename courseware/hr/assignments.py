@@ -6,12 +6,11 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Row, Select, and_, case, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, case, or_, select
+from sqlalchemy.orm import aliased, contains_eager
 
 from ..extensions import db
-from ..models import Assignment, DueDateExtension, Status, User
-from ..people.departments import tree
+from ..models import Assignment, Department, DueDateExtension, Status, User
 
 
 class AssignmentStatus(enum.StrEnum):
@@ -52,23 +51,25 @@ def effective_due_on() -> ColumnElement[date]:
     return case((DueDateExtension.due_on > Assignment.due_on, DueDateExtension.due_on), else_=Assignment.due_on)
 
 
+def _for_learner() -> Select:
+    home, above = aliased(Department), aliased(Department)
+    ancestors = select(above.id).join(home, home.lineage.startswith(above.lineage)).where(home.id == bindparam("department_id"))
+    due_on = effective_due_on()
+    return (
+        select(Assignment, due_on)
+        .outerjoin(DueDateExtension, extension_of(bindparam("user_id")))
+        .where(or_(Assignment.user_id == bindparam("user_id"), Assignment.department_id.in_(ancestors)))
+        .order_by(due_on, Assignment.id)
+    )
+
+
+_FOR_LEARNER = _for_learner()  # built once: the trainee's home runs it on every view
+
+
 def for_learner(user: User) -> list[Row[tuple[Assignment, date]]]:
     """(assignment, this person's due date) for each of their assignments, directly or through their
     department or any above it, soonest first."""
-    nodes = {node.id: node for node in tree()}
-    ancestors, current = [], nodes.get(user.department_id)
-    while current is not None:
-        ancestors.append(current.id)
-        current = nodes.get(current.parent_id)
-    due_on = effective_due_on()
-    return list(
-        db.session.execute(
-            select(Assignment, due_on)
-            .outerjoin(DueDateExtension, extension_of(user.id))
-            .where(or_(Assignment.user_id == user.id, Assignment.department_id.in_(ancestors)))
-            .order_by(due_on, Assignment.id)
-        )
-    )
+    return list(db.session.execute(_FOR_LEARNER, {"user_id": user.id, "department_id": user.department_id}))
 
 
 def in_scope(department_ids: set[int] | None, set_on: set[int] | None = None) -> Select:

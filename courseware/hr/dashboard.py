@@ -4,18 +4,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import render_template
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 
 from ..access import hr_required
 from ..extensions import db
 from ..learning import action_plans
-from ..models import Assignment, Progress, Status, User, utcnow
+from ..models import Assignment, Status, utcnow
 from ..people import audit
 from ..people.departments import tree
-from ..people.scope import in_departments, visible_department_ids
+from ..people.scope import visible_department_ids
 from ..publishing import require_live_course
 from ..surveys import results as survey_results
-from . import bp, gains, reports
+from . import bp, gains, reports, tallies
 from .assignments import today
 
 EXPIRY_WARNING_DAYS = 60
@@ -23,16 +23,10 @@ EXPIRY_WARNING_DAYS = 60
 
 def course_status_counts(course_id: str, department_ids: set[int] | None) -> dict[str, int]:
     """How many active learners in scope have not started, are partway through, or have completed the course."""
-    statement = (
-        select(Progress.status, func.count(User.id))
-        .select_from(User)
-        .outerjoin(Progress, and_(Progress.user_id == User.id, Progress.activity_id == course_id))
-        .where(User.active.is_(True))
-        .group_by(Progress.status)
-    )
-    counts = dict(db.session.execute(in_departments(statement, department_ids)).all())
-    counts[Status.NOT_STARTED.value] = counts.get(Status.NOT_STARTED.value, 0) + counts.pop(None, 0)
-    return {status.value: counts.get(status.value, 0) for status in Status}
+    found = tallies.read([course_id], department_ids)
+    counts = {status.value: found.count(found.people, course_id, status.value) for status in Status}
+    counts[Status.NOT_STARTED.value] += found.people_in(found.people) - sum(counts.values())
+    return counts
 
 
 @bp.route("/")

@@ -55,21 +55,23 @@ def _objective_of(course: Course, shared: tuple[Pool, ...]):
     return case(*[(QuizAnswer.question_id.in_(qids), literal(objective)) for objective, qids in question_ids.items()])
 
 
-def _chosen_attempts(quiz_id: str, first: bool):
-    """Each learner's first submitted attempt (the pre-test) or best one (the final), as a subquery."""
+def _chosen_attempts(quiz_id: str, first: bool, user_ids: list[int] | None):
+    """Each learner's (of `user_ids`; None: everyone's) first submitted attempt (the pre-test) or best one
+    (the final), as a subquery."""
     order = (QuizAttempt.submitted_at.asc(),) if first else (QuizAttempt.score.desc(), QuizAttempt.submitted_at.desc())
     ranked = (
         select(QuizAttempt.id, QuizAttempt.user_id,
                func.row_number().over(partition_by=QuizAttempt.user_id, order_by=order).label("rank"))
-        .where(QuizAttempt.quiz_id == quiz_id, QuizAttempt.status == "submitted")
+        .where(QuizAttempt.quiz_id == quiz_id, QuizAttempt.status == "submitted",
+               *([QuizAttempt.user_id.in_(user_ids)] if user_ids is not None else []))
         .subquery()
     )
     return select(ranked.c.id, ranked.c.user_id).where(ranked.c.rank == 1).subquery()
 
 
-def _scores(course: Course, shared: tuple[Pool, ...], quiz_id: str, first: bool):
+def _scores(course: Course, shared: tuple[Pool, ...], quiz_id: str, first: bool, user_ids: list[int] | None):
     """(user_id, objective, score) for one quiz, as a subquery."""
-    chosen = _chosen_attempts(quiz_id, first)
+    chosen = _chosen_attempts(quiz_id, first, user_ids)
     objective = _objective_of(course, shared).label("objective")
     return (
         select(chosen.c.user_id, objective, func.avg(func.coalesce(QuizAnswer.fraction, 0.0)).label("score"))
@@ -80,13 +82,13 @@ def _scores(course: Course, shared: tuple[Pool, ...], quiz_id: str, first: bool)
     )
 
 
-def _pairs(course: Course) -> tuple[tuple[Pool, ...], Select | None]:
-    """Select (user_id, objective, before, after) for every learner who took both quizzes."""
+def _pairs(course: Course, user_ids: list[int] | None = None) -> tuple[tuple[Pool, ...], Select | None]:
+    """Select (user_id, objective, before, after) for every learner (of `user_ids`) who took both quizzes."""
     shared = objectives(course)
     if not shared:
         return shared, None
-    before = _scores(course, shared, course.pretest_quiz_id, first=True)
-    after = _scores(course, shared, course.final_quiz_id, first=False)
+    before = _scores(course, shared, course.pretest_quiz_id, True, user_ids)
+    after = _scores(course, shared, course.final_quiz_id, False, user_ids)
     return shared, (
         select(before.c.user_id, before.c.objective, before.c.score.label("before"), after.c.score.label("after"))
         .join(after, (after.c.user_id == before.c.user_id) & (after.c.objective == before.c.objective))
@@ -95,12 +97,12 @@ def _pairs(course: Course) -> tuple[tuple[Pool, ...], Select | None]:
 
 def of_learners(course: Course, user_ids: list[int]) -> dict[int, list[Gain]]:
     """Each of these learners' gains, objective by objective (one query)."""
-    shared, pairs = _pairs(course)
+    shared, pairs = _pairs(course, user_ids)
     if pairs is None or not user_ids:
         return {}
     pools = {pool.id: pool for pool in shared}
     found: dict[int, dict[str, Gain]] = defaultdict(dict)
-    for row in db.session.execute(pairs.where(pairs.selected_columns.user_id.in_(user_ids))):
+    for row in db.session.execute(pairs):
         found[row.user_id][row.objective] = Gain(pools[row.objective], row.before, row.after)
     return {user_id: [gains[p.id] for p in shared if p.id in gains] for user_id, gains in found.items()}
 

@@ -29,10 +29,14 @@ def learners():
     visible = visible_department_ids(nodes)
     form, flt = filter_form(live.course, nodes, visible)
     statement = learner_query(live.course, flt, visible)
-    total = reports.count_of(statement)
+    departments = reports.departments_listed(flt, visible) if flt.by_department_only else None
+    total = sum(people for _id, people in departments) if departments is not None else reports.count_of(statement)
     pages = max(1, -(-total // PER_PAGE))
     page = min(int_arg("page", 1, lo=1), pages)
-    rows = db.session.execute(statement.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    if departments is not None:
+        rows = reports.page_by_department(statement, departments, (page - 1) * PER_PAGE, PER_PAGE)
+    else:
+        rows = db.session.execute(statement.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     columns = matrix_columns(live.course)
     cells = reports.progress_cells([row.User.id for row in rows], [c for c, _ in columns])
     page_html = render_template(

@@ -21,6 +21,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 
+from .. import summaries
 from ..extensions import db
 from ..models import UNUSABLE_PASSWORD, Department, Role, User, UserRole
 from ..people import invitations
@@ -422,6 +423,7 @@ def apply(import_plan: Plan) -> dict[str, int]:
             ],
         ).all()
         ids = {email: user_id for user_id, email in new_ids}
+        summaries.people_added(ids.values())  # a bulk insert: the ORM's own writes are counted by themselves
         db.session.execute(
             insert(UserRole),
             [{"user_id": ids[r.email], "role": role} for r in import_plan.creates for role in r.roles],

@@ -13,9 +13,10 @@ from datetime import date, timedelta
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, bindparam, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import summaries
 from ..extensions import db
 from ..inputs import control_character
 from ..models import ActionPlan, User, utcnow
@@ -79,7 +80,10 @@ def clean(customers: Sequence[dict[str, str | None]], actions: Sequence[str | No
 
 def open_plan(user_id: int) -> ActionPlan | None:
     """The learner's plan not reviewed yet (there is at most one)."""
-    return db.session.scalar(select(ActionPlan).where(ActionPlan.user_id == user_id, ActionPlan.reviewed_at.is_(None)))
+    return db.session.scalar(_OPEN_PLAN, {"user_id": user_id})
+
+
+_OPEN_PLAN = select(ActionPlan).where(ActionPlan.user_id == bindparam("user_id"), ActionPlan.reviewed_at.is_(None))  # built once: the home asks
 
 
 def plans_of(user_id: int) -> list[ActionPlan]:
@@ -231,16 +235,20 @@ class PlanCounts:
 def counts_by_department(nodes: list[DepartmentNode], department_ids: set[int] | None) -> tuple[list[PlanCounts], PlanCounts]:
     """Per department in scope (each counting its sub-departments), and in all: active learners, how
     many made a plan and how many reviewed one. Departments where nobody made one are left out."""
-    made = select(ActionPlan.user_id).distinct().subquery()
-    reviewed = select(ActionPlan.user_id).where(ActionPlan.reviewed_at.is_not(None)).distinct().subquery()
+    authors = (  # read from the plans first: their number, not the learners', bounds the work
+        select(ActionPlan.user_id, func.max(case((ActionPlan.reviewed_at.is_not(None), 1), else_=0)).label("reviewed"))
+        .group_by(ActionPlan.user_id)
+        .subquery()
+    )
     statement = (
-        select(User.department_id, func.count(User.id), func.count(made.c.user_id), func.count(reviewed.c.user_id))
-        .outerjoin(made, made.c.user_id == User.id)
-        .outerjoin(reviewed, reviewed.c.user_id == User.id)
+        select(User.department_id, func.count(), func.sum(authors.c.reviewed))
+        .select_from(authors)
+        .join(User, User.id == authors.c.user_id)
         .where(User.active.is_(True))
         .group_by(User.department_id)
     )
-    own = {dept: counts for dept, *counts in db.session.execute(in_departments(statement, department_ids))}
+    plans = {dept: (made, int(reviewed)) for dept, made, reviewed in db.session.execute(in_departments(statement, department_ids))}
+    own = {dept: (people, *plans.get(dept, (0, 0))) for dept, people in summaries.people(department_ids).items()}
     totals = {node.id: list(own.get(node.id, (0, 0, 0))) for node in nodes}
     for node in reversed(nodes):  # children come after their parent in tree order
         if node.parent_id in totals:

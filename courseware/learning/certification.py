@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fpdf import FPDF
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from .. import resources
 from ..extensions import db
@@ -24,13 +24,14 @@ def new_code() -> str:
 def cycle_of(user_id: int, course_id: str) -> tuple[int, datetime | None]:
     """Which round of the course the learner is in (1, then 2 after the first recertification
     opened, …) and when the current round started (None for the first)."""
-    opened, since = db.session.execute(
-        select(func.count(), func.max(Certificate.renewal_opened_at)).where(
-            Certificate.user_id == user_id, Certificate.course_id == course_id,
-            Certificate.renewal_opened_at.is_not(None),
-        )
-    ).one()
+    opened, since = db.session.execute(_RENEWALS, {"user_id": user_id, "course_id": course_id}).one()
     return opened + 1, since
+
+
+_RENEWALS = select(func.count(), func.max(Certificate.renewal_opened_at)).where(  # built once: every lesson view asks
+    Certificate.user_id == bindparam("user_id"), Certificate.course_id == bindparam("course_id"),
+    Certificate.renewal_opened_at.is_not(None),
+)
 
 
 @dataclass(frozen=True)

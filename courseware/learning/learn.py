@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from ..content import Activity, Lesson, Module
 from ..extensions import db
@@ -17,11 +17,12 @@ from ..hr import assignments, notifications
 from ..models import Notice, QuizAttempt, Status, utcnow
 from ..publishing import LiveCourse, live_course, require_live_course
 from ..surveys import announcements, answering
-from . import action_plans, certification, learning_time, records
+from . import action_plans, certification, learning_time, outline, records
 from .learning_time import NO_TIME, learning_minutes
 from .progress import CourseProgress, is_completed, learner_progress
 
 bp = Blueprint("learn", __name__)
+bp.add_app_template_global(outline.hole)
 
 MAX_NOTICES = 5
 
@@ -70,17 +71,29 @@ def _lesson_or_404(live: LiveCourse | None, lesson_id: str) -> Lesson:
     return lesson
 
 
+# Built once, as the home page runs them on every view: putting a statement together costs more than running it.
+_NOTICES = (
+    select(Notice).where(Notice.user_id == bindparam("user_id"), Notice.dismissed_at.is_(None))
+    .order_by(Notice.id.desc()).limit(MAX_NOTICES)
+)
+_ATTEMPT_AT = (
+    select(QuizAttempt.id)
+    .where(QuizAttempt.user_id == bindparam("user_id"), QuizAttempt.quiz_id.in_(bindparam("quiz_ids", expanding=True)))
+    .limit(1)
+)
+
+
 @bp.route("/")
 @login_required
 def home():
     live = require_live_course()
     progress = learner_progress(current_user.id, live.course)
+    pieces = outline.home_pieces(live)
     return render_template(
-        "learn/home.html", course=live.course, progress=progress, assigned=_my_assignments(live, progress),
-        notices=db.session.scalars(
-            select(Notice).where(Notice.user_id == current_user.id, Notice.dismissed_at.is_(None))
-            .order_by(Notice.id.desc()).limit(MAX_NOTICES)
-        ).all(),
+        "learn/home.html", course=live.course, progress=progress, pieces=pieces,
+        course_head=outline.course_head(pieces, progress), module_cards=outline.module_cards(pieces, progress),
+        final_card=outline.final_card(pieces, progress), assigned=_my_assignments(live, progress),
+        notices=db.session.scalars(_NOTICES, {"user_id": current_user.id}).all(),
         notice_text=_notice_text,
         pretest=_pretest_to_offer(live),
         surveys=answering.unanswered_rounds(current_user, assignments.today()),
@@ -101,9 +114,7 @@ def _pretest_to_offer(live: LiveCourse):
     if course.pretest is None:
         return None
     taken = db.session.scalar(
-        select(QuizAttempt.id).where(
-            QuizAttempt.user_id == current_user.id, QuizAttempt.quiz_id.in_([course.pretest_quiz_id, course.final_quiz_id]),
-        ).limit(1)
+        _ATTEMPT_AT, {"user_id": current_user.id, "quiz_ids": [course.pretest_quiz_id, course.final_quiz_id]}
     )
     return None if taken else course.pretest
 
@@ -167,20 +178,16 @@ def lesson(lesson_id: str):
     if state.status is Status.NOT_STARTED:
         records.open_lesson(current_user, live, lesson)
     credited = records.time_lesson(current_user, live, lesson, "open")
-    module = live.course.module(lesson.module_id)
-    before, after = live.course.beside(lesson.id)
+    completed = state.status is Status.COMPLETED
+    pieces = outline.lesson_pieces(live, lesson)
     return render_template(
         "learn/lesson.html",
-        course=live.course,
-        module=module,
         lesson=lesson,
-        position=module.lessons.index(lesson) + 1,
-        before=before,
-        after=after,
-        progress=progress,
-        remaining=_remaining(lesson, credited, state.status is Status.COMPLETED),
+        pieces=pieces,
+        aside=outline.lesson_aside(pieces, progress, lesson.module_id),
+        completed=completed,
+        remaining=_remaining(lesson, credited, completed),
         heartbeat=learning_time.heartbeat_seconds(),
-        form=EmptyForm(),
     )
 
 

@@ -13,6 +13,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import lazyload
 
 from ..access import live_activity_or_404, own_try_or_404
 from ..content import Question, Quiz
@@ -27,6 +28,11 @@ bp = Blueprint("quizzes", __name__, url_prefix="/quizzes")
 
 def _attempt_or_404(quiz_id: str, attempt_id: str) -> tuple[QuizAttempt, Quiz]:
     return own_try_or_404(QuizAttempt, attempt_id, "quiz", quiz_id)
+
+
+def _writing_to(quiz_id: str, attempt_id: str) -> tuple[QuizAttempt, Quiz]:
+    """The attempt a save or submit writes to, its saved answers left unread until something asks for them."""
+    return own_try_or_404(QuizAttempt, attempt_id, "quiz", quiz_id, lazyload(QuizAttempt.answers))
 
 
 def _answers_from(questions: tuple[Question, ...]) -> dict:
@@ -93,12 +99,15 @@ def attempt(quiz_id: str, attempt_id: str):
 @bp.route("/<quiz_id>/attempts/<attempt_id>/save", methods=["POST"])
 @login_required
 def save(quiz_id: str, attempt_id: str):
-    attempt, quiz = _attempt_or_404(quiz_id, attempt_id)
+    attempt, quiz = _writing_to(quiz_id, attempt_id)
+    as_json = request.accept_mimetypes.best == "application/json"
+    # in the learner's language, read before the commit expires the learner
+    notice = None if as_json else _("Your answers are saved. You can come back and finish later.")
     saved = records.save_answers(attempt, _answers_from(quiz.drawn(attempt.question_ids)))
-    if request.accept_mimetypes.best == "application/json":
+    if as_json:
         return jsonify(saved=saved), (200 if saved else 409)
     if saved:
-        flash(_("Your answers are saved. You can come back and finish later."), "success")
+        flash(notice, "success")
     return redirect(url_for(".attempt", quiz_id=quiz_id, attempt_id=attempt_id))
 
 
@@ -109,12 +118,15 @@ def submit(quiz_id: str, attempt_id: str):
 
     The list offers to go back or to submit anyway (the field `submit_anyway`), with or without JavaScript.
     """
-    attempt, quiz = _attempt_or_404(quiz_id, attempt_id)
+    attempt, quiz = _writing_to(quiz_id, attempt_id)
+    if attempt.submitted:  # a double click or a retry: the first submit's result stands
+        return redirect(url_for(".result", quiz_id=quiz_id, attempt_id=attempt_id))
     questions = quiz.drawn(attempt.question_ids)
     answers = _answers_from(questions)
-    blanks = [(n, q) for n, q in enumerate(questions, 1) if q.id not in attempt.answer_map() | answers]
-    if blanks and "submit_anyway" not in request.form and not attempt.submitted:
-        if records.save_answers(attempt, answers):
+    if len(answers) < len(questions) and "submit_anyway" not in request.form:
+        answered = attempt.answer_map() | answers
+        blanks = [(n, q) for n, q in enumerate(questions, 1) if q.id not in answered]
+        if blanks and records.save_answers(attempt, answers):
             return render_template(
                 "quizzes/unanswered.html", quiz=quiz, attempt=attempt, blanks=blanks, total=len(questions), form=EmptyForm()
             )

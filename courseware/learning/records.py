@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import case, delete, exists, func, literal, select, update
+from sqlalchemy import bindparam, case, delete, exists, func, literal, select, update
 
+from .. import summaries
 from ..content import Lesson, Quiz, Scenario
 from ..content.model import Module
 from ..extensions import db
@@ -31,6 +32,7 @@ from ..models import (
     upsert,
     utcnow,
 )
+from ..outbox import lrs
 from ..publishing import LiveCourse
 from . import certification, grading, learning_time, roleplay
 from .progress import is_completed
@@ -48,8 +50,8 @@ class TooEarly(Exception):
         self.remaining = remaining
 
 
-def _append_record(
-    user: User,
+def _record(
+    user_id: int,
     verb: str,
     object_id: str,
     object_kind: str,
@@ -58,26 +60,33 @@ def _append_record(
     now: datetime,
     result: dict[str, Any] | None = None,
     attempt_id: str | None = None,
-) -> bool:
-    """Append a record unless one with the same key exists; tell whether it was written."""
-    statement = (
-        upsert(LearningRecord)
-        .values(
-            statement_id=str(uuid.uuid4()),
-            idempotency_key=key,
-            user_id=user.id,
-            verb=verb,
-            object_id=object_id,
-            object_kind=object_kind,
-            revision_id=revision_id,
-            attempt_id=attempt_id,
-            result=result,
-            timestamp=now,
-        )
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(LearningRecord.id)
+) -> dict[str, Any]:
+    """The row of a new record, for `_append_records`."""
+    return dict(
+        statement_id=str(uuid.uuid4()), idempotency_key=key, user_id=user_id, verb=verb, object_id=object_id,
+        object_kind=object_kind, revision_id=revision_id, attempt_id=attempt_id, result=result, timestamp=now,
     )
-    return db.session.execute(statement).scalar() is not None
+
+
+def _append_records(rows: list[dict[str, Any]]) -> set[str]:
+    """Append, in one statement, the records whose keys are new; return the statement ids written.
+
+    Every record goes through here, so this is the one place that knows what a transaction wrote.
+    """
+    written = db.session.scalars(
+        upsert(LearningRecord.__table__)  # the table, not the model: rows go as they are, without ORM bookkeeping
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(LearningRecord.statement_id),
+        rows,
+    ).all()
+    lrs.forward(written)
+    return set(written)
+
+
+def _append_record(user: User, *fields: Any, **named: Any) -> bool:
+    """Append a record (the fields after the user as `_record` takes them) unless one with the same key exists;
+    tell whether it was written."""
+    return bool(_append_records([_record(user.id, *fields, **named)]))
 
 
 def _mark(
@@ -91,8 +100,11 @@ def _mark(
     score: float | None = None,
     attempts: int | None = None,
 ) -> None:
-    """Move a Progress row forward to `status` (completed stays completed); update score and attempts."""
+    """Move a Progress row forward to `status` (completed stays completed); update score and attempts.
+
+    The department's progress tallies follow in the same transaction (`summaries`)."""
     completed = status is Status.COMPLETED
+    before = summaries.before_write(user.id, activity_id)
     statement = upsert(Progress).values(
         user_id=user.id,
         activity_id=activity_id,
@@ -122,7 +134,8 @@ def _mark(
                 updated_at=now,
             ),
         )
-    db.session.execute(statement)
+    after = db.session.execute(statement.returning(Progress.status, Progress.score)).one_or_none()
+    summaries.after_write(before, activity_id, kind, after and tuple(after))
 
 
 def _round(user: User, live: LiveCourse) -> int:
@@ -220,6 +233,7 @@ def start_new_round(certificate: Certificate, live: LiveCourse) -> bool:
         return False
     course = live.course
     activity_ids = [course.id, *(m.id for m in course.modules), *(a.id for a in course.activities)]
+    summaries.forget(certificate.user_id, activity_ids)
     db.session.execute(
         delete(Progress).where(Progress.user_id == certificate.user_id, Progress.activity_id.in_(activity_ids))
     )
@@ -246,9 +260,29 @@ def time_lesson(user: User, live: LiveCourse, lesson: Lesson, event: str) -> flo
 
     Returns the seconds credited on the lesson in this round of the course.
     """
-    credited = _clock(user, lesson, _round(user, live), event, utcnow())
+    now, round_ = utcnow(), _round(user, live)
+    if event == "open" and (unchanged := _reopened(user, lesson, round_, now)) is not None:
+        return unchanged
+    credited = _clock(user, lesson, round_, event, now)
     db.session.commit()
     return credited
+
+
+_CLOCK = select(LessonTime.seconds, LessonTime.last_seen_at).where(  # built once: every lesson view reads it
+    LessonTime.user_id == bindparam("user_id"), LessonTime.lesson_id == bindparam("lesson_id"), LessonTime.cycle == bindparam("cycle"),
+)
+
+
+def _reopened(user: User, lesson: Lesson, round_: int, now: datetime) -> float | None:
+    """The seconds credited when opening the lesson changes nothing on its clock (a reload within a visit), else None.
+
+    Read without a lock: such an open writes nothing, so there is nothing for another tab to race with.
+    """
+    clock = db.session.execute(_CLOCK, {"user_id": user.id, "lesson_id": lesson.id, "cycle": round_}).first()
+    if clock is None or clock.last_seen_at is None:
+        return None
+    credit, last_seen = learning_time.step("open", clock.last_seen_at, now, lesson, learning_time.heartbeat_seconds())
+    return clock.seconds if credit == 0 and last_seen == clock.last_seen_at else None
 
 
 def _clock(user: User, lesson: Lesson, round_: int, event: str, now: datetime) -> float:
@@ -388,88 +422,120 @@ def _lock_if_open(attempt: QuizAttempt, **values: Any) -> bool:
     Saves and submits both take this lock before they write answers, so an autosave racing a
     submit lands before the grading or not at all, and the two never wait on each other's rows.
     """
+    attempts = QuizAttempt.__table__  # a plain UPDATE: the commit that follows expires the loaded attempt anyway
     held = db.session.execute(
-        update(QuizAttempt)
-        .where(QuizAttempt.id == attempt.id, QuizAttempt.status == "in_progress")
-        .values({"status": QuizAttempt.status, **values})
+        update(attempts)
+        .where(attempts.c.id == attempt.id, attempts.c.status == "in_progress")
+        .values({"status": attempts.c.status, **values})
     ).rowcount == 1
     if not held:
         db.session.rollback()
     return held
 
 
-def _write_answers(attempt: QuizAttempt, answers: dict[str, Any], now: datetime) -> None:
+def _write_answers(
+    attempt: QuizAttempt, answers: dict[str, Any], now: datetime, fractions: dict[str, float] | None = None
+) -> None:
+    """Upsert the answers in one statement; when grading, each with its `fractions` entry (None: not drawn)."""
     if not answers:
         return
-    statement = upsert(QuizAnswer)
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["attempt_id", "question_id"],
-            set_=dict(answer=statement.excluded.answer, updated_at=statement.excluded.updated_at),
-        ),
-        [{"attempt_id": attempt.id, "question_id": qid, "answer": answer, "updated_at": now} for qid, answer in answers.items()],
-    )
+    statement = upsert(QuizAnswer.__table__)
+    rows = [{"attempt_id": attempt.id, "question_id": qid, "answer": answer, "updated_at": now} for qid, answer in answers.items()]
+    written = dict(answer=statement.excluded.answer, updated_at=statement.excluded.updated_at)
+    if fractions is not None:
+        written["fraction"] = statement.excluded.fraction
+        for row in rows:
+            row["fraction"] = fractions.get(row["question_id"])
+    db.session.execute(statement.on_conflict_do_update(index_elements=["attempt_id", "question_id"], set_=written), rows)
+
+
+class _Graded(NamedTuple):
+    """What the progress needs of a submitted attempt."""
+
+    id: str
+    revision_id: int
+    score: float | None
+    passed: bool | None
 
 
 def submit_attempt(user: User, live: LiveCourse, attempt: QuizAttempt, quiz: Quiz, answers: dict[str, Any]) -> QuizAttempt:
-    """Grade and close an attempt exactly once; a second submit returns the first result."""
+    """Grade and close an attempt exactly once; a second submit returns the first result.
+
+    What the grading and the progress need is read before the attempt is locked; then the writes
+    follow one another: close the attempt with its score, write the answers with their fractions,
+    append the records, move the progress (and the module and course only when the quiz's completion
+    is new). The attempts read first cannot change meanwhile: no other attempt at the quiz can start
+    or be submitted while this one is open.
+    """
     now = utcnow()
-    if not _lock_if_open(attempt, status="submitted", submitted_at=now):
+    round_, since = certification.cycle_of(user.id, live.course.id)
+    earlier = _submitted_attempts(user.id, quiz.id, since)
+    complete = all(question.id in answers for question in quiz.drawn(attempt.question_ids))
+    result = grading.grade(quiz, answers, attempt.question_ids) if complete else None
+    closing: dict[str, Any] = {"status": "submitted", "submitted_at": now}
+    if result is not None:
+        closing |= {"score": result.scaled, "passed": result.passed}
+    if not _lock_if_open(attempt, **closing):
         return db.session.get(QuizAttempt, attempt.id, populate_existing=True)
-    _write_answers(attempt, answers, now)
-    db.session.expire(attempt)
-    result = grading.grade(quiz, attempt.answer_map(), attempt.question_ids)
-    attempt.score, attempt.passed = result.scaled, result.passed
-    for row in attempt.answers:
-        question_result = next((q for q in result.questions if q.question.id == row.question_id), None)
-        row.fraction = question_result.fraction if question_result else None
-    if result.questions:
+    if result is None:  # answers saved earlier count too: read them now that no autosave can change them
+        answers = {**_saved_answers(attempt.id), **answers}
+        result = grading.grade(quiz, answers, attempt.question_ids)
         db.session.execute(
-            upsert(LearningRecord).on_conflict_do_nothing(index_elements=["idempotency_key"]),
-            [
-                dict(
-                    statement_id=str(uuid.uuid4()), idempotency_key=f"answered:{attempt.id}:{item.question.id}",
-                    user_id=user.id, verb=Verb.ANSWERED, object_id=f"{quiz.id}/{item.question.id}", object_kind="question",
-                    revision_id=attempt.revision_id, attempt_id=attempt.id, timestamp=now,
-                    result={"response": item.answer, "success": item.correct, "score": {"scaled": item.fraction}},
-                )
-                for item in result.questions
-            ],
+            update(QuizAttempt.__table__).where(QuizAttempt.id == attempt.id).values(score=result.scaled, passed=result.passed)
         )
-    _append_record(
-        user, Verb.PASSED if result.passed else Verb.FAILED, quiz.id, "quiz", attempt.revision_id,
-        f"result:{attempt.id}", now,
+    _write_answers(attempt, answers, now, {item.question.id: item.fraction for item in result.questions})
+
+    tried = [*earlier, _Graded(attempt.id, attempt.revision_id, result.scaled, result.passed)]
+    kept = max(tried, key=lambda a: a.score or 0) if quiz.keep == "best" else tried[-1]
+    passed = any(a.passed for a in tried)
+    answered = [
+        _record(
+            user.id, Verb.ANSWERED, f"{quiz.id}/{item.question.id}", "question", attempt.revision_id,
+            f"answered:{attempt.id}:{item.question.id}", now, attempt_id=attempt.id,
+            result={"response": item.answer, "success": item.correct, "score": {"scaled": item.fraction}},
+        )
+        for item in result.questions
+    ]
+    outcome = _record(
+        user.id, Verb.PASSED if result.passed else Verb.FAILED, quiz.id, "quiz", attempt.revision_id,
+        f"result:{attempt.id}", now, attempt_id=attempt.id,
         result={
             "success": result.passed,
             "completion": True,
             "score": {"scaled": round(result.scaled, 4), "raw": result.earned, "min": 0, "max": result.possible},
         },
-        attempt_id=attempt.id,
     )
-    db.session.flush()
-    _record_quiz_progress(user, live, quiz, now)
+    completion = _record(
+        user.id, Verb.COMPLETED, quiz.id, "quiz", kept.revision_id, _once(Verb.COMPLETED, user, quiz.id, round_), now,
+        result={"success": True, "score": {"scaled": round(kept.score or 0, 4)}}, attempt_id=kept.id,
+    ) if passed else None
+    written = _append_records([*answered, outcome, *([completion] if completion else [])])
+    _mark(
+        user, quiz.id, "quiz", quiz.module_id, kept.revision_id,
+        Status.COMPLETED if passed else Status.IN_PROGRESS, now,
+        score=kept.score, attempts=len(tried),
+    )
+    if completion and completion["statement_id"] in written:  # completed just now: the module and course may be too
+        module = live.course.module(quiz.module_id) if quiz.module_id else None
+        _complete_rollups(user, live, module, now, round_)
     db.session.commit()
     return attempt
 
 
-def _record_quiz_progress(user: User, live: LiveCourse, quiz: Quiz, now: datetime) -> None:
-    round_ = _round(user, live)
-    submitted = [a for a in attempts_this_round(user, live, quiz.id) if a.submitted]
-    kept = max(submitted, key=lambda a: a.score or 0) if quiz.keep == "best" else submitted[-1]
-    module = live.course.module(quiz.module_id) if quiz.module_id else None
-    passed = bool(kept.passed) or any(a.passed for a in submitted)
-    _mark(
-        user, quiz.id, "quiz", quiz.module_id, kept.revision_id,
-        Status.COMPLETED if passed else Status.IN_PROGRESS, now,
-        score=kept.score, attempts=len(submitted),
+def _submitted_attempts(user_id: int, quiz_id: str, since: datetime | None) -> list[_Graded]:
+    """The learner's submitted attempts at a quiz since `since` (all, when None), oldest first."""
+    statement = select(QuizAttempt.id, QuizAttempt.revision_id, QuizAttempt.score, QuizAttempt.passed).where(
+        QuizAttempt.user_id == user_id, QuizAttempt.quiz_id == quiz_id, QuizAttempt.status == "submitted"
     )
-    if passed:
-        _append_record(
-            user, Verb.COMPLETED, quiz.id, "quiz", kept.revision_id, _once(Verb.COMPLETED, user, quiz.id, round_), now,
-            result={"success": True, "score": {"scaled": round(kept.score or 0, 4)}},
-            attempt_id=kept.id,
-        )
-        _complete_rollups(user, live, module, now, round_)
+    if since is not None:
+        statement = statement.where(QuizAttempt.started_at >= since)
+    return [_Graded(*row) for row in db.session.execute(statement.order_by(QuizAttempt.number))]
+
+
+def _saved_answers(attempt_id: str) -> dict[str, Any]:
+    return dict(db.session.execute(
+        select(QuizAnswer.question_id, QuizAnswer.answer).where(QuizAnswer.attempt_id == attempt_id)
+    ).all())
 
 
 # --- role-play scenarios ------------------------------------------------------------------
@@ -547,6 +613,7 @@ def choose(user: User, live: LiveCourse, run: ScenarioRun, scenario: Scenario, s
             update(ScenarioRun).where(ScenarioRun.id == run.id)
             .values(status="finished", finished_at=now, ending_id=state.node.id, **element_columns(profile))
         )
+        summaries.run_finished(user.id, scenario.id, element_columns(profile))
         _append_record(
             user, Verb.COMPLETED, scenario.id, "scenario", run.revision_id, f"finished:{run.id}", now,
             result={"completion": True, "response": state.node.id, "extensions": {"profile": profile}},

@@ -18,6 +18,7 @@ from .learning import (
 )
 from .outbox import OutboxMessage
 from .people import UNUSABLE_PASSWORD, AccountToken, Department, HRScope, LoginSession, Role, User, UserRole
+from .summaries import ProgressTally
 from .surveys import (
     SCORES,
     ActionPlan,
@@ -59,6 +60,7 @@ __all__ = [
     "NumberedTry",
     "OutboxMessage",
     "Progress",
+    "ProgressTally",
     "QuizAnswer",
     "QuizAttempt",
     "RevisionFile",

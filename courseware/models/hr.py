@@ -104,7 +104,7 @@ class Certificate(db.Model):
     score: Mapped[float | None] = mapped_column()
     learning_seconds: Mapped[float | None] = mapped_column()  # credited reading time of the round (学时)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     renewal_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])

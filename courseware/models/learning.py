@@ -48,6 +48,7 @@ class Progress(db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "activity_id"),
         Index("ix_progress_activity_status", "activity_id", "status"),
+        Index("ix_progress_kind_completed_at", "kind", "completed_at"),  # HR's latest completions
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

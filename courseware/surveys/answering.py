@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import bindparam, delete, func, select, text, update
 
 from ..extensions import db
 from ..models import Department, SurveyParticipation, SurveyResponse, SurveyRound, User, upsert, utcnow
@@ -53,7 +53,10 @@ def waiting_rounds(user: User, on: date) -> list[SurveyRound]:
     """Open rounds with something for `user` to rate (those they already rated in included)."""
     if not user.active:
         return []
-    return [survey for survey in db.session.scalars(rounds.open_on(on)) if rateable(user, survey)]
+    return [survey for survey in db.session.scalars(_OPEN_ON, {"on": on}) if rateable(user, survey)]
+
+
+_OPEN_ON = rounds.open_on(bindparam("on"))  # built once: the trainee's home asks on every view
 
 
 def unanswered_rounds(user: User, on: date) -> list[SurveyRound]:

@@ -1,0 +1,54 @@
+"""Pieces of pages that are the same for everyone sharing a locale: rendered once per worker, then reused.
+
+Only what holds nothing personal goes here: links and labels. A piece's key names everything it
+depends on (the locale, the roles it shows links for, where the app is mounted); whatever is
+personal (a name, a CSRF token, progress) is put in by the page around it on every request.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from threading import Lock
+from typing import Any
+
+from flask import current_app, render_template, request, url_for
+from flask_babel import get_locale
+from markupsafe import Markup
+
+MAX_PIECES = 256
+_lock = Lock()
+NAV_ROLES = ("trainer", "hr", "admin")  # the roles that add links to the main navigation
+LANGUAGES = ("zh", "en")
+
+
+def once(key: Hashable, build: Callable[[], Any]) -> Any:
+    """Return the piece `key`, building it the first time (a worker keeps at most MAX_PIECES)."""
+    store: dict = current_app.extensions.setdefault("courseware.pieces", {})
+    piece = store.get(key)
+    if piece is None:
+        piece = build()
+        with _lock:
+            if len(store) >= MAX_PIECES:
+                store.clear()
+            store[key] = piece
+    return piece
+
+
+def main_nav(viewer) -> Markup:
+    """The main navigation for `viewer` (a `people.sessions.Viewer`): the same for all who share their roles and locale."""
+    roles = tuple(role for role in NAV_ROLES if viewer.has_role(role))
+    return once(
+        ("main-nav", str(get_locale()), roles, request.script_root),
+        lambda: Markup(render_template("_main_nav.html", roles=roles)),
+    )
+
+
+def links() -> dict[str, Any]:
+    """The links every page's frame has (its stylesheet, home, log out, the languages), found once per worker."""
+    return once(("links", request.script_root), lambda: {
+        "favicon": url_for("static", filename="img/favicon.svg"),
+        "stylesheet": url_for("static", filename="css/app.css"),
+        "home": url_for("learn.home"),
+        "password": url_for("auth.change_password"),
+        "logout": url_for("auth.logout"),
+        "language": {code: url_for("system.set_language", code=code) for code in LANGUAGES},
+    })
