@@ -248,16 +248,17 @@ def bench_backend(backend: str, url: str, args) -> list[Row]:
                             f"{size} bytes, {measured['mean_ms']:.0f} ms mean; baseline: the floor at this size"))
             rows.append(Row(f"floor at the {case}'s size: session, user and progress read with raw SQL, no template", least["rps"],
                             baseline["rps"], "req/s", "—", None, "the least any logged-in page does (bench/floor.py); baseline: bare Flask"))
+        # Since the progress tallies, HR's pages run a few milliseconds of SQL: their target is the time itself.
         for case, line, user_id, target in (
-            ("HR dashboard", plan["dashboard"], plan["hr_id"], 3.0),
-            ("HR learner matrix (10,000)", plan["matrix"], plan["hr_id"], 3.0),
+            ("HR dashboard, with every learning record", plan["dashboard"], plan["hr_id"], 300),
+            ("HR learner matrix (page 100), with every learning record", plan["matrix"], plan["hr_id"], 300),
             ("trainer analytics overview, recomputed", plan["analytics"], plan["trainer_id"], None),
         ):
             repeats = 3 if target is None else 20
             page_ms = page_time(site, line, repeats)
             sql_ms = replay_sql(app, line.split("\t")[1], user_id, repeats)
-            ok = page_ms / sql_ms <= target if target else None
-            rows.append(Row(case, page_ms, sql_ms, "ms", f"≤ {target}× its SQL" if target else "—", ok))
+            rows.append(Row(case, page_ms, sql_ms, "ms", f"≤ {target} ms" if target else "—", page_ms <= target if target else None,
+                            "baseline: the page's own SQL replayed"))
         if backend == "postgresql":
             rows.append(check_workers_agree(app, site))
     for fmt in ("csv", "xlsx"):
