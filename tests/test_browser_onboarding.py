@@ -27,7 +27,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # the mock still imports authlib.jose
     import oidc_provider_mock
 
-pytestmark = [*BROWSER_MARKS, requires_slapd, pytest.mark.filterwarnings("ignore:get_jwt_config:DeprecationWarning")]
+pytestmark = [*BROWSER_MARKS, pytest.mark.slow, requires_slapd, pytest.mark.filterwarnings("ignore:get_jwt_config:DeprecationWarning")]
 
 HR = "hr@example.com"
 STAFF = 50

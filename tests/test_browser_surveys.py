@@ -17,7 +17,7 @@ from courseware.models import Department, Role, SurveyResponse, SurveyRound, Sur
 from courseware.people.departments import find_or_create
 from courseware.publishing import publish
 
-pytestmark = BROWSER_MARKS
+pytestmark = [*BROWSER_MARKS, pytest.mark.slow]
 
 RATED = ("生产部", "采购部", "仓储部")
 RATERS = [(f"qa{n}@example.com", f"质检员{n}", "质量部") for n in range(6)] + [  # ten employees
