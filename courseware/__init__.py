@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, session
+from flask import Flask, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -121,6 +121,7 @@ def _init_i18n(app: Flask) -> None:
 def _init_security(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
+    _skip_limits_for_page_views(app)
     # Before any route is added: every `<int:…>` then refuses ids no database column holds.
     app.url_map.converters["int"] = inputs.IdConverter
     app.before_request(inputs.refuse_nul_bytes)
@@ -135,6 +136,23 @@ def _init_security(app: Flask) -> None:
         if app.config["SESSION_COOKIE_SECURE"]:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+
+def _skip_limits_for_page_views(app: Flask) -> None:
+    """Every limit guards a form post or a password sent with the request (HTTP Basic on the xAPI), so a
+    page view (GET or HEAD without credentials) cannot spend one: it skips the limiter's check, which
+    cost every page about as much as reading the learner's progress."""
+    hooks = app.before_request_funcs.get(None, [])
+    check = limiter._check_request_limit
+    if check not in hooks:  # limits are off (RATELIMIT_ENABLED)
+        return
+
+    def check_unless_page_view() -> None:
+        if request.method in ("GET", "HEAD") and request.authorization is None:
+            return None
+        return check()
+
+    hooks[hooks.index(check)] = check_unless_page_view
 
 
 def _register_blueprints(app: Flask) -> None:

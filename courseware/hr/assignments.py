@@ -6,7 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, case, or_, select
+from sqlalchemy import ColumnElement, Exists, Row, Select, and_, bindparam, case, exists, or_, select
 from sqlalchemy.orm import aliased, contains_eager
 
 from ..extensions import db
@@ -51,25 +51,35 @@ def effective_due_on() -> ColumnElement[date]:
     return case((DueDateExtension.due_on > Assignment.due_on, DueDateExtension.due_on), else_=Assignment.due_on)
 
 
-def _for_learner() -> Select:
+def _learners_own() -> ColumnElement[bool]:
+    """SQL condition on `Assignment`: set on the person `:user_id` or on their department `:department_id` or any above it."""
     home, above = aliased(Department), aliased(Department)
     ancestors = select(above.id).join(home, home.lineage.startswith(above.lineage)).where(home.id == bindparam("department_id"))
+    return or_(Assignment.user_id == bindparam("user_id"), Assignment.department_id.in_(ancestors))
+
+
+def _for_learner() -> Select:
     due_on = effective_due_on()
     return (
-        select(Assignment, due_on)
+        select(Assignment.activity_id, due_on.label("due_on"))
         .outerjoin(DueDateExtension, extension_of(bindparam("user_id")))
-        .where(or_(Assignment.user_id == bindparam("user_id"), Assignment.department_id.in_(ancestors)))
+        .where(_learners_own())
         .order_by(due_on, Assignment.id)
     )
+
+
+def any_for_learner() -> Exists:
+    """SQL: whether `for_learner` would find anything for `:user_id` in `:department_id`."""
+    return exists(select(Assignment.id).where(_learners_own()))
 
 
 _FOR_LEARNER = _for_learner()  # built once: the trainee's home runs it on every view
 
 
-def for_learner(user: User) -> list[Row[tuple[Assignment, date]]]:
-    """(assignment, this person's due date) for each of their assignments, directly or through their
+def for_learner(user: User) -> list[Row[tuple[str, date]]]:
+    """(activity id, this person's due date) for each of their assignments, directly or through their
     department or any above it, soonest first."""
-    return list(db.session.execute(_FOR_LEARNER, {"user_id": user.id, "department_id": user.department_id}))
+    return db.session.connection().execute(_FOR_LEARNER, {"user_id": user.id, "department_id": user.department_id}).all()
 
 
 def in_scope(department_ids: set[int] | None, set_on: set[int] | None = None) -> Select:

@@ -156,12 +156,15 @@ class Standing:
     plan: ActionPlan | None
 
 
-def standing(user_id: int, course_completed: bool, on: date) -> Standing | None:
-    """Where the learner stands with their plan, or None when there is nothing to say yet."""
-    plan = open_plan(user_id)
+def standing(user_id: int, course_completed: bool, on: date, any_plan: bool = True) -> Standing | None:
+    """Where the learner stands with their plan, or None when there is nothing to say yet.
+
+    `any_plan` False says the learner is known to have no plan at all, which spares both queries.
+    """
+    plan = open_plan(user_id) if any_plan else None
     if plan is not None:
         return Standing("due" if is_due(plan, on) else "open", plan)
-    if course_completed and not db.session.scalar(select(ActionPlan.id).where(ActionPlan.user_id == user_id).limit(1)):
+    if course_completed and not (any_plan and db.session.scalar(select(ActionPlan.id).where(ActionPlan.user_id == user_id).limit(1))):
         return Standing("invite", None)
     return None
 

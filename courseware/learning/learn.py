@@ -2,29 +2,28 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, exists, select, update
 
 from ..content import Activity, Lesson, Module
 from ..extensions import db
 from ..forms import EmptyForm
 from ..hr import assignments, notifications
-from ..models import Notice, QuizAttempt, Status, utcnow
+from ..models import ActionPlan, Notice, QuizAttempt, Status, SurveyRound, User, utcnow
 from ..publishing import LiveCourse, live_course, require_live_course
-from ..surveys import announcements, answering
+from ..surveys import announcements, answering, rounds
 from . import action_plans, certification, learning_time, outline, records
 from .learning_time import NO_TIME, learning_minutes
 from .progress import CourseProgress, is_completed, learner_progress
 
 bp = Blueprint("learn", __name__)
 bp.add_app_template_global(outline.hole)
-
-MAX_NOTICES = 5
 
 ACTIVITY_VIEWS = {
     "lesson": ("learn.lesson", "lesson_id"),
@@ -71,18 +70,6 @@ def _lesson_or_404(live: LiveCourse | None, lesson_id: str) -> Lesson:
     return lesson
 
 
-# Built once, as the home page runs them on every view: putting a statement together costs more than running it.
-_NOTICES = (
-    select(Notice).where(Notice.user_id == bindparam("user_id"), Notice.dismissed_at.is_(None))
-    .order_by(Notice.id.desc()).limit(MAX_NOTICES)
-)
-_ATTEMPT_AT = (
-    select(QuizAttempt.id)
-    .where(QuizAttempt.user_id == bindparam("user_id"), QuizAttempt.quiz_id.in_(bindparam("quiz_ids", expanding=True)))
-    .limit(1)
-)
-
-
 @bp.route("/")
 @login_required
 def home():
@@ -92,12 +79,7 @@ def home():
     return render_template(
         "learn/home.html", course=live.course, progress=progress, pieces=pieces,
         course_head=outline.course_head(pieces, progress), module_cards=outline.module_cards(pieces, progress),
-        final_card=outline.final_card(pieces, progress), assigned=_my_assignments(live, progress),
-        notices=db.session.scalars(_NOTICES, {"user_id": current_user.id}).all(),
-        notice_text=_notice_text,
-        pretest=_pretest_to_offer(live),
-        surveys=answering.unanswered_rounds(current_user, assignments.today()),
-        action_plan=action_plans.standing(current_user.id, progress.completed_at is not None, assignments.today()),
+        final_card=outline.final_card(pieces, progress), cards=home_cards(current_user, live, progress), notice_text=_notice_text,
     )
 
 
@@ -108,15 +90,69 @@ def _notice_text(kind: str, title: str, due_on):
     return notifications.text(kind, title, due_on)
 
 
-def _pretest_to_offer(live: LiveCourse):
-    """The course's diagnostic pre-test, while the learner has neither taken it nor the final assessment."""
-    course = live.course
-    if course.pretest is None:
-        return None
-    taken = db.session.scalar(
-        _ATTEMPT_AT, {"user_id": current_user.id, "quiz_ids": [course.pretest_quiz_id, course.final_quiz_id]}
+# --- the home's cards beside the course: news, assignments, surveys, the action plan, the pre-test ---
+# Most learners have none of them on most days, yet the home is the page everyone opens first: one statement asks
+# which of them could show anything, and only the cards it names read their rows.
+
+MAX_NOTICES = 5
+
+_NOTICES = (
+    select(Notice).where(Notice.user_id == bindparam("user_id"), Notice.dismissed_at.is_(None))
+    .order_by(Notice.id.desc()).limit(MAX_NOTICES)
+)
+_ATTEMPTED = select(QuizAttempt.id).where(
+    QuizAttempt.user_id == bindparam("user_id"), QuizAttempt.quiz_id.in_(bindparam("quiz_ids", expanding=True))
+)
+# Built once: every view of the home runs it.
+_ANYTHING = select(
+    exists(_NOTICES.with_only_columns(Notice.id).order_by(None).limit(None)).label("notices"),
+    assignments.any_for_learner().label("assignments"),
+    exists(rounds.open_on(bindparam("on")).with_only_columns(SurveyRound.id).order_by(None)).label("surveys"),
+    exists(select(ActionPlan.id).where(ActionPlan.user_id == bindparam("user_id"))).label("plans"),
+    exists(_ATTEMPTED).label("pretest_or_final_taken"),
+)
+
+
+@dataclass(frozen=True)
+class HomeCards:
+    """What the home shows beside the course, each empty (or None) when there is nothing to show."""
+
+    notices: list[Notice]
+    assigned: list[tuple[str, str, date, assignments.AssignmentStatus]]  # title, link, due date, status
+    surveys: list
+    action_plan: action_plans.Standing | None
+    pretest: object | None  # the course's pre-test quiz, while the learner has taken neither it nor the final
+
+
+def home_cards(user: User, live: LiveCourse, progress: CourseProgress) -> HomeCards:
+    course, on = live.course, assignments.today()
+    found = db.session.connection().execute(_ANYTHING, {
+        "user_id": user.id, "department_id": user.department_id, "on": on,
+        "quiz_ids": [course.pretest_quiz_id, course.final_quiz_id],
+    }).one()
+    return HomeCards(
+        notices=db.session.scalars(_NOTICES, {"user_id": user.id}).all() if found.notices else [],
+        assigned=_assigned(user, live, progress, on) if found.assignments else [],
+        surveys=answering.unanswered_rounds(user, on) if found.surveys else [],
+        action_plan=action_plans.standing(user.id, progress.completed_at is not None, on, any_plan=found.plans),
+        pretest=course.pretest if course.pretest is not None and not found.pretest_or_final_taken else None,
     )
-    return None if taken else course.pretest
+
+
+def _assigned(user: User, live: LiveCourse, progress: CourseProgress, on: date) -> list:
+    """(title, link, due date, status) for each of the learner's assignments still in the course."""
+    course = live.course
+    found = []
+    for activity_id, due_on in assignments.for_learner(user):
+        if activity_id == course.id:
+            title, link = course.title, url_for("learn.home")
+        elif module := course.module(activity_id):
+            title, link = module.title, url_for("learn.module", module_id=module.id)
+        else:
+            continue
+        state = progress.state(activity_id).status
+        found.append((title, link, due_on, assignments.status(state, due_on, on)))
+    return found
 
 
 @bp.post("/notices/<int:notice_id>/dismiss")
@@ -128,22 +164,6 @@ def dismiss_notice(notice_id: int):
         )
         db.session.commit()
     return redirect(url_for("learn.home"))
-
-
-def _my_assignments(live: LiveCourse, progress: CourseProgress) -> list[tuple[str, str, object, assignments.AssignmentStatus]]:
-    """(title, link, due date, status) for each of the learner's assignments still in the course."""
-    on = assignments.today()
-    found = []
-    for assignment, due_on in assignments.for_learner(current_user):
-        if assignment.activity_id == live.course.id:
-            title, link = live.course.title, url_for("learn.home")
-        elif module := live.course.module(assignment.activity_id):
-            title, link = module.title, url_for("learn.module", module_id=module.id)
-        else:
-            continue
-        state = progress.state(assignment.activity_id).status
-        found.append((title, link, due_on, assignments.status(state, due_on, on)))
-    return found
 
 
 @bp.route("/modules/<module_id>")

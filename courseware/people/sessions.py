@@ -81,23 +81,24 @@ def _persistent_user(rows) -> User:
     known = db.session.identity_map.get(inspect(User).identity_key_from_primary_key((first["id"],)))
     if known is not None:
         return known
-    user = User(**{column.key: first[column.key] for column in _USER_COLUMNS})
-    make_transient_to_detached(user)
-    roles = _detached(UserRole(user_id=user.id, role=role) for role in sorted({row.role for row in rows if row.role}))
-    scopes = _detached(
-        HRScope(user_id=user.id, department_id=d) for d in sorted({row.scope_department_id for row in rows} - {None})
-    )
+    user = _detached(User, {column.key: first[column.key] for column in _USER_COLUMNS})
+    roles = [_detached(UserRole, {"user_id": user.id, "role": role}) for role in sorted({row.role for row in rows if row.role})]
+    scopes = [
+        _detached(HRScope, {"user_id": user.id, "department_id": d}) for d in sorted({row.scope_department_id for row in rows} - {None})
+    ]
     set_committed_value(user, "role_rows", roles)
     set_committed_value(user, "scope_rows", scopes)
     db.session.add(user)
     return user
 
 
-def _detached(objects) -> list:
-    found = list(objects)
-    for item in found:
-        make_transient_to_detached(item)
-    return found
+def _detached(model: type, values: dict):
+    """An instance of `model` with `values` as if loaded from its row, not yet in a session (as the ORM's
+    loader builds one: without the constructor's attribute events)."""
+    instance = inspect(model).class_manager.new_instance()
+    instance.__dict__.update(values)
+    make_transient_to_detached(instance)
+    return instance
 
 
 @dataclass(frozen=True)
