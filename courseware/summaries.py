@@ -21,11 +21,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, event, func, insert, inspect, literal, select, text, union_all
+from sqlalchemy import bindparam, delete, event, func, insert, inspect, literal, select, text, union_all
 from sqlalchemy.orm import Session
 
 from .extensions import db
-from .models import ELEMENT_COLUMNS, Progress, ProgressTally, ScenarioRun, User, upsert
+from .models import ELEMENT_COLUMNS, Progress, ProgressTally, ScenarioRun, User, built_once_per_dialect, upsert
 
 PEOPLE = ""  # the activity (and status) of the rows that count people, whatever their progress
 RUN = "r:"  # + an element column: the status of the rows that sum finished role-play runs' totals on that element
@@ -61,14 +61,17 @@ def _add(session: Session, key: Key, kind: str, learners: int, scored: int, scor
 
 def before_write(user_id: int, activity_id: str) -> Before:
     """Lock the learner (their other writes wait until this transaction ends) and read their row on `activity_id`."""
-    row = db.session.execute(
-        select(User.department_id, User.active, Progress.status, Progress.score)
-        .select_from(User)
-        .outerjoin(Progress, (Progress.user_id == User.id) & (Progress.activity_id == activity_id))
-        .where(User.id == user_id)
-        .with_for_update(key_share=True, of=User)
-    ).one()
+    row = db.session.execute(_BEFORE, {"user_id": user_id, "activity_id": activity_id}).one()
     return Before(*row)
+
+
+_BEFORE = (  # built once: every progress write reads it
+    select(User.department_id, User.active, Progress.status, Progress.score)
+    .select_from(User)
+    .outerjoin(Progress, (Progress.user_id == User.id) & (Progress.activity_id == bindparam("activity_id")))
+    .where(User.id == bindparam("user_id"))
+    .with_for_update(key_share=True, of=User)
+)
 
 
 def after_write(before: Before, activity_id: str, kind: str, after: tuple[str, float | None] | None) -> None:
@@ -185,18 +188,20 @@ def _apply(session: Session) -> None:
         for key, (kind, learners, scored, score_sum) in sorted((pending or {}).items())
         if learners or scored or score_sum
     ]
-    if not rows:
-        return
-    statement = upsert(ProgressTally).values(rows)
+    if rows:
+        session.connection().execute(_increments(), rows)
+
+
+@built_once_per_dialect
+def _increments():
+    """Add rows' counts to the tallies."""
+    tallies = ProgressTally.__table__
+    statement = upsert(tallies)
     excluded = statement.excluded
-    session.execute(statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=["department_id", "active", "activity_id", "status"],
-        set_={
-            "learners": ProgressTally.learners + excluded.learners,
-            "scored": ProgressTally.scored + excluded.scored,
-            "score_sum": ProgressTally.score_sum + excluded.score_sum,
-        },
-    ))
+        set_={column: tallies.c[column] + excluded[column] for column in ("learners", "scored", "score_sum")},
+    )
 
 
 @event.listens_for(Session, "after_rollback")

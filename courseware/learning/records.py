@@ -6,11 +6,13 @@ workers racing write it once. Quiz attempts and scenario runs are written here t
 """
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, case, delete, exists, func, literal, select, update
+from sqlalchemy import and_, bindparam, case, delete, exists, func, literal, or_, select, update
 
 from .. import summaries
 from ..content import Lesson, Quiz, Scenario
@@ -28,6 +30,7 @@ from ..models import (
     Status,
     User,
     Verb,
+    built_once_per_dialect,
     element_columns,
     upsert,
     utcnow,
@@ -63,9 +66,28 @@ def _record(
 ) -> dict[str, Any]:
     """The row of a new record, for `_append_records`."""
     return dict(
-        statement_id=str(uuid.uuid4()), idempotency_key=key, user_id=user_id, verb=verb, object_id=object_id,
+        statement_id=_statement_id(), idempotency_key=key, user_id=user_id, verb=verb, object_id=object_id,
         object_kind=object_kind, revision_id=revision_id, attempt_id=attempt_id, result=result, timestamp=now,
     )
+
+
+@built_once_per_dialect
+def _new_records():
+    records = LearningRecord.__table__  # the table, not the model: rows go as they are, without ORM bookkeeping
+    return (
+        upsert(records).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(records.c.statement_id)
+    )
+
+
+def _statement_id() -> str:
+    """A new statement id: a random UUID in version 4's format whose first 48 bits are the time in
+    milliseconds (the layout of version 7, which LRSs that accept only versions 1 to 5 refuse).
+
+    New ids then sort after the old ones, so each record adds to the end of the index on them
+    instead of a random page of it: a quiz submit's dozen records write a few pages, not a dozen.
+    """
+    milliseconds = time.time_ns() // 1_000_000 % (1 << 48)
+    return str(uuid.UUID(int=milliseconds << 80 | int.from_bytes(os.urandom(10), "big"), version=4))
 
 
 def _append_records(rows: list[dict[str, Any]]) -> set[str]:
@@ -73,12 +95,7 @@ def _append_records(rows: list[dict[str, Any]]) -> set[str]:
 
     Every record goes through here, so this is the one place that knows what a transaction wrote.
     """
-    written = db.session.scalars(
-        upsert(LearningRecord.__table__)  # the table, not the model: rows go as they are, without ORM bookkeeping
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(LearningRecord.statement_id),
-        rows,
-    ).all()
+    written = db.session.connection().execute(_new_records(), rows).scalars().all()
     lrs.forward(written)
     return set(written)
 
@@ -104,38 +121,47 @@ def _mark(
 
     The department's progress tallies follow in the same transaction (`summaries`)."""
     completed = status is Status.COMPLETED
-    before = summaries.before_write(user.id, activity_id)
-    statement = upsert(Progress).values(
-        user_id=user.id,
-        activity_id=activity_id,
-        kind=kind,
-        module_id=module_id,
-        status=status.value,
-        revision_id=revision_id,
-        score=score,
-        attempts=attempts or 0,
-        started_at=now,
-        completed_at=now if completed else None,
-        updated_at=now,
+    row = dict(
+        user_id=user.id, activity_id=activity_id, kind=kind, module_id=module_id, status=status.value,
+        revision_id=revision_id, score=score, attempts=attempts or 0, started_at=now,
+        completed_at=now if completed else None, updated_at=now,
     )
-    if not completed and score is None and attempts is None:
-        statement = statement.on_conflict_do_nothing(index_elements=["user_id", "activity_id"])
-    else:
-        excluded = statement.excluded
-        done = Progress.status == Status.COMPLETED.value
-        statement = statement.on_conflict_do_update(
-            index_elements=["user_id", "activity_id"],
-            set_=dict(
-                status=case((done, Progress.status), else_=excluded.status),
-                completed_at=func.coalesce(Progress.completed_at, excluded.completed_at),
-                revision_id=case((done, Progress.revision_id), else_=excluded.revision_id),
-                score=func.coalesce(excluded.score, Progress.score),
-                attempts=case((excluded.attempts > 0, excluded.attempts), else_=Progress.attempts),
-                updated_at=now,
-            ),
-        )
-    after = db.session.execute(statement.returning(Progress.status, Progress.score)).one_or_none()
+    moves = completed or score is not None or attempts is not None
+    before = summaries.before_write(user.id, activity_id)
+    after = db.session.connection().execute(_move_progress() if moves else _start_progress(), row).one_or_none()
     summaries.after_write(before, activity_id, kind, after and tuple(after))
+
+
+_PROGRESS = Progress.__table__
+_PROGRESS_KEY = ["user_id", "activity_id"]
+
+
+@built_once_per_dialect
+def _start_progress():
+    """Insert a Progress row unless the learner has one on the activity already."""
+    return (
+        upsert(_PROGRESS).on_conflict_do_nothing(index_elements=_PROGRESS_KEY)
+        .returning(_PROGRESS.c.status, _PROGRESS.c.score)
+    )
+
+
+@built_once_per_dialect
+def _move_progress():
+    """Insert a Progress row, or move the learner's row forward (a completion stays); return its status and score."""
+    statement = upsert(_PROGRESS)
+    excluded, current = statement.excluded, _PROGRESS.c
+    done = current.status == Status.COMPLETED.value
+    return statement.on_conflict_do_update(
+        index_elements=_PROGRESS_KEY,
+        set_=dict(
+            status=case((done, current.status), else_=excluded.status),
+            completed_at=func.coalesce(current.completed_at, excluded.completed_at),
+            revision_id=case((done, current.revision_id), else_=excluded.revision_id),
+            score=func.coalesce(excluded.score, current.score),
+            attempts=case((excluded.attempts > 0, excluded.attempts), else_=current.attempts),
+            updated_at=excluded.updated_at,
+        ),
+    ).returning(current.status, current.score)
 
 
 def _round(user: User, live: LiveCourse) -> int:
@@ -260,26 +286,37 @@ def time_lesson(user: User, live: LiveCourse, lesson: Lesson, event: str) -> flo
 
     Returns the seconds credited on the lesson in this round of the course.
     """
-    now, round_ = utcnow(), _round(user, live)
-    if event == "open" and (unchanged := _reopened(user, lesson, round_, now)) is not None:
+    now = utcnow()
+    clock = db.session.connection().execute(
+        _ROUND_AND_CLOCK, {"user_id": user.id, "course_id": live.course.id, "lesson_id": lesson.id}
+    ).one()
+    if event == "open" and (unchanged := _reopened(clock, lesson, now)) is not None:
         return unchanged
-    credited = _clock(user, lesson, round_, event, now)
+    credited = _clock(user, lesson, clock.round, event, now)
     db.session.commit()
     return credited
 
 
-_CLOCK = select(LessonTime.seconds, LessonTime.last_seen_at).where(  # built once: every lesson view reads it
-    LessonTime.user_id == bindparam("user_id"), LessonTime.lesson_id == bindparam("lesson_id"), LessonTime.cycle == bindparam("cycle"),
+_ROUNDS = select((func.count() + 1).label("round")).where(
+    Certificate.user_id == bindparam("user_id"), Certificate.course_id == bindparam("course_id"),
+    Certificate.renewal_opened_at.is_not(None),
+).subquery()
+# Built once, since every lesson view reads it: the learner's round of the course (as `certification.cycle_of`)
+# and their clock on the lesson in that round, in one statement.
+_ROUND_AND_CLOCK = select(_ROUNDS.c.round, LessonTime.seconds, LessonTime.last_seen_at).select_from(
+    _ROUNDS.outerjoin(LessonTime, and_(
+        LessonTime.user_id == bindparam("user_id"), LessonTime.lesson_id == bindparam("lesson_id"),
+        LessonTime.cycle == _ROUNDS.c.round,
+    ))
 )
 
 
-def _reopened(user: User, lesson: Lesson, round_: int, now: datetime) -> float | None:
+def _reopened(clock, lesson: Lesson, now: datetime) -> float | None:
     """The seconds credited when opening the lesson changes nothing on its clock (a reload within a visit), else None.
 
     Read without a lock: such an open writes nothing, so there is nothing for another tab to race with.
     """
-    clock = db.session.execute(_CLOCK, {"user_id": user.id, "lesson_id": lesson.id, "cycle": round_}).first()
-    if clock is None or clock.last_seen_at is None:
+    if clock.last_seen_at is None:
         return None
     credit, last_seen = learning_time.step("open", clock.last_seen_at, now, lesson, learning_time.heartbeat_seconds())
     return clock.seconds if credit == 0 and last_seen == clock.last_seen_at else None
@@ -409,44 +446,59 @@ def start_attempt(user: User, live: LiveCourse, quiz: Quiz) -> QuizAttempt:
 
 def save_answers(attempt: QuizAttempt, answers: dict[str, Any]) -> bool:
     """Keep the learner's answers so far; tell whether the attempt was still open to changes."""
-    if not _lock_if_open(attempt):
+    rows = _answer_rows(attempt.id, answers, utcnow())
+    if not _lock_if_open(_HOLD, attempt.id):
         return False
-    _write_answers(attempt, answers, utcnow())
+    if rows:
+        db.session.connection().execute(_saved_answers_upsert(), rows)
     db.session.commit()
     return True
 
 
-def _lock_if_open(attempt: QuizAttempt, **values: Any) -> bool:
-    """Lock the attempt's row, setting `values`, if it is still in progress; otherwise roll back.
+_ATTEMPTS = QuizAttempt.__table__  # plain UPDATEs: the commit that follows expires the loaded attempt anyway
+_IF_OPEN = (_ATTEMPTS.c.id == bindparam("attempt_id")) & (_ATTEMPTS.c.status == "in_progress")
+_HOLD = update(_ATTEMPTS).where(_IF_OPEN).values(status=_ATTEMPTS.c.status)
+_CLOSE = update(_ATTEMPTS).where(_IF_OPEN).values(
+    status="submitted", submitted_at=bindparam("now"), score=bindparam("new_score"), passed=bindparam("new_passed")
+)
+_SCORE = update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("attempt_id")).values(
+    score=bindparam("new_score"), passed=bindparam("new_passed")
+)
+
+
+def _lock_if_open(statement: Any, attempt_id: str, **values: Any) -> bool:
+    """Lock the attempt's row with `statement` (`_HOLD` or `_CLOSE` and its `values`) if it is still in
+    progress; otherwise roll back.
 
     Saves and submits both take this lock before they write answers, so an autosave racing a
     submit lands before the grading or not at all, and the two never wait on each other's rows.
     """
-    attempts = QuizAttempt.__table__  # a plain UPDATE: the commit that follows expires the loaded attempt anyway
-    held = db.session.execute(
-        update(attempts)
-        .where(attempts.c.id == attempt.id, attempts.c.status == "in_progress")
-        .values({"status": attempts.c.status, **values})
-    ).rowcount == 1
+    held = db.session.connection().execute(statement, {"attempt_id": attempt_id, **values}).rowcount == 1
     if not held:
         db.session.rollback()
     return held
 
 
-def _write_answers(
-    attempt: QuizAttempt, answers: dict[str, Any], now: datetime, fractions: dict[str, float] | None = None
-) -> None:
-    """Upsert the answers in one statement; when grading, each with its `fractions` entry (None: not drawn)."""
-    if not answers:
-        return
-    statement = upsert(QuizAnswer.__table__)
-    rows = [{"attempt_id": attempt.id, "question_id": qid, "answer": answer, "updated_at": now} for qid, answer in answers.items()]
-    written = dict(answer=statement.excluded.answer, updated_at=statement.excluded.updated_at)
+def _answer_rows(
+    attempt_id: str, answers: dict[str, Any], now: datetime, fractions: dict[str, float] | None = None
+) -> list[dict[str, Any]]:
+    """The attempt's answer rows; when grading, each with its `fractions` entry (None: not drawn)."""
+    rows = [{"attempt_id": attempt_id, "question_id": qid, "answer": answer, "updated_at": now} for qid, answer in answers.items()]
     if fractions is not None:
-        written["fraction"] = statement.excluded.fraction
         for row in rows:
             row["fraction"] = fractions.get(row["question_id"])
-    db.session.execute(statement.on_conflict_do_update(index_elements=["attempt_id", "question_id"], set_=written), rows)
+    return rows
+
+
+def _answers_upsert(*columns: str) -> Any:
+    statement = upsert(QuizAnswer.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=["attempt_id", "question_id"], set_={column: statement.excluded[column] for column in columns}
+    )
+
+
+_saved_answers_upsert = built_once_per_dialect(lambda: _answers_upsert("answer", "updated_at"))
+_graded_answers_upsert = built_once_per_dialect(lambda: _answers_upsert("answer", "fraction", "updated_at"))
 
 
 class _Graded(NamedTuple):
@@ -458,36 +510,55 @@ class _Graded(NamedTuple):
     passed: bool | None
 
 
+class _Submission(NamedTuple):
+    """What a submit writes once it holds the attempt, all put together before."""
+
+    result: grading.QuizResult
+    answers: list[dict[str, Any]]
+    records: list[dict[str, Any]]
+    completion_id: str | None  # the statement id of the quiz's completion, when the learner has passed it
+    kept: _Graded  # the attempt whose score the progress shows
+    tries: int
+
+
 def submit_attempt(user: User, live: LiveCourse, attempt: QuizAttempt, quiz: Quiz, answers: dict[str, Any]) -> QuizAttempt:
     """Grade and close an attempt exactly once; a second submit returns the first result.
 
-    What the grading and the progress need is read before the attempt is locked; then the writes
-    follow one another: close the attempt with its score, write the answers with their fractions,
-    append the records, move the progress (and the module and course only when the quiz's completion
-    is new). The attempts read first cannot change meanwhile: no other attempt at the quiz can start
-    or be submitted while this one is open.
+    What the grading and the progress need is read, and every row to write put together, before the
+    attempt is locked, so the writes that follow hold the database's write lock briefly: close the
+    attempt with its score, write the answers with their fractions, append the records, move the
+    progress (and the module and course only when the quiz's completion is new). The attempts read
+    first cannot change meanwhile: no other attempt at the quiz can start or be submitted while this
+    one is open.
     """
     now = utcnow()
-    round_, since = certification.cycle_of(user.id, live.course.id)
-    earlier = _submitted_attempts(user.id, quiz.id, since)
+    round_, earlier = _round_and_submitted(user.id, live.course.id, quiz.id)
     complete = all(question.id in answers for question in quiz.drawn(attempt.question_ids))
-    result = grading.grade(quiz, answers, attempt.question_ids) if complete else None
-    closing: dict[str, Any] = {"status": "submitted", "submitted_at": now}
-    if result is not None:
-        closing |= {"score": result.scaled, "passed": result.passed}
-    if not _lock_if_open(attempt, **closing):
+    submission = _submission(user, attempt, quiz, answers, earlier, round_, now) if complete else None
+    result = submission.result if submission else None
+    closing = {"now": now, "new_score": result and result.scaled, "new_passed": result and result.passed}
+    if not _lock_if_open(_CLOSE, attempt.id, **closing):
         return db.session.get(QuizAttempt, attempt.id, populate_existing=True)
-    if result is None:  # answers saved earlier count too: read them now that no autosave can change them
+    if submission is None:  # answers saved earlier count too: read them now that no autosave can change them
         answers = {**_saved_answers(attempt.id), **answers}
-        result = grading.grade(quiz, answers, attempt.question_ids)
-        db.session.execute(
-            update(QuizAttempt.__table__).where(QuizAttempt.id == attempt.id).values(score=result.scaled, passed=result.passed)
-        )
-    _write_answers(attempt, answers, now, {item.question.id: item.fraction for item in result.questions})
+        submission = _submission(user, attempt, quiz, answers, earlier, round_, now)
+        db.session.connection().execute(_SCORE, {
+            "attempt_id": attempt.id, "new_score": submission.result.scaled, "new_passed": submission.result.passed,
+        })
+    _write_submission(user, live, quiz, submission, round_, now)
+    db.session.commit()
+    return attempt
 
+
+def _submission(
+    user: User, attempt: QuizAttempt, quiz: Quiz, answers: dict[str, Any], earlier: list[_Graded], round_: int,
+    now: datetime,
+) -> _Submission:
+    """Grade the answers and put together the rows the submit writes."""
+    result = grading.grade(quiz, answers, attempt.question_ids)
+    rows = _answer_rows(attempt.id, answers, now, {item.question.id: item.fraction for item in result.questions})
     tried = [*earlier, _Graded(attempt.id, attempt.revision_id, result.scaled, result.passed)]
     kept = max(tried, key=lambda a: a.score or 0) if quiz.keep == "best" else tried[-1]
-    passed = any(a.passed for a in tried)
     answered = [
         _record(
             user.id, Verb.ANSWERED, f"{quiz.id}/{item.question.id}", "question", attempt.revision_id,
@@ -508,28 +579,52 @@ def submit_attempt(user: User, live: LiveCourse, attempt: QuizAttempt, quiz: Qui
     completion = _record(
         user.id, Verb.COMPLETED, quiz.id, "quiz", kept.revision_id, _once(Verb.COMPLETED, user, quiz.id, round_), now,
         result={"success": True, "score": {"scaled": round(kept.score or 0, 4)}}, attempt_id=kept.id,
-    ) if passed else None
-    written = _append_records([*answered, outcome, *([completion] if completion else [])])
+    ) if any(a.passed for a in tried) else None
+    records = [*answered, outcome, *([completion] if completion else [])]
+    return _Submission(result, rows, records, completion and completion["statement_id"], kept, len(tried))
+
+
+def _write_submission(user: User, live: LiveCourse, quiz: Quiz, submission: _Submission, round_: int, now: datetime) -> None:
+    """Write what `_submission` put together, the attempt locked."""
+    if submission.answers:
+        db.session.connection().execute(_graded_answers_upsert(), submission.answers)
+    written = _append_records(submission.records)
+    passed = submission.completion_id is not None
+    kept = submission.kept
     _mark(
-        user, quiz.id, "quiz", quiz.module_id, kept.revision_id,
-        Status.COMPLETED if passed else Status.IN_PROGRESS, now,
-        score=kept.score, attempts=len(tried),
+        user, quiz.id, "quiz", quiz.module_id, kept.revision_id, Status.COMPLETED if passed else Status.IN_PROGRESS, now,
+        score=kept.score, attempts=submission.tries,
     )
-    if completion and completion["statement_id"] in written:  # completed just now: the module and course may be too
+    if passed and submission.completion_id in written:  # completed just now: the module and course may be too
         module = live.course.module(quiz.module_id) if quiz.module_id else None
         _complete_rollups(user, live, module, now, round_)
-    db.session.commit()
-    return attempt
 
 
-def _submitted_attempts(user_id: int, quiz_id: str, since: datetime | None) -> list[_Graded]:
-    """The learner's submitted attempts at a quiz since `since` (all, when None), oldest first."""
-    statement = select(QuizAttempt.id, QuizAttempt.revision_id, QuizAttempt.score, QuizAttempt.passed).where(
-        QuizAttempt.user_id == user_id, QuizAttempt.quiz_id == quiz_id, QuizAttempt.status == "submitted"
-    )
-    if since is not None:
-        statement = statement.where(QuizAttempt.started_at >= since)
-    return [_Graded(*row) for row in db.session.execute(statement.order_by(QuizAttempt.number))]
+_ROUND_BEGAN = select(
+    func.count().label("renewals"), func.max(Certificate.renewal_opened_at).label("since")
+).where(
+    Certificate.user_id == bindparam("user_id"), Certificate.course_id == bindparam("course_id"),
+    Certificate.renewal_opened_at.is_not(None),
+).subquery()
+# Built once: the learner's round of the course (as `certification.cycle_of`) and their attempts at a quiz
+# submitted in that round, oldest first, in one statement (a row of NULL attempt when there is none).
+_ROUND_AND_SUBMITTED = select(
+    _ROUND_BEGAN.c.renewals, QuizAttempt.id, QuizAttempt.revision_id, QuizAttempt.score, QuizAttempt.passed
+).select_from(
+    _ROUND_BEGAN.outerjoin(QuizAttempt, and_(
+        QuizAttempt.user_id == bindparam("user_id"), QuizAttempt.quiz_id == bindparam("quiz_id"),
+        QuizAttempt.status == "submitted",
+        or_(_ROUND_BEGAN.c.since.is_(None), QuizAttempt.started_at >= _ROUND_BEGAN.c.since),
+    ))
+).order_by(QuizAttempt.number)
+
+
+def _round_and_submitted(user_id: int, course_id: str, quiz_id: str) -> tuple[int, list[_Graded]]:
+    """The learner's round of the course, and their attempts at the quiz submitted in that round, oldest first."""
+    rows = db.session.connection().execute(
+        _ROUND_AND_SUBMITTED, {"user_id": user_id, "course_id": course_id, "quiz_id": quiz_id}
+    ).all()
+    return rows[0].renewals + 1, [_Graded(*row[1:]) for row in rows if row.id is not None]
 
 
 def _saved_answers(attempt_id: str) -> dict[str, Any]:

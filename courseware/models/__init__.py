@@ -1,5 +1,5 @@
 """Typed database models, by area; import them from here."""
-from .base import UTCDateTime, upsert, utcnow
+from .base import UTCDateTime, built_once_per_dialect, upsert, utcnow
 from .content import ContentRevision, DraftFile, DraftMedia, MediaBlob, RevisionFile, RevisionMedia
 from .hr import Assignment, AuditEntry, Certificate, DueDateExtension, ImportBatch, Notice, ReminderSent
 from .learning import (
@@ -72,5 +72,7 @@ __all__ = [
     "UTCDateTime",
     "User",
     "UserRole",
+    "built_once_per_dialect",
+    "upsert",
     "utcnow",
 ]

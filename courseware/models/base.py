@@ -1,6 +1,7 @@
 """Column types and helpers shared by the models."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -19,6 +20,22 @@ def utcnow() -> datetime:
 def upsert(model: type):
     """Start an INSERT that takes ON CONFLICT clauses (do nothing, or update) on SQLite and PostgreSQL alike."""
     return _DIALECT_INSERT[db.session.get_bind().dialect.name](model)
+
+
+def built_once_per_dialect(build: Callable[[], Any]) -> Callable[[], Any]:
+    """Decorate a function that builds a statement: build it the first time each database dialect asks, then reuse it.
+
+    Putting an upsert together costs more than running it, and SQLite's differs from PostgreSQL's.
+    """
+    built: dict[str, Any] = {}
+
+    def statement() -> Any:
+        dialect = db.session.get_bind().dialect.name
+        if dialect not in built:
+            built[dialect] = build()
+        return built[dialect]
+
+    return statement
 
 
 class UTCDateTime(TypeDecorator):
