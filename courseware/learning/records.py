@@ -164,6 +164,16 @@ def _move_progress():
     ).returning(current.status, current.score)
 
 
+# The learner's renewals of the course and when the last one opened (as `certification.cycle_of`), as a one-row
+# subquery for the statements below that read the round with what they need in it.
+_ROUND_BEGAN = select(
+    func.count().label("renewals"), func.max(Certificate.renewal_opened_at).label("since")
+).where(
+    Certificate.user_id == bindparam("user_id"), Certificate.course_id == bindparam("course_id"),
+    Certificate.renewal_opened_at.is_not(None),
+).subquery()
+
+
 def _round(user: User, live: LiveCourse) -> int:
     """The learner's round of the course: 1, or more after each recertification opened."""
     return certification.cycle_of(user.id, live.course.id)[0]
@@ -297,16 +307,14 @@ def time_lesson(user: User, live: LiveCourse, lesson: Lesson, event: str) -> flo
     return credited
 
 
-_ROUNDS = select((func.count() + 1).label("round")).where(
-    Certificate.user_id == bindparam("user_id"), Certificate.course_id == bindparam("course_id"),
-    Certificate.renewal_opened_at.is_not(None),
-).subquery()
-# Built once, since every lesson view reads it: the learner's round of the course (as `certification.cycle_of`)
-# and their clock on the lesson in that round, in one statement.
-_ROUND_AND_CLOCK = select(_ROUNDS.c.round, LessonTime.seconds, LessonTime.last_seen_at).select_from(
-    _ROUNDS.outerjoin(LessonTime, and_(
+# Built once, since every lesson view reads it: the learner's round of the course and their clock on the lesson
+# in that round, in one statement.
+_ROUND_AND_CLOCK = select(
+    (_ROUND_BEGAN.c.renewals + 1).label("round"), LessonTime.seconds, LessonTime.last_seen_at
+).select_from(
+    _ROUND_BEGAN.outerjoin(LessonTime, and_(
         LessonTime.user_id == bindparam("user_id"), LessonTime.lesson_id == bindparam("lesson_id"),
-        LessonTime.cycle == _ROUNDS.c.round,
+        LessonTime.cycle == _ROUND_BEGAN.c.renewals + 1,
     ))
 )
 
@@ -600,12 +608,6 @@ def _write_submission(user: User, live: LiveCourse, quiz: Quiz, submission: _Sub
         _complete_rollups(user, live, module, now, round_)
 
 
-_ROUND_BEGAN = select(
-    func.count().label("renewals"), func.max(Certificate.renewal_opened_at).label("since")
-).where(
-    Certificate.user_id == bindparam("user_id"), Certificate.course_id == bindparam("course_id"),
-    Certificate.renewal_opened_at.is_not(None),
-).subquery()
 # Built once: the learner's round of the course (as `certification.cycle_of`) and their attempts at a quiz
 # submitted in that round, oldest first, in one statement (a row of NULL attempt when there is none).
 _ROUND_AND_SUBMITTED = select(
