@@ -21,17 +21,22 @@ def new_code() -> str:
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
+# The learner's renewals of a course and when the last one opened, as a one-row subquery (`:user_id`,
+# `:course_id`): the rule for the round, which statements that need the round with something else join.
+RENEWALS = select(
+    func.count().label("renewals"), func.max(Certificate.renewal_opened_at).label("since")
+).where(
+    Certificate.user_id == bindparam("user_id"), Certificate.course_id == bindparam("course_id"),
+    Certificate.renewal_opened_at.is_not(None),
+).subquery()
+_CYCLE = select(RENEWALS.c.renewals, RENEWALS.c.since)  # built once: every lesson view asks
+
+
 def cycle_of(user_id: int, course_id: str) -> tuple[int, datetime | None]:
     """Which round of the course the learner is in (1, then 2 after the first recertification
     opened, …) and when the current round started (None for the first)."""
-    opened, since = db.session.execute(_RENEWALS, {"user_id": user_id, "course_id": course_id}).one()
+    opened, since = db.session.execute(_CYCLE, {"user_id": user_id, "course_id": course_id}).one()
     return opened + 1, since
-
-
-_RENEWALS = select(func.count(), func.max(Certificate.renewal_opened_at)).where(  # built once: every lesson view asks
-    Certificate.user_id == bindparam("user_id"), Certificate.course_id == bindparam("course_id"),
-    Certificate.renewal_opened_at.is_not(None),
-)
 
 
 @dataclass(frozen=True)

@@ -164,14 +164,7 @@ def _move_progress():
     ).returning(current.status, current.score)
 
 
-# The learner's renewals of the course and when the last one opened (as `certification.cycle_of`), as a one-row
-# subquery for the statements below that read the round with what they need in it.
-_ROUND_BEGAN = select(
-    func.count().label("renewals"), func.max(Certificate.renewal_opened_at).label("since")
-).where(
-    Certificate.user_id == bindparam("user_id"), Certificate.course_id == bindparam("course_id"),
-    Certificate.renewal_opened_at.is_not(None),
-).subquery()
+_RENEWALS = certification.RENEWALS  # the round's rule, for the statements below that read the round with more
 
 
 def _round(user: User, live: LiveCourse) -> int:
@@ -310,11 +303,11 @@ def time_lesson(user: User, live: LiveCourse, lesson: Lesson, event: str) -> flo
 # Built once, since every lesson view reads it: the learner's round of the course and their clock on the lesson
 # in that round, in one statement.
 _ROUND_AND_CLOCK = select(
-    (_ROUND_BEGAN.c.renewals + 1).label("round"), LessonTime.seconds, LessonTime.last_seen_at
+    (_RENEWALS.c.renewals + 1).label("round"), LessonTime.seconds, LessonTime.last_seen_at
 ).select_from(
-    _ROUND_BEGAN.outerjoin(LessonTime, and_(
+    _RENEWALS.outerjoin(LessonTime, and_(
         LessonTime.user_id == bindparam("user_id"), LessonTime.lesson_id == bindparam("lesson_id"),
-        LessonTime.cycle == _ROUND_BEGAN.c.renewals + 1,
+        LessonTime.cycle == _RENEWALS.c.renewals + 1,
     ))
 )
 
@@ -608,15 +601,15 @@ def _write_submission(user: User, live: LiveCourse, quiz: Quiz, submission: _Sub
         _complete_rollups(user, live, module, now, round_)
 
 
-# Built once: the learner's round of the course (as `certification.cycle_of`) and their attempts at a quiz
+# Built once: the learner's round of the course and their attempts at a quiz
 # submitted in that round, oldest first, in one statement (a row of NULL attempt when there is none).
 _ROUND_AND_SUBMITTED = select(
-    _ROUND_BEGAN.c.renewals, QuizAttempt.id, QuizAttempt.revision_id, QuizAttempt.score, QuizAttempt.passed
+    _RENEWALS.c.renewals, QuizAttempt.id, QuizAttempt.revision_id, QuizAttempt.score, QuizAttempt.passed
 ).select_from(
-    _ROUND_BEGAN.outerjoin(QuizAttempt, and_(
+    _RENEWALS.outerjoin(QuizAttempt, and_(
         QuizAttempt.user_id == bindparam("user_id"), QuizAttempt.quiz_id == bindparam("quiz_id"),
         QuizAttempt.status == "submitted",
-        or_(_ROUND_BEGAN.c.since.is_(None), QuizAttempt.started_at >= _ROUND_BEGAN.c.since),
+        or_(_RENEWALS.c.since.is_(None), QuizAttempt.started_at >= _RENEWALS.c.since),
     ))
 ).order_by(QuizAttempt.number)
 
