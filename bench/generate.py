@@ -37,7 +37,7 @@ from sqlalchemy import JSON, insert, text  # noqa: E402
 from sqlalchemy.schema import AddConstraint, DropConstraint  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
 
-from courseware import create_app, summaries  # noqa: E402
+from courseware import create_app, learner_gains, summaries  # noqa: E402
 from courseware.content import Course, Question, Scenario, read_sources  # noqa: E402
 from courseware.extensions import db  # noqa: E402
 from courseware.learning.grading import grade  # noqa: E402
@@ -113,11 +113,11 @@ class Writer:
         if missing:
             raise ValueError(f"{model.__tablename__}: give {missing}")
         dumps = json.dumps
-        converters = []
+        converters: list[tuple[str, Callable[[Any], Any] | None]] = []
         for name in names:
             column_type = columns[name].type
             if isinstance(column_type, JSON):
-                converters.append((name, dumps))
+                converters.append((name, lambda value: None if value is None else dumps(value)))
             elif isinstance(column_type, UTCDateTime) and not self.postgresql:
                 converters.append((name, _sqlite_datetime))
             else:
@@ -185,7 +185,8 @@ def generate(database_url: str, learners: int, seed: int = 1, course_dir: Path =
                 _learner(writer, rng, user_id, course, revision.id, now)
             writer.flush()
         db.session.commit()
-        _analyze()  # before the tallies' aggregate, which PostgreSQL would otherwise plan for empty tables
+        _analyze()  # before the aggregates, which PostgreSQL would otherwise plan for empty tables
+        learner_gains.refresh_all(course)
         summaries.rebuild()
         db.session.commit()
         _analyze()
@@ -294,6 +295,9 @@ def _learner(writer: Writer, rng: random.Random, user_id: int, course: Course, r
     clock = now - timedelta(days=rng.uniform(5, 60))
     activities = course.activities if persona == "finished" else course.activities[: rng.randint(1, len(course.activities) - 1)]
     done: set[str] = set()
+    if course.pretest_quiz_id and not writer.light:  # the diagnostic first: learning gains need it
+        _quiz(writer, rng, user_id, course, course.pretest_quiz_id, revision_id, clock, skill - 0.3, done, False)
+        clock += timedelta(minutes=rng.uniform(5, 60))
     course_started = clock
     modules_started: dict[str, datetime] = {}
     for activity in activities:
@@ -344,7 +348,8 @@ def _light_quiz(writer: Writer, rng: random.Random, user_id: int, course: Course
         passed = 100 * score >= quiz.pass_mark
         submitted = at + timedelta(minutes=rng.uniform(4, 12))
         writer.add(QuizAttempt, id=str(uuid.UUID(int=rng.getrandbits(128))), user_id=user_id, number=number, revision_id=revision_id,
-                   status="submitted", started_at=at, quiz_id=quiz.id, score=score, passed=passed, submitted_at=submitted)
+                   status="submitted", started_at=at, quiz_id=quiz.id, score=score, passed=passed, submitted_at=submitted,
+                   question_ids=None)
         best = max(best, score)
         at = submitted + timedelta(minutes=rng.uniform(5, 60))
         if passed:
@@ -380,16 +385,19 @@ def _quiz(writer: Writer, rng: random.Random, user_id: int, course: Course, quiz
     quiz = course.quiz(quiz_id)
     best, tries = 0.0, 0
     module_id = quiz.module_id
-    for number in range(1, 4):
+    for number in range(1, min(3, quiz.attempts or 3) + 1):
         tries = number
         attempt_id = str(uuid.UUID(int=rng.getrandbits(128)))
-        answers = {q.id: q.correct_answer() if rng.random() < skill + 0.1 * number else wrong_answer(q, rng) for q in quiz.questions}
+        drawn = list(quiz.draw(attempt_id)) if quiz.pools else None
+        asked = quiz.drawn(drawn)
+        answers = {q.id: q.correct_answer() if rng.random() < skill + 0.1 * number else wrong_answer(q, rng) for q in asked}
         if must_pass and number == 3:
-            answers = {q.id: q.correct_answer() for q in quiz.questions}
-        result = grade(quiz, answers)
+            answers = {q.id: q.correct_answer() for q in asked}
+        result = grade(quiz, answers, drawn)
         submitted = at + timedelta(minutes=rng.uniform(4, 12))
         writer.add(QuizAttempt, id=attempt_id, user_id=user_id, number=number, revision_id=revision_id, status="submitted",
-                   started_at=at, quiz_id=quiz.id, score=result.scaled, passed=result.passed, submitted_at=submitted)
+                   started_at=at, quiz_id=quiz.id, score=result.scaled, passed=result.passed, submitted_at=submitted,
+                   question_ids=drawn)
         for item in result.questions:
             writer.add(QuizAnswer, attempt_id=attempt_id, question_id=item.question.id, answer=answers[item.question.id], fraction=item.fraction, updated_at=submitted)
             _record(writer, user_id, "answered", f"{quiz.id}/{item.question.id}", "question", revision_id,

@@ -15,8 +15,9 @@ from flask.cli import AppGroup, with_appcontext
 from flask_babel import force_locale
 from flask_migrate import upgrade
 
-from . import backups, summaries
+from . import backups, learner_gains
 from . import media as stored
+from . import summaries
 from .content import CourseInvalid, compile_sources, decode_sources, read_media, read_sources
 from .content.archive import course_folder
 from .content.diff import unified
@@ -30,7 +31,7 @@ from .outbox import lrs
 from .outbox import queue as outbox
 from .people import invitations, passwords, sessions
 from .people.departments import find_or_create
-from .publishing import publish
+from .publishing import live_course, publish
 from .studio import drafts
 from .surveys import announcements, answering
 
@@ -331,10 +332,13 @@ def surveys_notify() -> None:
 
 @reports_cli.command("rebuild")
 def reports_rebuild() -> None:
-    """Recompute the progress tallies from scratch (they are kept current by every write; this is for repairs)."""
+    """Recompute the learning gains and progress tallies from scratch (they are kept current by every write;
+    this is for repairs)."""
+    live = live_course()
+    gains = learner_gains.refresh_all(live.course) if live else 0
     rows = summaries.rebuild()
     db.session.commit()
-    click.echo(f"rebuilt {rows} progress tally rows")
+    click.echo(f"rebuilt {gains} learning gain rows and {rows} progress tally rows")
 
 
 def _report(counts: dict[str, int]) -> str:

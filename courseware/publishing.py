@@ -10,6 +10,7 @@ from typing import Any
 from flask import current_app, g
 from sqlalchemy import select
 
+from . import learner_gains
 from .content import Course, compile_sources, decode_sources, source_hash
 from .content.compiler import Sources
 from .extensions import db
@@ -67,8 +68,11 @@ def publish(
         media=[RevisionMedia(name=name, sha256=sha256) for name, sha256 in sorted(media.items())],
     )
     db.session.add(revision)
+    if learner_gains.basis(course) != (learner_gains.basis(Course.from_dict(live.compiled)) if live else None):
+        learner_gains.refresh_all(course)
     db.session.commit()
     current_app.extensions.get("courseware.live_course", {}).pop("recheck_at", None)
+    g.pop("live_course", None)
     return PublishResult(revision, created=True)
 
 

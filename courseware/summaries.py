@@ -6,7 +6,8 @@ activity, with the sum of their scores; the rows on `PEOPLE` count the people th
 
 - a progress write: `records._mark` reads the row before (`before_write`, which also locks the learner
   so their other writes wait) and reports what the upsert returned (`after_write`);
-- progress cleared for a new round of the course (`forget`); a role-play run finished (`run_finished`);
+- progress cleared for a new round of the course (`forget`); a role-play run finished (`run_finished`); a
+  learner's gains rewritten (`gains_changed`);
 - people created, moved to another department, (de)activated: caught at every ORM flush, wherever in the
   app it happens (the moved person's row is locked and their progress recounted where they end up);
   bulk inserts of people say so with `people_added`.
@@ -25,10 +26,21 @@ from sqlalchemy import bindparam, delete, event, func, insert, inspect, literal,
 from sqlalchemy.orm import Session
 
 from .extensions import db
-from .models import ELEMENT_COLUMNS, Progress, ProgressTally, ScenarioRun, User, built_once_per_dialect, upsert
+from .models import (
+    ELEMENT_COLUMNS,
+    LearnerGain,
+    Progress,
+    ProgressTally,
+    ScenarioRun,
+    User,
+    built_once_per_dialect,
+    upsert,
+)
 
 PEOPLE = ""  # the activity (and status) of the rows that count people, whatever their progress
 RUN = "r:"  # + an element column: the status of the rows that sum finished role-play runs' totals on that element
+GAIN = "g:"  # + an objective: the activity of the rows that sum learners' gains, at status PRETEST or FINAL
+PRETEST, FINAL = "pretest", "final"
 PENDING = "progress_tally_pending"
 MOVING = "progress_tally_moving"
 CHUNK = 500
@@ -100,6 +112,18 @@ def run_finished(user_id: int, scenario_id: str, totals: dict[str, int]) -> None
         _add(db.session(), (department_id, active, scenario_id, RUN + column), "run", 1, total is not None, total or 0.0)
 
 
+def gains_changed(user_id: int, old: dict[str, tuple[float, float]], new: dict[str, tuple[float, float]]) -> None:
+    """Count a learner's gains going from `old` to `new` ({objective: (pre-test score, final score)})."""
+    department_id, active = db.session.execute(
+        select(User.department_id, User.active).where(User.id == user_id).with_for_update(key_share=True)
+    ).one()
+    session = db.session()
+    for sign, scores in ((-1, old), (1, new)):
+        for objective, both in scores.items():
+            for status, score in zip((PRETEST, FINAL), both):
+                _add(session, (department_id, active, GAIN + objective, status), "gain", sign, sign, sign * score)
+
+
 def people_added(user_ids: Iterable[int]) -> None:
     """Count people inserted in bulk, past the ORM."""
     _count(db.session(), sorted(user_ids), 1)
@@ -113,10 +137,23 @@ def _count(session: Session, user_ids: list[int], sign: int, only_activities: li
             _add(session, key, kind, sign * learners, sign * scored, sign * (score_sum or 0.0))
 
 
+def _gains(user_ids: list[int] | None = None) -> list:
+    """Select the rows summing learners' gains (of `user_ids`; default: everyone), one statement per status."""
+    statements = [
+        select(User.department_id, User.active, literal(GAIN) + LearnerGain.objective, literal(status),
+               literal("gain"), func.count(), func.count(), func.sum(column))
+        .join(User, User.id == LearnerGain.user_id)
+        .group_by(User.department_id, User.active, LearnerGain.objective)
+        for status, column in ((PRETEST, LearnerGain.pretest_score), (FINAL, LearnerGain.final_score))
+    ]
+    return statements if user_ids is None else [s.where(LearnerGain.user_id.in_(user_ids)) for s in statements]
+
+
 def _aggregate(user_ids: list[int] | None = None, only_activities: list[str] | None = None):
     """Select (department, active, activity, status, kind, learners, scored, score sum): the progress of
-    `user_ids` (default: everyone), and unless `only_activities` the rows counting the people themselves and
-    their finished role-play runs (one row per element: runs, runs with a total, sum of the totals)."""
+    `user_ids` (default: everyone), and unless `only_activities` the rows counting the people themselves,
+    their finished role-play runs (one row per element: runs, runs with a total, sum of the totals) and their
+    learning gains."""
     progress = (
         select(User.department_id, User.active, Progress.activity_id, Progress.status, func.min(Progress.kind),
                func.count(), func.count(Progress.score), func.sum(Progress.score))
@@ -143,7 +180,7 @@ def _aggregate(user_ids: list[int] | None = None, only_activities: list[str] | N
     if user_ids is not None:
         people = people.where(User.id.in_(user_ids))
         runs = [statement.where(ScenarioRun.user_id.in_(user_ids)) for statement in runs]
-    return union_all(progress, people, *runs)
+    return union_all(progress, people, *runs, *_gains(user_ids))
 
 
 def _moves(user: User) -> bool:
@@ -244,7 +281,22 @@ def rebuild() -> int:
         db.session.execute(text("LOCK TABLE progress_tally IN SHARE ROW EXCLUSIVE MODE"))
     db.session.info.pop(PENDING, None)
     db.session.execute(delete(ProgressTally))
-    aggregate = _aggregate().subquery()
+    return _insert(_aggregate())
+
+
+def recount_gains() -> int:
+    """Recompute the tallies of learning gains from the learners' kept gains; the caller commits."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("LOCK TABLE progress_tally IN SHARE ROW EXCLUSIVE MODE"))
+    pending = db.session.info.get(PENDING, {})
+    for key in [key for key in pending if key[2].startswith(GAIN)]:
+        del pending[key]
+    db.session.execute(delete(ProgressTally).where(ProgressTally.activity_id.startswith(GAIN)))
+    return _insert(union_all(*_gains()))
+
+
+def _insert(aggregate) -> int:
+    aggregate = aggregate.subquery()
     columns = ["department_id", "active", "activity_id", "status", "kind", "learners", "scored", "score_sum"]
     source = select(*list(aggregate.c)[:7], func.coalesce(list(aggregate.c)[7], 0.0))
     return db.session.execute(insert(ProgressTally).from_select(columns, source)).rowcount

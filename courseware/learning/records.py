@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, case, delete, exists, func, literal, or_, select, update
 
-from .. import summaries
+from .. import learner_gains, summaries
 from ..content import Lesson, Quiz, Scenario
 from ..content.model import Module
 from ..extensions import db
@@ -599,6 +599,8 @@ def _write_submission(user: User, live: LiveCourse, quiz: Quiz, submission: _Sub
     if passed and submission.completion_id in written:  # completed just now: the module and course may be too
         module = live.course.module(quiz.module_id) if quiz.module_id else None
         _complete_rollups(user, live, module, now, round_)
+    if learner_gains.is_measured_by(live.course, quiz.id):
+        learner_gains.refresh_learner(live.course, user.id)
 
 
 # Built once: the learner's round of the course and their attempts at a quiz

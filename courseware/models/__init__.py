@@ -18,7 +18,7 @@ from .learning import (
 )
 from .outbox import OutboxMessage
 from .people import UNUSABLE_PASSWORD, AccountToken, Department, HRScope, LoginSession, Role, User, UserRole
-from .summaries import ProgressTally
+from .summaries import LearnerGain, ProgressTally
 from .surveys import (
     SCORES,
     ActionPlan,
@@ -55,6 +55,7 @@ __all__ = [
     "DraftFile",
     "DraftMedia",
     "DueDateExtension",
+    "LearnerGain",
     "LearningRecord",
     "LessonTime",
     "NumberedTry",

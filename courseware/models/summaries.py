@@ -22,3 +22,17 @@ class ProgressTally(db.Model):
     learners: Mapped[int] = mapped_column(Integer, default=0)
     scored: Mapped[int] = mapped_column(Integer, default=0)  # of them, how many have a score
     score_sum: Mapped[float] = mapped_column(default=0.0)
+
+
+class LearnerGain(db.Model):
+    """A learner's score (0–1) on one objective in their first pre-test and in their best final assessment.
+
+    Only learners who took both have rows; `courseware.learner_gains` keeps them equal to the same scores
+    computed from the attempts with the live course, at every submission of either quiz and every publish
+    that changes which questions measure which objective.
+    """
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    objective: Mapped[str] = mapped_column(String(128), primary_key=True)
+    pretest_score: Mapped[float] = mapped_column()
+    final_score: Mapped[float] = mapped_column()

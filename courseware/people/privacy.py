@@ -34,6 +34,7 @@ from ..models import (
     DueDateExtension,
     HRScope,
     ImprovementPlan,
+    LearnerGain,
     ImportBatch,
     LearningRecord,
     LessonTime,
@@ -206,6 +207,7 @@ class Section:
 SECTIONS = (
     Section("account", (UserRole.user_id, HRScope.user_id, Department.hr_contact_id, Department.head_id), _account),
     Section("progress", (Progress.user_id,), _owned(Progress.user_id)),
+    Section("learning_gains", (LearnerGain.user_id,), _owned(LearnerGain.user_id)),
     Section("learning_records", (LearningRecord.user_id,), _owned(LearningRecord.user_id)),
     Section("lesson_time", (LessonTime.user_id,), _owned(LessonTime.user_id)),
     Section("quiz_attempts", (QuizAttempt.user_id,), _quiz_attempts),
