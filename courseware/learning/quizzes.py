@@ -13,7 +13,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import lazyload
 
 from ..access import live_activity_or_404, own_try_or_404
 from ..content import Question, Quiz
@@ -28,11 +27,6 @@ bp = Blueprint("quizzes", __name__, url_prefix="/quizzes")
 
 def _attempt_or_404(quiz_id: str, attempt_id: str) -> tuple[QuizAttempt, Quiz]:
     return own_try_or_404(QuizAttempt, attempt_id, "quiz", quiz_id)
-
-
-def _writing_to(quiz_id: str, attempt_id: str) -> tuple[QuizAttempt, Quiz]:
-    """The attempt a save or submit writes to, its saved answers left unread until something asks for them."""
-    return own_try_or_404(QuizAttempt, attempt_id, "quiz", quiz_id, lazyload(QuizAttempt.answers))
 
 
 def _answers_from(questions: tuple[Question, ...]) -> dict:
@@ -99,7 +93,7 @@ def attempt(quiz_id: str, attempt_id: str):
 @bp.route("/<quiz_id>/attempts/<attempt_id>/save", methods=["POST"])
 @login_required
 def save(quiz_id: str, attempt_id: str):
-    attempt, quiz = _writing_to(quiz_id, attempt_id)
+    attempt, quiz = _attempt_or_404(quiz_id, attempt_id)
     as_json = request.accept_mimetypes.best == "application/json"
     # in the learner's language, read before the commit expires the learner
     notice = None if as_json else _("Your answers are saved. You can come back and finish later.")
@@ -118,7 +112,7 @@ def submit(quiz_id: str, attempt_id: str):
 
     The list offers to go back or to submit anyway (the field `submit_anyway`), with or without JavaScript.
     """
-    attempt, quiz = _writing_to(quiz_id, attempt_id)
+    attempt, quiz = _attempt_or_404(quiz_id, attempt_id)
     if attempt.submitted:  # a double click or a retry: the first submit's result stands
         return redirect(url_for(".result", quiz_id=quiz_id, attempt_id=attempt_id))
     questions = quiz.drawn(attempt.question_ids)

@@ -1,5 +1,5 @@
 """Typed database models, by area; import them from here."""
-from .base import UTCDateTime, built_once_per_dialect, upsert, utcnow
+from .base import UTCDateTime, as_loaded, built_once_per_dialect, upsert, utcnow
 from .content import ContentRevision, DraftFile, DraftMedia, MediaBlob, RevisionFile, RevisionMedia
 from .hr import Assignment, AuditEntry, Certificate, DueDateExtension, ImportBatch, Notice, ReminderSent
 from .learning import (

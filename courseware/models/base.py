@@ -1,12 +1,13 @@
 """Column types and helpers shared by the models."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy import DateTime, TypeDecorator, inspect
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
 
 from ..extensions import db
 
@@ -36,6 +37,15 @@ def built_once_per_dialect(build: Callable[[], Any]) -> Callable[[], Any]:
         return built[dialect]
 
     return statement
+
+
+def as_loaded(model: type, values: Mapping[str, Any]) -> Any:
+    """An instance of `model` with `values` (attribute: value) as if the ORM had loaded it from its row, not yet
+    in a session: built as the ORM's loader builds one, without the constructor's attribute events."""
+    instance = inspect(model).class_manager.new_instance()
+    instance.__dict__.update(values)
+    make_transient_to_detached(instance)
+    return instance
 
 
 class UTCDateTime(TypeDecorator):

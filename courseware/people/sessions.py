@@ -14,11 +14,10 @@ from datetime import timedelta
 from flask import current_app, g
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import bindparam, delete, inspect, select
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
-from ..models import HRScope, LoginSession, Role, User, UserRole, utcnow
+from ..models import HRScope, LoginSession, Role, User, UserRole, as_loaded, utcnow
 from .tokens import MAX_TOKEN_LENGTH, hashed
 
 
@@ -81,24 +80,15 @@ def _persistent_user(rows) -> User:
     known = db.session.identity_map.get(inspect(User).identity_key_from_primary_key((first["id"],)))
     if known is not None:
         return known
-    user = _detached(User, {column.key: first[column.key] for column in _USER_COLUMNS})
-    roles = [_detached(UserRole, {"user_id": user.id, "role": role}) for role in sorted({row.role for row in rows if row.role})]
+    user = as_loaded(User, {column.key: first[column.key] for column in _USER_COLUMNS})
+    roles = [as_loaded(UserRole, {"user_id": user.id, "role": role}) for role in sorted({row.role for row in rows if row.role})]
     scopes = [
-        _detached(HRScope, {"user_id": user.id, "department_id": d}) for d in sorted({row.scope_department_id for row in rows} - {None})
+        as_loaded(HRScope, {"user_id": user.id, "department_id": d}) for d in sorted({row.scope_department_id for row in rows} - {None})
     ]
     set_committed_value(user, "role_rows", roles)
     set_committed_value(user, "scope_rows", scopes)
     db.session.add(user)
     return user
-
-
-def _detached(model: type, values: dict):
-    """An instance of `model` with `values` as if loaded from its row, not yet in a session (as the ORM's
-    loader builds one: without the constructor's attribute events)."""
-    instance = inspect(model).class_manager.new_instance()
-    instance.__dict__.update(values)
-    make_transient_to_detached(instance)
-    return instance
 
 
 @dataclass(frozen=True)
