@@ -109,8 +109,7 @@ def _init_i18n(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PACKAGE_DIR / "translations")
     babel.init_app(app, locale_selector=_select_locale)
     i18n.install(app.jinja_env)
-    app.add_template_global(pieces.main_nav)
-    app.add_template_global(pieces.links, "frame_links")
+    app.add_template_global(pieces.frame)
 
     @app.context_processor
     def language() -> dict[str, Any]:

@@ -42,6 +42,30 @@ def main_nav(viewer) -> Markup:
     )
 
 
+HOLE = "\x00"  # marks a hole in a rendered frame; no template writes it otherwise
+
+
+def frame(viewer) -> tuple[tuple[Markup, str], ...]:
+    """Every page's frame for `viewer` (None: signed out) as pairs of fixed HTML and the hole that follows it
+    ('' after the last): base.html fills each hole (the page's title, head and main parts, the CSRF token, the
+    path to come back to after switching language, the viewer's name). Rendered once per locale, sign-in
+    state and roles, so a page view runs no translation or link lookup of its frame."""
+    roles = tuple(role for role in NAV_ROLES if viewer is not None and viewer.has_role(role))
+    return once(
+        ("frame", str(get_locale()), viewer is not None, roles, request.script_root),
+        lambda: _stencil(viewer),
+    )
+
+
+def _stencil(viewer) -> tuple[tuple[Markup, str], ...]:
+    html = render_template(
+        "_frame.html", signed_in=viewer is not None, nav=main_nav(viewer) if viewer is not None else "",
+        frame=links(), hole=lambda name: Markup(f"{HOLE}{name}{HOLE}"),
+    )
+    parts = html.split(HOLE)
+    return tuple((Markup(parts[n]), parts[n + 1] if n + 1 < len(parts) else "") for n in range(0, len(parts), 2))
+
+
 def links() -> dict[str, Any]:
     """The links every page's frame has (its stylesheet, home, log out, the languages), found once per worker."""
     return once(("links", request.script_root), lambda: {

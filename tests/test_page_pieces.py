@@ -6,6 +6,7 @@ import re
 
 from conftest import in_english
 
+from courseware.models import Role
 from courseware.publishing import publish
 
 LESSON = "/lessons/ic-definition"
@@ -51,3 +52,25 @@ def test_a_publish_shows_on_the_pages_at_once(app, client, course_sources, publi
     lesson = client.get(LESSON).get_data(as_text=True)
     assert "新的标题" in lesson and "内部客户的定义" not in lesson
     assert client.get("/modules/what-is-internal-customer").status_code == 200
+
+
+def test_the_frame_is_shared_but_what_fills_it_is_each_page_s_own(client, published, make_user, login):
+    """The frame is rendered once per language, sign-in state and roles; the title, the path the language
+    switch returns to, the name and the flashed messages are the page's and the reader's."""
+    signed_out = client.get("/login?next=%2F").get_data(as_text=True)
+    assert "<title>" in signed_out and 'name="next" value="/login?next=%2F"' in signed_out
+    assert "/logout" not in signed_out and "\x00" not in signed_out
+
+    _, hr = make_user(Role.HR)
+    _, trainee = make_user()
+    for email, name, sees_hr in ((hr, "用户1", True), (trainee, "用户2", False)):
+        login(email)
+        page = client.get(LESSON).get_data(as_text=True)
+        assert re.search(r"<title>内部客户的定义[^<]* · 内部客户服务意识</title>", page)
+        assert f'class="user-name">{name}</a>' in page and 'name="next" value="/lessons/ic-definition"' in page
+        assert ('href="/hr/"' in page) is sees_hr
+        assert page.count('name="csrf_token"') >= 2 and "\x00" not in page
+        client.post("/logout")
+    login(trainee)
+    client.post("/lessons/ic-definition/complete")
+    assert '<p class="flash flash-success">' in client.get(LESSON).get_data(as_text=True)
