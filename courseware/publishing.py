@@ -68,12 +68,18 @@ def publish(
         media=[RevisionMedia(name=name, sha256=sha256) for name, sha256 in sorted(media.items())],
     )
     db.session.add(revision)
-    if learner_gains.basis(course) != (learner_gains.basis(Course.from_dict(live.compiled)) if live else None):
+    if live is None or learner_gains.basis(course) != learner_gains.basis(_course_of(live)):
         learner_gains.refresh_all(course)
     db.session.commit()
     current_app.extensions.get("courseware.live_course", {}).pop("recheck_at", None)
     g.pop("live_course", None)
     return PublishResult(revision, created=True)
+
+
+def _course_of(revision: ContentRevision) -> Course:
+    """The course of a published revision: this worker's copy when it is the live one, else built again."""
+    cached = current_app.extensions.get("courseware.live_course", {}).get("live")
+    return cached.course if cached is not None and cached.revision_id == revision.id else Course.from_dict(revision.compiled)
 
 
 class NoCoursePublished(Exception):
