@@ -110,6 +110,7 @@ def _init_i18n(app: Flask) -> None:
     babel.init_app(app, locale_selector=_select_locale)
     i18n.install(app.jinja_env)
     app.add_template_global(pieces.frame)
+    app.add_template_global(pieces.hole)
 
     @app.context_processor
     def language() -> dict[str, Any]:

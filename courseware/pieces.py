@@ -6,13 +6,15 @@ personal (a name, a CSRF token, progress) is put in by the page around it on eve
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from threading import Lock
 from typing import Any
 
-from flask import current_app, render_template, request, url_for
+from flask import current_app, render_template, request
 from flask_babel import get_locale
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 MAX_PIECES = 256
 _lock = Lock()
@@ -33,46 +35,50 @@ def once(key: Hashable, build: Callable[[], Any]) -> Any:
     return piece
 
 
-def main_nav(viewer) -> Markup:
-    """The main navigation for `viewer` (a `people.sessions.Viewer`): the same for all who share their roles and locale."""
-    roles = tuple(role for role in NAV_ROLES if viewer.has_role(role))
+_HOLE = re.compile("\ue000([^\ue000\ue001]+)\ue001")  # private-use characters, which course text has no use for
+
+
+def hole(name: str) -> Markup:
+    """A place in a piece where each request puts its own value (see `Stencil`)."""
+    return Markup(f"\ue000{name}\ue001")
+
+
+@dataclass(frozen=True)
+class Stencil:
+    """A rendered piece with holes: its text, then a hole's name, alternately."""
+
+    parts: tuple[str, ...]
+
+    @classmethod
+    def of(cls, rendered: str) -> Stencil:
+        return cls(tuple(_HOLE.split(rendered)))
+
+    @property
+    def holes(self) -> tuple[str, ...]:
+        return self.parts[1::2]
+
+    def fill(self, values: dict[str, object]) -> Markup:
+        """The piece with each hole replaced by its value (escaped unless it is Markup); unknown holes stay as they were."""
+        return Markup("".join(
+            part if i % 2 == 0 else (escape(values[part]) if part in values else hole(part))
+            for i, part in enumerate(self.parts)
+        ))
+
+    def around(self) -> tuple[tuple[Markup, str], ...]:
+        """Each stretch of fixed text with the hole that follows it ('' after the last), for a template that
+        fills the holes with its own blocks."""
+        parts = (*self.parts, "") if len(self.parts) % 2 else self.parts
+        return tuple((Markup(parts[n]), parts[n + 1]) for n in range(0, len(parts), 2))
+
+
+def frame(viewer) -> Stencil:
+    """Every page's frame for `viewer` (None: signed out), rendered once per locale, sign-in state and roles:
+    head, header with the main navigation, language switch and log-out, footer. base.html fills its holes
+    (the page's title, head and main part, the CSRF token, the path the language switch returns to, the
+    viewer's name), so a page view runs no translation or link lookup of its frame."""
+    signed_in = viewer is not None
+    roles = tuple(role for role in NAV_ROLES if signed_in and viewer.has_role(role))
     return once(
-        ("main-nav", str(get_locale()), roles, request.script_root),
-        lambda: Markup(render_template("_main_nav.html", roles=roles)),
+        ("frame", str(get_locale()), signed_in, roles, request.script_root),
+        lambda: Stencil.of(render_template("_frame.html", signed_in=signed_in, roles=roles)),
     )
-
-
-HOLE = "\x00"  # marks a hole in a rendered frame; no template writes it otherwise
-
-
-def frame(viewer) -> tuple[tuple[Markup, str], ...]:
-    """Every page's frame for `viewer` (None: signed out) as pairs of fixed HTML and the hole that follows it
-    ('' after the last): base.html fills each hole (the page's title, head and main parts, the CSRF token, the
-    path to come back to after switching language, the viewer's name). Rendered once per locale, sign-in
-    state and roles, so a page view runs no translation or link lookup of its frame."""
-    roles = tuple(role for role in NAV_ROLES if viewer is not None and viewer.has_role(role))
-    return once(
-        ("frame", str(get_locale()), viewer is not None, roles, request.script_root),
-        lambda: _stencil(viewer),
-    )
-
-
-def _stencil(viewer) -> tuple[tuple[Markup, str], ...]:
-    html = render_template(
-        "_frame.html", signed_in=viewer is not None, nav=main_nav(viewer) if viewer is not None else "",
-        frame=links(), hole=lambda name: Markup(f"{HOLE}{name}{HOLE}"),
-    )
-    parts = html.split(HOLE)
-    return tuple((Markup(parts[n]), parts[n + 1] if n + 1 < len(parts) else "") for n in range(0, len(parts), 2))
-
-
-def links() -> dict[str, Any]:
-    """The links every page's frame has (its stylesheet, home, log out, the languages), found once per worker."""
-    return once(("links", request.script_root), lambda: {
-        "favicon": url_for("static", filename="img/favicon.svg"),
-        "stylesheet": url_for("static", filename="css/app.css"),
-        "home": url_for("learn.home"),
-        "password": url_for("auth.change_password"),
-        "logout": url_for("auth.logout"),
-        "language": {code: url_for("system.set_language", code=code) for code in LANGUAGES},
-    })

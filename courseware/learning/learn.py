@@ -23,7 +23,6 @@ from .learning_time import NO_TIME, learning_minutes
 from .progress import CourseProgress, is_completed, learner_progress
 
 bp = Blueprint("learn", __name__)
-bp.add_app_template_global(outline.hole)
 
 ACTIVITY_VIEWS = {
     "lesson": ("learn.lesson", "lesson_id"),

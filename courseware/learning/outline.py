@@ -8,49 +8,19 @@ name and CSRF token around them on every request.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from flask import get_template_attribute, request, url_for
 from flask_babel import get_locale
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ..content import Course, Lesson
+from ..pieces import Stencil
 from ..publishing import LiveCourse
 from .progress import CourseProgress
 
 PIECES = "learn/_pieces.html"
 STATUSES = ("not_started", "in_progress", "completed")
-_HOLE = re.compile("\ue000([^\ue000\ue001]+)\ue001")  # private-use characters, which course text has no use for
-
-
-def hole(name: str) -> Markup:
-    """A place in a piece where each request puts the learner's own value (see `Stencil`)."""
-    return Markup(f"\ue000{name}\ue001")
-
-
-@dataclass(frozen=True)
-class Stencil:
-    """A rendered piece with holes: its text, then a hole's name, alternately."""
-
-    parts: tuple[str, ...]
-
-    @classmethod
-    def of(cls, rendered: str) -> Stencil:
-        return cls(tuple(_HOLE.split(rendered)))
-
-    @property
-    def holes(self) -> tuple[str, ...]:
-        return self.parts[1::2]
-
-    def fill(self, values: dict[str, object]) -> Markup:
-        """The piece with each hole replaced by its value (escaped unless it is Markup); unknown holes stay as they were."""
-        return Markup("".join(
-            part if i % 2 == 0 else (escape(values[part]) if part in values else hole(part))
-            for i, part in enumerate(self.parts)
-        ))
-
-
 def _macro(name: str):
     return get_template_attribute(PIECES, name)
 

@@ -73,6 +73,7 @@ __all__ = [
     "UTCDateTime",
     "User",
     "UserRole",
+    "as_loaded",
     "built_once_per_dialect",
     "upsert",
     "utcnow",
