@@ -9,12 +9,12 @@ from flask import Flask, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, first_start, hr, i18n, inputs, pieces, resources, studio, surveys, system
+from . import cli, first_start, hr, i18n, inputs, pieces, postgres, resources, studio, surveys, system
 from .access import refuse_unlisted_routes
 from .config import from_environment
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -66,11 +66,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_database(app: Flask) -> None:
+    if make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "postgresql":
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**postgres.ENGINE_OPTIONS, **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
+        elif db.engine.dialect.name == "postgresql":
+            postgres.init_engine(db.engine)
     # Before every other hook, so a database nobody has set up yet gets a page saying what to run.
     app.before_request(first_start.refuse_until_set_up)
 

@@ -50,8 +50,6 @@ def from_environment(instance_path: Path) -> dict:
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": url,
-        # A server database may drop idle connections (restart, failover); an embedded file cannot.
-        "SQLALCHEMY_ENGINE_OPTIONS": {} if url.startswith("sqlite") else {"pool_pre_ping": True},
         "COURSE_DIR": os.environ.get("COURSE_DIR", str(resources.folder("lessons"))),
         "SIGNUP_ENABLED": _flag("SIGNUP_ENABLED", True),
         "REDIS_URL": redis_url,
