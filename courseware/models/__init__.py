@@ -4,6 +4,7 @@ from .content import ContentRevision, DraftFile, DraftMedia, MediaBlob, Revision
 from .hr import Assignment, AuditEntry, Certificate, DueDateExtension, ImportBatch, Notice, ReminderSent
 from .learning import (
     ELEMENT_COLUMNS,
+    OF_LESSONS,
     LearningRecord,
     LessonTime,
     NumberedTry,
@@ -41,6 +42,7 @@ __all__ = [
     "SurveyRoundDepartment",
     "AccountToken",
     "ELEMENT_COLUMNS",
+    "OF_LESSONS",
     "element_columns",
     "Assignment",
     "AuditEntry",

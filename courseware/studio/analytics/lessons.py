@@ -9,7 +9,7 @@ from sqlalchemy import and_, case, func, select
 
 from ...content import Course, Lesson
 from ...extensions import db
-from ...models import LearningRecord, LessonTime, Verb
+from ...models import OF_LESSONS, LearningRecord, LessonTime, Verb
 from .filters import Filter, share
 
 
@@ -43,7 +43,7 @@ def lesson_funnel(course: Course, flt: Filter) -> list[LessonStats]:
         return []
     record = LearningRecord
     where = [
-        record.object_kind == "lesson", record.object_id.in_(ids),
+        OF_LESSONS, record.object_id.in_(ids),
         *flt.during(record.timestamp), *flt.by(record.user_id),
     ]
     counts: dict[tuple[str, str], int] = {
