@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import select
-from typing import Any
+from functools import lru_cache
 
 import psycopg
 from psycopg.pq import TransactionStatus
@@ -33,18 +33,17 @@ def init_engine(engine: Engine) -> None:
     event.listen(engine, "checkout", _refuse_closed)
 
 
-def _reads_only(statement: str, cursor: Any) -> bool:
-    """Whether the statement can run outside a transaction: a SELECT that locks nothing, on a client-side cursor."""
-    return (
-        statement.lstrip().startswith("SELECT")
-        and not _LOCKING.search(statement)
-        and not isinstance(cursor, psycopg.ServerCursor)  # a server-side cursor lives in a transaction
-    )
+@lru_cache(maxsize=2048)  # the app's statements are built once: the same few hundred texts come back
+def _reads_only(statement: str) -> bool:
+    """Whether the statement can run outside a transaction: a SELECT that locks nothing."""
+    return statement.lstrip().startswith("SELECT") and not _LOCKING.search(statement)
 
 
 def _begin_unless_reading(conn, cursor, statement: str, parameters, context, executemany: bool) -> None:
     connection = cursor.connection
-    if connection.info.transaction_status == TransactionStatus.IDLE and not _reads_only(statement, cursor):
+    if connection.info.transaction_status != TransactionStatus.IDLE:
+        return
+    if not _reads_only(statement) or isinstance(cursor, psycopg.ServerCursor):  # a server-side cursor lives in a transaction
         connection.execute("BEGIN")
 
 

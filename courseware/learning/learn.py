@@ -192,12 +192,8 @@ def _remaining(lesson: Lesson, credited: float, completed: bool) -> float:
 def lesson(lesson_id: str):
     live = live_course()
     lesson = _lesson_or_404(live, lesson_id)
-    progress = learner_progress(current_user.id, live.course)
-    state = progress.state(lesson.id)
-    if state.status is Status.NOT_STARTED:
-        records.open_lesson(current_user, live, lesson)
-    credited = records.time_lesson(current_user, live, lesson, "open")
-    completed = state.status is Status.COMPLETED
+    progress, credited = records.visit_lesson(current_user, live, lesson)
+    completed = progress.state(lesson.id).status is Status.COMPLETED
     pieces = outline.lesson_pieces(live, lesson)
     return render_template(
         "learn/lesson.html",

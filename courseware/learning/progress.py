@@ -81,23 +81,27 @@ class CourseProgress:
         return self.state(self.course.id).completed_at
 
 
-def _as_read(column):
-    """`column` as the driver returns it: SQLite's text is parsed by `_moment`, several times faster than SQLAlchemy's parser."""
+def as_read(column):
+    """`column` as the driver returns it: SQLite's text is parsed by `moment`, several times faster than SQLAlchemy's parser."""
     return type_coerce(column, String)
 
 
-# Built once: putting a statement together costs more than running it.
-_STATES = select(
-    Progress.activity_id, Progress.status, _as_read(Progress.started_at), _as_read(Progress.completed_at),
+# Built once: putting a statement together costs more than running it. Rows go to `progress_from_rows`.
+PROGRESS_ROWS = select(
+    Progress.activity_id, Progress.status, as_read(Progress.started_at), as_read(Progress.completed_at),
     Progress.score, Progress.attempts,
 ).where(Progress.user_id == bindparam("user_id"))
 
 
 def learner_progress(user_id: int, course: Course) -> CourseProgress:
     """Load one learner's progress on `course` with a single query."""
-    rows = db.session.connection().execute(_STATES, {"user_id": user_id})
+    return progress_from_rows(course, db.session.connection().execute(PROGRESS_ROWS, {"user_id": user_id}))
+
+
+def progress_from_rows(course: Course, rows) -> CourseProgress:
+    """A learner's progress on `course` from their rows of `PROGRESS_ROWS`."""
     states = {
-        activity_id: ActivityState(_STATUS[status], _moment(started), _moment(completed), score, attempts)
+        activity_id: ActivityState(_STATUS[status], moment(started), moment(completed), score, attempts)
         for activity_id, status, started, completed, score, attempts in rows
     }
     return summarise(course, states)
@@ -106,7 +110,7 @@ def learner_progress(user_id: int, course: Course) -> CourseProgress:
 _STATUS = {status.value: status for status in Status}
 
 
-def _moment(value: datetime | str | None) -> datetime | None:
+def moment(value: datetime | str | None) -> datetime | None:
     """A stored time, aware in UTC (SQLite gives ISO text without a zone; PostgreSQL an aware datetime)."""
     if value is None:
         return None

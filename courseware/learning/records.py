@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, case, delete, exists, func, literal, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, exists, func, literal, null, or_, select, union_all, update
 
 from .. import learner_gains, summaries
 from ..content import Lesson, Quiz, Scenario
@@ -38,7 +38,7 @@ from ..models import (
 from ..outbox import lrs
 from ..publishing import LiveCourse
 from . import certification, grading, learning_time, roleplay
-from .progress import is_completed
+from .progress import PROGRESS_ROWS, CourseProgress, as_read, is_completed, moment, progress_from_rows
 
 
 class NoAttemptsLeft(Exception):
@@ -284,15 +284,40 @@ def open_lesson(user: User, live: LiveCourse, lesson: Lesson) -> bool:
     return created
 
 
+def visit_lesson(user: User, live: LiveCourse, lesson: Lesson) -> tuple[CourseProgress, float]:
+    """What a lesson view reads and writes: the learner's progress as the view found it, and the seconds
+    credited on the lesson once the view is counted (the first open recorded, the clock started or moved).
+
+    Every lesson view needs both, so the progress and the clock are read in one statement.
+    """
+    params = {"user_id": user.id, "course_id": live.course.id, "lesson_id": lesson.id}
+    rows = db.session.connection().execute(_PROGRESS_AND_CLOCK, params).all()
+    progress = progress_from_rows(live.course, [row for row in rows if row.activity_id is not None])
+    _, _, last_seen_at, _, seconds, round_ = next(row for row in rows if row.activity_id is None)
+    if progress.state(lesson.id).status is Status.NOT_STARTED:
+        open_lesson(user, live, lesson)
+    return progress, _apply_to_clock(user, lesson, _Clock(round_, seconds, moment(last_seen_at)), "open")
+
+
 def time_lesson(user: User, live: LiveCourse, lesson: Lesson, event: str) -> float:
     """Apply a page event ('open', 'beat', 'hide', 'show') to the learner's clock on a lesson.
 
     Returns the seconds credited on the lesson in this round of the course.
     """
-    now = utcnow()
     clock = db.session.connection().execute(
         _ROUND_AND_CLOCK, {"user_id": user.id, "course_id": live.course.id, "lesson_id": lesson.id}
     ).one()
+    return _apply_to_clock(user, lesson, _Clock(*clock), event)
+
+
+class _Clock(NamedTuple):
+    round: int
+    seconds: float | None
+    last_seen_at: datetime | None
+
+
+def _apply_to_clock(user: User, lesson: Lesson, clock: _Clock, event: str) -> float:
+    now = utcnow()
     if event == "open" and (unchanged := _reopened(clock, lesson, now)) is not None:
         return unchanged
     credited = _clock(user, lesson, clock.round, event, now)
@@ -300,15 +325,21 @@ def time_lesson(user: User, live: LiveCourse, lesson: Lesson, event: str) -> flo
     return credited
 
 
-# Built once, since every lesson view reads it: the learner's round of the course and their clock on the lesson
-# in that round, in one statement.
+# Built once: the learner's round of the course and their clock on the lesson in that round, in one statement.
+_CLOCK_IN_ROUND = _RENEWALS.outerjoin(LessonTime, and_(
+    LessonTime.user_id == bindparam("user_id"), LessonTime.lesson_id == bindparam("lesson_id"),
+    LessonTime.cycle == _RENEWALS.c.renewals + 1,
+))
 _ROUND_AND_CLOCK = select(
     (_RENEWALS.c.renewals + 1).label("round"), LessonTime.seconds, LessonTime.last_seen_at
-).select_from(
-    _RENEWALS.outerjoin(LessonTime, and_(
-        LessonTime.user_id == bindparam("user_id"), LessonTime.lesson_id == bindparam("lesson_id"),
-        LessonTime.cycle == _RENEWALS.c.renewals + 1,
-    ))
+).select_from(_CLOCK_IN_ROUND)
+# A lesson view's read: the learner's progress rows, then one row with no activity holding the clock as
+# (last seen, seconds, round) where the progress rows have their start, score and attempts.
+_PROGRESS_AND_CLOCK = union_all(
+    PROGRESS_ROWS,
+    select(
+        null(), null(), as_read(LessonTime.last_seen_at), null(), LessonTime.seconds, _RENEWALS.c.renewals + 1
+    ).select_from(_CLOCK_IN_ROUND),
 )
 
 
