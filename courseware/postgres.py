@@ -6,7 +6,7 @@ request's end sends a `ROLLBACK` or `COMMIT`; a pool that pings its connections 
 A page that only reads (most of them: a lesson, the home page, HR's figures) paid three round trips
 beside its two or three queries. So connections run in autocommit, and `BEGIN` is sent just before
 the first statement that is not a plain read: a write, a `SELECT … FOR UPDATE` or `FOR SHARE`, a
-server-side cursor, anything written as text. From then on the request's statements run in that one
+server-side cursor, anything that does not begin with SELECT (`LOCK TABLE`, DDL). From then on the request's statements run in that one
 transaction, and the session's commit or rollback ends it as before (psycopg sends `COMMIT` or
 `ROLLBACK` only while a transaction is open). Under READ COMMITTED, PostgreSQL's default and the
 app's, each statement reads its own snapshot inside a transaction or outside it, so reads that come
@@ -53,9 +53,11 @@ def _refuse_closed(dbapi_connection, _record, _proxy) -> None:
     An idle connection has nothing to read unless the server said something on its own, which it does
     when it closes the connection; the pool then opens a fresh one (a rare notice does the same, harmlessly).
     """
-    if dbapi_connection.closed:
+    if dbapi_connection.closed or _said_something(dbapi_connection.fileno()):
         raise DisconnectionError("the database server closed this connection")
-    said = select.poll()
-    said.register(dbapi_connection.fileno(), select.POLLIN)
-    if said.poll(0):
-        raise DisconnectionError("the database server closed this connection")
+
+
+def _said_something(socket: int) -> bool:
+    readable = select.poll()
+    readable.register(socket, select.POLLIN)
+    return bool(readable.poll(0))
