@@ -4,7 +4,7 @@ four answers, reads no figure at all), answers a low-rated interface with a plan
 department then sees; a second round's change shows on HR's dashboard."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from browser_support import BROWSER_MARKS, chromium, log_in, serve
@@ -13,6 +13,7 @@ from test_browser_records import SOURCES
 
 from courseware.cli import create_user
 from courseware.extensions import db
+from courseware.hr.assignments import today as company_today
 from courseware.models import Department, Role, SurveyResponse, SurveyRound, SurveyRoundDepartment
 from courseware.people.departments import find_or_create
 from courseware.publishing import publish
@@ -68,14 +69,15 @@ def test_hr_opens_a_round_people_answer_a_head_plans_and_the_customer_sees_it(si
     app, url = site
     with app.app_context():
         department_ids = {name: find_or_create(name).id for name in RATED}
+        today = company_today()  # the organisation's day, which the forms check against, not the server's
     with chromium() as browser:
         hr = browser.new_context().new_page()
         log_in(hr, url, "hr@example.com")
         hr.goto(url + "/surveys/rounds")
         hr.get_by_role("link", name="新建问卷轮次").click()
         hr.get_by_label("标题").fill("2026 年第四季度内部客户调查")
-        hr.get_by_label("开始日期").fill(date.today().isoformat())
-        hr.get_by_label("结束日期（接受作答的最后一天）").fill((date.today() + timedelta(days=14)).isoformat())
+        hr.get_by_label("开始日期").fill(today.isoformat())
+        hr.get_by_label("结束日期（接受作答的最后一天）").fill((today + timedelta(days=14)).isoformat())
         for name in RATED:
             hr.get_by_label(name, exact=True).check()
         hr.get_by_role("button", name="保存").click()
@@ -109,7 +111,7 @@ def test_hr_opens_a_round_people_answer_a_head_plans_and_the_customer_sees_it(si
         production.get_by_role("link", name="制定计划").click()
         production.get_by_label("本部门将采取的行动").fill("每周一与质量部核对一次交接单，缺页当天补齐")
         production.get_by_label("负责人").fill("生产部经理")
-        production.get_by_label("完成日期").fill((date.today() + timedelta(days=30)).isoformat())
+        production.get_by_label("完成日期").fill((today + timedelta(days=30)).isoformat())
         production.get_by_role("button", name="保存计划").click()
 
         customer = browser.new_context().new_page()
@@ -120,7 +122,7 @@ def test_hr_opens_a_round_people_answer_a_head_plans_and_the_customer_sees_it(si
 
     with app.app_context():  # a second round, answered after the plan: 质量部 now rates 生产部 4
         first = db.session.get(SurveyRound, 1)
-        second = SurveyRound(title="2027 年第一季度", opens_on=date.today(), closes_on=date.today() - timedelta(days=1),  # ended at once, like the first
+        second = SurveyRound(title="2027 年第一季度", opens_on=today, closes_on=today - timedelta(days=1),  # ended at once, like the first
                              threshold=5, questions=first.questions)
         second.scope_rows = [SurveyRoundDepartment(department_id=department_ids["生产部"])]
         db.session.add(second)
