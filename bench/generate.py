@@ -61,6 +61,7 @@ from courseware.models import (  # noqa: E402
 )
 from courseware.models.base import UTCDateTime  # noqa: E402
 from courseware.publishing import publish  # noqa: E402
+from courseware.statements import ANSWERS_IN_ATTEMPT  # noqa: E402
 
 PASSWORD = "bench-password"
 DEPARTMENTS = {
@@ -400,11 +401,9 @@ def _quiz(writer: Writer, rng: random.Random, user_id: int, course: Course, quiz
                    question_ids=drawn)
         for item in result.questions:
             writer.add(QuizAnswer, attempt_id=attempt_id, question_id=item.question.id, answer=answers[item.question.id], fraction=item.fraction, updated_at=submitted)
-            _record(writer, user_id, "answered", f"{quiz.id}/{item.question.id}", "question", revision_id,
-                    f"answered:{attempt_id}:{item.question.id}", submitted,
-                    {"response": answers[item.question.id], "success": item.correct, "score": {"scaled": item.fraction}}, attempt_id)
         _record(writer, user_id, "passed" if result.passed else "failed", quiz.id, "quiz", revision_id, f"result:{attempt_id}", submitted,
-                {"success": result.passed, "completion": True, "score": {"scaled": round(result.scaled, 4)}}, attempt_id)
+                {"success": result.passed, "completion": True, "score": {"scaled": round(result.scaled, 4)}, ANSWERS_IN_ATTEMPT: True},
+                attempt_id)
         best = max(best, result.scaled)
         at = submitted + timedelta(minutes=rng.uniform(5, 60))
         if result.passed:

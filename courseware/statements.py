@@ -3,12 +3,20 @@
 Activities are named by stable IRIs (`activity_iri`) that never depend on the host the platform is
 served from; a record keeps the revision it was made against, so a statement describes what the
 learner saw then.
+
+A quiz's result record stands for the attempt's per-question `answered` statements too (`expand`):
+they are read from the attempt's answers, which the submit grades and keeps anyway, instead of being
+written as a dozen more records. Records written before that (results without `ANSWERS_IN_ATTEMPT`)
+have their `answered` records stored beside them and expand to themselves.
 """
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app
 from markupsafe import Markup
@@ -16,7 +24,7 @@ from sqlalchemy import select
 
 from .content.quiz import NumberAnswer, Numerical, Question, number_text, read_number
 from .extensions import db
-from .models import LearningRecord, QuizAttempt, ScenarioRun, User, Verb
+from .models import LearningRecord, QuizAnswer, QuizAttempt, ScenarioRun, User, Verb
 from .publishing import course_at
 
 ADL = "http://adlnet.gov/expapi/verbs/"
@@ -94,13 +102,13 @@ def interaction(question: Question) -> dict[str, Any]:
             "correctResponsesPattern": correct, **parts(question)}
 
 
-def _question(record: LearningRecord) -> Question | None:
+def _question(record: Entry) -> Question | None:
     quiz_id, _, question_id = record.object_id.partition("/")
     quiz = course_at(record.revision_id).quiz(quiz_id)
     return quiz.question(question_id) if quiz else None
 
 
-def _definition(record: LearningRecord) -> tuple[dict[str, Any], Question | None]:
+def _definition(record: Entry) -> tuple[dict[str, Any], Question | None]:
     definition: dict[str, Any] = {"type": ACTIVITY_TYPES[record.object_kind]}
     question = _question(record) if record.object_kind == "question" else None
     if question is not None:
@@ -109,6 +117,114 @@ def _definition(record: LearningRecord) -> tuple[dict[str, Any], Question | None
         english = course.titles_en.get(record.object_id)
         definition["name"] = {LANGUAGE: title} | ({ENGLISH: english} if english else {})
     return definition, question
+
+
+# --- answers as statements ---------------------------------------------------------------------
+
+ANSWERS_IN_ATTEMPT = "answers_in_attempt"  # in a result record's `result`: its answered statements are derived
+# An answered statement's id: its result's first 48 bits (the time), version 4, this mark, the variant, then
+# the result record's id and the question's position. An id is then found again without being stored.
+_MARK = "a45"
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A question's `answered` statement, read from the answer a submitted attempt keeps.
+
+    It offers what `statement` reads of a record, taken from the attempt's result record (`outcome`)
+    where the two share it. With `id`, the result's, and `position`, the question's place among the
+    attempt's, every statement has a place in the order of records.
+    """
+
+    outcome: LearningRecord
+    position: int
+    question_id: str
+    answer: Any
+    fraction: float
+    verb = Verb.ANSWERED.value
+    object_kind = "question"
+
+    @property
+    def id(self) -> int:
+        return self.outcome.id
+
+    @property
+    def statement_id(self) -> str:
+        return answered_statement_id(self.outcome, self.position)
+
+    @property
+    def object_id(self) -> str:
+        return f"{self.outcome.object_id}/{self.question_id}"
+
+    @property
+    def revision_id(self) -> int:
+        return self.outcome.revision_id
+
+    @property
+    def attempt_id(self) -> str | None:
+        return self.outcome.attempt_id
+
+    @property
+    def timestamp(self) -> datetime:
+        return self.outcome.timestamp
+
+    @property
+    def result(self) -> dict[str, Any]:
+        return {"response": self.answer, "success": self.fraction >= 1.0, "score": {"scaled": self.fraction}}
+
+
+Entry = LearningRecord | Answered
+
+
+def answered_statement_id(outcome: LearningRecord, position: int) -> str:
+    """The id of the answered statement at `position` that the result record `outcome` stands for."""
+    digits = f"{outcome.statement_id.replace('-', '')[:12]}4{_MARK}8{outcome.id:011x}{position:04x}"
+    return str(uuid.UUID(digits))
+
+
+def place_of_answered(statement_id: str) -> tuple[int, int] | None:
+    """The result record's id and the position an answered statement's id names; None for any other id."""
+    digits = statement_id.replace("-", "")
+    if len(digits) != 32 or digits[12:17] != f"4{_MARK}8":
+        return None
+    return int(digits[17:28], 16), int(digits[28:], 16)
+
+
+def expands(record: LearningRecord) -> bool:
+    """Whether the record is a quiz attempt's result that stands for its answered statements."""
+    return record.object_kind == "quiz" and bool(record.result) and bool(record.result.get(ANSWERS_IN_ATTEMPT))
+
+
+Person = TypeVar("Person")
+
+
+def expand(rows: Iterable[tuple[LearningRecord, Person]]) -> list[tuple[Entry, Person, int]]:
+    """Each record with its person and position, a quiz attempt's result preceded by its answered statements
+    (one per question the attempt asked, in the quiz's order; a blank one has no response and scores 0)."""
+    rows = list(rows)
+    attempt_ids = {record.attempt_id for record, _person in rows if expands(record)}
+    asked: dict[str, list[str] | None] = {}
+    answers: dict[str, dict[str, tuple[Any, float | None]]] = {}
+    if attempt_ids:
+        asked = dict(db.session.execute(
+            select(QuizAttempt.id, QuizAttempt.question_ids).where(QuizAttempt.id.in_(attempt_ids))).all())
+        for attempt_id, question_id, answer, fraction in db.session.execute(
+            select(QuizAnswer.attempt_id, QuizAnswer.question_id, QuizAnswer.answer, QuizAnswer.fraction)
+            .where(QuizAnswer.attempt_id.in_(attempt_ids))
+        ):
+            answers.setdefault(attempt_id, {})[question_id] = (answer, fraction)
+    entries: list[tuple[Entry, Person, int]] = []
+    for record, person in rows:
+        position = 0
+        if expands(record) and record.attempt_id in asked:
+            quiz = course_at(record.revision_id).quiz(record.object_id)
+            given = answers.get(record.attempt_id, {})
+            for question in quiz.drawn(asked[record.attempt_id]) if quiz else ():
+                answer, fraction = given.get(question.id, (None, 0.0))
+                entries.append((Answered(record, position, question.id, answer, fraction or 0.0), person, position))
+                position += 1
+        entries.append((record, person, position))
+    return entries
 
 
 def iso(moment: datetime) -> str:
@@ -120,7 +236,7 @@ def authority(home_page: str) -> dict[str, Any]:
     return {"objectType": "Agent", "name": "Courseware", "account": {"homePage": home_page, "name": "courseware"}}
 
 
-def starts(records: list[LearningRecord]) -> dict[str, datetime]:
+def starts(records: Iterable[Entry]) -> dict[str, datetime]:
     """When each quiz attempt or role-play run behind a result began, for `result.duration`."""
     ids = {r.attempt_id for r in records if r.attempt_id and r.result and r.object_kind in ("quiz", "scenario")}
     if not ids:
@@ -129,7 +245,7 @@ def starts(records: list[LearningRecord]) -> dict[str, datetime]:
         db.session.execute(select(ScenarioRun.id, ScenarioRun.started_at).where(ScenarioRun.id.in_(ids))).all())
 
 
-def statement(record: LearningRecord, user: User, course_id: str, home_page: str = "",
+def statement(record: Entry, user: User, course_id: str, home_page: str = "",
               started: datetime | None = None) -> dict[str, Any]:
     """Build one valid xAPI statement from a learning record (`stored` is when it was written).
 
@@ -160,7 +276,7 @@ def statement(record: LearningRecord, user: User, course_id: str, home_page: str
         data["context"]["registration"] = record.attempt_id
     if record.result:
         data["result"] = _result(record.result, question)
-        if started is not None:
+        if started is not None and record.object_kind not in PARENT_KINDS:  # the attempt or run itself, not its steps
             data["result"]["duration"] = f"PT{max((record.timestamp - started).total_seconds(), 0):.2f}S"
     return data
 

@@ -14,9 +14,10 @@ from courseware import create_app
 from courseware.cli import create_user
 from courseware.content import read_sources
 from courseware.extensions import db
-from courseware.models import HRScope, OutboxMessage, Role
+from courseware.models import HRScope, LearningRecord, OutboxMessage, Role, User
 from courseware.people.departments import find_or_create
-from courseware.publishing import publish
+from courseware.publishing import course_at, publish
+from courseware.statements import expand, statement
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = ROOT / "lessons"  # the shipped course, which trainers edit: only tests about it read it
@@ -247,6 +248,15 @@ def answer_form(question, answer) -> dict[str, list[str]]:
     if kind == "matching":
         return {question.field(left_id): [right_id] for left_id, right_id in answer.items()}
     raise AssertionError(f"no form for {kind}")
+
+
+def statements_of(app, user_id: int, verb: str | None = None) -> list[dict]:
+    """The learner's xAPI statements as the exports and the LRS get them, oldest first (only `verb`'s, when given)."""
+    with app.test_request_context():
+        rows = db.session.execute(select(LearningRecord, User).join(User).where(LearningRecord.user_id == user_id)
+                                  .order_by(LearningRecord.id)).all()
+        built = [statement(entry, person, course_at(entry.revision_id).id) for entry, person, _position in expand(rows)]
+    return [one for one in built if verb is None or one["verb"]["id"].endswith("/" + verb)]
 
 
 def correct_form(quiz) -> dict[str, list[str]]:

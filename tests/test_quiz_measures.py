@@ -4,12 +4,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import answer_form
+from conftest import answer_form, statements_of
 from sqlalchemy import func, select
 
 from courseware.content import CourseInvalid
 from courseware.extensions import db
-from courseware.models import LearningRecord, QuizAttempt, Role
+from courseware.models import QuizAttempt, Role
 from courseware.publishing import live_course, publish
 from courseware.studio.analytics import quizzes as quiz_analytics
 from courseware.studio.analytics.filters import Filter
@@ -95,12 +95,9 @@ def test_each_attempt_draws_its_own_set_and_is_graded_on_it(client, trainee, app
     result = client.get(f"{second_url}/result").get_data(as_text=True)
     assert "已通过 · 100%" in result
     assert len(re.findall(r'<li class="card review', result)) == 3
-    with app.app_context():
-        attempt_id = second_url.rsplit("/", 1)[1]
-        answered = db.session.scalars(
-            select(LearningRecord.object_id).where(LearningRecord.attempt_id == attempt_id, LearningRecord.verb == "answered")
-        )
-        assert sorted(answered) == sorted(f"{QUIZ_ID}/{qid}" for qid in second)  # what xAPI carries
+    attempt_id = second_url.rsplit("/", 1)[1]
+    answered = [s["object"]["id"] for s in statements_of(app, trainee, "answered") if s["context"]["registration"] == attempt_id]
+    assert sorted(answered) == sorted(f"urn:courseware:question:{QUIZ_ID}/{qid}" for qid in second)  # what xAPI carries
 
 
 def test_item_analysis_counts_a_variant_only_for_the_attempts_that_drew_it(client, trainee, app, course_sources):
@@ -189,6 +186,9 @@ def test_blank_answers_are_listed_before_submitting_and_kept(client, trainee, ap
     done = client.post(f"{url}/submit", data={"submit_anyway": "1"})
     assert done.status_code == 302 and done.location.endswith("/result")
     assert "未通过 · 0%" in client.get(done.location).get_data(as_text=True)
+    attempt_id = done.location.split("/")[-2]
+    blanks = [s["result"] for s in statements_of(app, trainee, "answered") if s["context"]["registration"] == attempt_id]
+    assert blanks == [{"success": False, "score": {"scaled": 0.0}}] * 3  # what the LRS hears of a blank: no response
 
 
 def test_true_false_answers_read_as_words_in_the_review(client, trainee, app, course_sources):

@@ -29,8 +29,8 @@ from ..people import audit
 from ..people.scope import in_departments, visible_department_ids
 from ..people.signin import account_key, authenticate, guessing_budget
 from ..publishing import live_course
-from ..statements import VERSION, iso, starts, statement
-from .xapi_query import Filters, boolean, check_parameters, check_version, query, statement_uuid
+from ..statements import VERSION, expand, iso, place_of_answered, starts, statement
+from .xapi_query import Filters, Wanted, boolean, check_parameters, check_version, cursor, query, statement_uuid
 
 bp = Blueprint("xapi", __name__)
 
@@ -122,7 +122,8 @@ def export(user):
     """Stream matching statements as one JSON array (for loading into an LRS or an archive)."""
     audit.record("export_xapi", detail={k: v for k, v in request.args.items()}, by=user)
     filters = _filters(user)
-    selected = query(request.args, filters).execution_options(yield_per=500)
+    selected, wanted = query(request.args, filters)
+    selected = selected.execution_options(yield_per=500)
 
     def body() -> Iterator[str]:
         # Inside the stream (the request's session is gone by then); `with` closes the cursor
@@ -131,9 +132,10 @@ def export(user):
             yield "["
             first = True
             for chunk in rows.partitions():
-                began = starts([record for record, _person in chunk])
-                for record, person in chunk:
-                    data = statement(record, person, filters.course_id, filters.home_page, began.get(record.attempt_id))
+                entries = [(entry, person) for entry, person, _position in expand(chunk) if wanted(entry)]
+                began = starts(entry for entry, _person in entries)
+                for entry, person in entries:
+                    data = statement(entry, person, filters.course_id, filters.home_page, began.get(entry.attempt_id))
                     yield ("" if first else ",") + json.dumps(data, ensure_ascii=False)
                     first = False
             yield "]"
@@ -166,10 +168,7 @@ def statements(user):
         statement_uuid(request.args["voidedStatementId"], "voidedStatementId")
         abort(404, description="no statement is ever voided here")
     if "statementId" in request.args:
-        wanted = statement_uuid(request.args["statementId"], "statementId")
-        found = db.session.execute(in_departments(
-            select(LearningRecord, User).join(User, User.id == LearningRecord.user_id)
-            .where(LearningRecord.statement_id == wanted), filters.department_ids)).first()
+        found = _one(statement_uuid(request.args["statementId"], "statementId"), filters)
         if found is None:
             abort(404, description="no such statement")
         began = starts([found[0]]).get(found[0].attempt_id)
@@ -177,18 +176,57 @@ def statements(user):
     limit = int_arg("limit", 100, lo=0) or MAX_LIMIT
     limit = min(limit, MAX_LIMIT)
     ascending = boolean(request.args, "ascending")
-    selected = query(request.args, filters)
-    if not ascending:
-        selected = selected.order_by(None).order_by(LearningRecord.id.desc())
-    if after := int_arg("cursor", 0):
-        selected = selected.where(LearningRecord.id > after if ascending else LearningRecord.id < after)
-    rows = db.session.execute(selected.limit(limit + 1)).all()
+    selected, wanted = query(request.args, filters)
+    entries = _page(selected, wanted, ascending, cursor(request.args.get("cursor")), limit)
     more = ""
-    if len(rows) > limit:
-        rows = rows[:limit]
-        args = {k: v for k, v in request.args.items() if k != "cursor"} | {"cursor": rows[-1][0].id}
+    if len(entries) > limit:
+        entries = entries[:limit]
+        last, _person, position = entries[-1]
+        args = {k: v for k, v in request.args.items() if k != "cursor"} | {"cursor": f"{last.id}.{position}"}
         more = url_for(".statements") + "?" + urlencode(args)
-    began = starts([record for record, _person in rows])
-    data = [shape(statement(record, person, filters.course_id, filters.home_page, began.get(record.attempt_id)))
-            for record, person in rows]
+    began = starts(entry for entry, _person, _position in entries)
+    data = [shape(statement(entry, person, filters.course_id, filters.home_page, began.get(entry.attempt_id)))
+            for entry, person, _position in entries]
     return jsonify(statements=data, more=more), consistent
+
+
+def _one(statement_id: str, filters: Filters):
+    """The statement of that id and its person, if the reader may see it: a record's, or an answered
+    statement its quiz result stands for."""
+    people = in_departments(select(LearningRecord, User).join(User, User.id == LearningRecord.user_id), filters.department_ids)
+    found = db.session.execute(people.where(LearningRecord.statement_id == statement_id)).first()
+    if found is not None or (place := place_of_answered(statement_id)) is None:
+        return found
+    records = db.session.execute(people.where(LearningRecord.id == place[0])).all()
+    return next(((entry, person) for entry, person, _position in expand(records) if entry.statement_id == statement_id), None)
+
+
+def _page(selected, wanted: Wanted, ascending: bool, after: tuple[int, int | None] | None, limit: int) -> list:
+    """Up to `limit` + 1 matching statements past the cursor `after`, each with its person and position.
+
+    A record may stand for several statements (or, filtered, none), so records are read in batches
+    until there are enough; the cursor names a statement by its record and position."""
+    order = LearningRecord.id if ascending else LearningRecord.id.desc()
+    selected = selected.order_by(None).order_by(order)
+    if after is not None:
+        selected = selected.where(LearningRecord.id >= after[0] if ascending else LearningRecord.id <= after[0])
+    found: list = []
+    while len(found) <= limit:
+        rows = db.session.execute(selected.limit(limit + 1)).all()
+        entries = sorted(expand(rows), key=lambda e: (e[0].id, e[2]), reverse=not ascending)
+        found += [e for e in entries if wanted(e[0]) and _past(e, after, ascending)]
+        if len(rows) <= limit:
+            break
+        last = rows[-1][0].id
+        selected = selected.where(LearningRecord.id > last if ascending else LearningRecord.id < last)
+    return found
+
+
+def _past(entry: tuple, after: tuple[int, int | None] | None, ascending: bool) -> bool:
+    """Whether the statement comes after the cursor in the order of reading."""
+    if after is None:
+        return True
+    record_id, position = entry[0].id, entry[2]
+    if record_id != after[0]:
+        return True  # the query read only records past the cursor's, or the cursor's own
+    return after[1] is not None and (position > after[1] if ascending else position < after[1])

@@ -5,7 +5,7 @@ import hashlib
 import json
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from flask import abort
@@ -13,10 +13,10 @@ from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..inputs import EARLIEST, LATEST, in_window, integer
-from ..models import Department, LearningRecord, User
+from ..inputs import EARLIEST, LATEST, MAX_ID, in_window, integer
+from ..models import Department, LearningRecord, User, Verb
 from ..people.scope import in_departments
-from ..statements import ADL, IRI_PREFIX, VERBS
+from ..statements import ADL, IRI_PREFIX, VERBS, Entry
 
 # The spec's parameters, then ours: `cursor` (the `more` link's place) and `department` (HR's tree).
 PARAMETERS = frozenset({
@@ -115,10 +115,19 @@ def agent_condition(value: str | None, home_page: str, department_ids: set[int] 
     abort(400, description=AGENT_HELP)
 
 
+# The records that may stand for answered statements (`statements.expand`): a quiz attempt's result.
+_RESULTS = (LearningRecord.object_kind == "quiz") & LearningRecord.verb.in_([Verb.PASSED, Verb.FAILED])
+
+
 def activity_condition(iri: str, related: bool, course_id: str):
-    """The `activity` filter: the statement's object, or with `related` also its parent and course."""
-    kind, _, object_id = iri.removeprefix(IRI_PREFIX).partition(":") if iri.startswith(IRI_PREFIX) else ("", "", "")
+    """The `activity` filter: the statement's object, or with `related` also its parent and course.
+
+    A question's statements may be stored or stand in its quiz's results, so those match too; `Wanted`
+    then keeps, of what they stand for, the statements asked for."""
+    kind, object_id = _activity(iri)
     condition = (LearningRecord.object_kind == kind) & (LearningRecord.object_id == object_id)
+    if kind == "question":
+        condition = condition | _RESULTS & (LearningRecord.object_id == object_id.partition("/")[0])
     if not related:
         return condition
     if kind == "course" and object_id == course_id:
@@ -130,6 +139,45 @@ def activity_condition(iri: str, related: bool, course_id: str):
     return condition
 
 
+def _activity(iri: str) -> tuple[str, str]:
+    kind, _, object_id = iri.removeprefix(IRI_PREFIX).partition(":") if iri.startswith(IRI_PREFIX) else ("", "", "")
+    return kind, object_id
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """The `verb` and `activity` filters on one statement: the query selects the records that may hold
+    matching statements, and this keeps, of the statements a record stands for, those that match."""
+
+    verb: str | None = None
+    activity: tuple[str, str] | None = None
+    related: bool = False
+    course_id: str = ""
+
+    def __call__(self, entry: Entry) -> bool:
+        if self.verb is not None and entry.verb != self.verb:
+            return False
+        if self.activity is None:
+            return True
+        kind, object_id = self.activity
+        if (entry.object_kind, entry.object_id) == (kind, object_id):
+            return True
+        if not self.related:
+            return False
+        parent_of_it = kind in CHILDREN and entry.object_kind == CHILDREN[kind] and entry.object_id.startswith(object_id + "/")
+        return parent_of_it or (kind, object_id) == ("course", self.course_id)
+
+
+def cursor(value: str | None) -> tuple[int, int | None] | None:
+    """The `more` link's place: a record id, and the statement's position among those it stands for
+    (none: past all of them). Anything else is no place: the first page."""
+    record, _, position = (value or "").partition(".")
+    record_id, place = integer(record), integer(position) if position else None
+    if record_id is None or not 0 <= record_id <= MAX_ID or (position and (place is None or place < 0)):
+        return None
+    return record_id, place
+
+
 @dataclass(frozen=True)
 class Filters:
     department_ids: set[int] | None
@@ -137,8 +185,9 @@ class Filters:
     course_id: str
 
 
-def query(args, filters: Filters) -> Select:
-    """Select (record, user) pairs matching the xAPI filters, oldest first (the view may reverse it)."""
+def query(args, filters: Filters) -> tuple[Select, Wanted]:
+    """Select (record, user) pairs that may hold statements matching the xAPI filters, oldest first (the view
+    may reverse it), and what keeps those statements of them that do."""
     statement_ = select(LearningRecord, User).join(User, User.id == LearningRecord.user_id).order_by(LearningRecord.id)
     statement_ = in_departments(statement_, filters.department_ids)
     if since := parse_time(args.get("since")):
@@ -148,11 +197,17 @@ def query(args, filters: Filters) -> Select:
     agent = agent_condition(args.get("agent"), filters.home_page, filters.department_ids)
     if agent is not None:
         statement_ = statement_.where(agent)
+    wanted = Wanted(course_id=filters.course_id)
     if verb := args.get("verb"):
         name = verb.removeprefix(ADL)
-        statement_ = statement_.where(LearningRecord.verb == (name if name in VERBS else "-"))
+        name = name if name in VERBS else "-"
+        wanted = replace(wanted, verb=name)
+        condition = LearningRecord.verb == name
+        statement_ = statement_.where(condition | _RESULTS if name == Verb.ANSWERED else condition)
     if iri := args.get("activity"):
-        activity = activity_condition(iri, boolean(args, "related_activities"), filters.course_id)
+        related = boolean(args, "related_activities")
+        wanted = replace(wanted, activity=_activity(iri), related=related)
+        activity = activity_condition(iri, related, filters.course_id)
         if activity is not None:
             statement_ = statement_.where(activity)
     if registration := args.get("registration"):
@@ -164,4 +219,4 @@ def query(args, filters: Filters) -> Select:
             .join(top, top.id == department)
             .where(home.lineage.startswith(top.lineage))
         )
-    return statement_
+    return statement_, wanted

@@ -37,6 +37,7 @@ from ..models import (
 )
 from ..outbox import lrs
 from ..publishing import LiveCourse
+from ..statements import ANSWERS_IN_ATTEMPT
 from . import certification, grading, learning_time, roleplay
 from .progress import PROGRESS_ROWS, CourseProgress, as_read, is_completed, moment, progress_from_rows
 
@@ -90,13 +91,14 @@ def _statement_id() -> str:
     return str(uuid.UUID(int=milliseconds << 80 | int.from_bytes(os.urandom(10), "big"), version=4))
 
 
-def _append_records(rows: list[dict[str, Any]]) -> set[str]:
+def _append_records(rows: list[dict[str, Any]], answered: int = 0) -> set[str]:
     """Append, in one statement, the records whose keys are new; return the statement ids written.
 
     Every record goes through here, so this is the one place that knows what a transaction wrote.
+    `answered` is how many answered statements a quiz result among them stands for.
     """
     written = db.session.connection().execute(_new_records(), rows).scalars().all()
-    lrs.forward(written)
+    lrs.forward(written, answered)
     return set(written)
 
 
@@ -591,14 +593,6 @@ def _submission(
     rows = _answer_rows(attempt.id, answers, now, {item.question.id: item.fraction for item in result.questions})
     tried = [*earlier, _Graded(attempt.id, attempt.revision_id, result.scaled, result.passed)]
     kept = max(tried, key=lambda a: a.score or 0) if quiz.keep == "best" else tried[-1]
-    answered = [
-        _record(
-            user.id, Verb.ANSWERED, f"{quiz.id}/{item.question.id}", "question", attempt.revision_id,
-            f"answered:{attempt.id}:{item.question.id}", now, attempt_id=attempt.id,
-            result={"response": item.answer, "success": item.correct, "score": {"scaled": item.fraction}},
-        )
-        for item in result.questions
-    ]
     outcome = _record(
         user.id, Verb.PASSED if result.passed else Verb.FAILED, quiz.id, "quiz", attempt.revision_id,
         f"result:{attempt.id}", now, attempt_id=attempt.id,
@@ -606,13 +600,14 @@ def _submission(
             "success": result.passed,
             "completion": True,
             "score": {"scaled": round(result.scaled, 4), "raw": result.earned, "min": 0, "max": result.possible},
+            ANSWERS_IN_ATTEMPT: True,  # each question's statement is read from the answers (statements.expand)
         },
     )
     completion = _record(
         user.id, Verb.COMPLETED, quiz.id, "quiz", kept.revision_id, _once(Verb.COMPLETED, user, quiz.id, round_), now,
         result={"success": True, "score": {"scaled": round(kept.score or 0, 4)}}, attempt_id=kept.id,
     ) if any(a.passed for a in tried) else None
-    records = [*answered, outcome, *([completion] if completion else [])]
+    records = [outcome, *([completion] if completion else [])]
     return _Submission(result, rows, records, completion and completion["statement_id"], kept, len(tried))
 
 
@@ -620,7 +615,7 @@ def _write_submission(user: User, live: LiveCourse, quiz: Quiz, submission: _Sub
     """Write what `_submission` put together, the attempt locked."""
     if submission.answers:
         db.session.connection().execute(_graded_answers_upsert(), submission.answers)
-    written = _append_records(submission.records)
+    written = _append_records(submission.records, len(submission.result.questions))
     passed = submission.completion_id is not None
     kept = submission.kept
     _mark(

@@ -23,10 +23,11 @@ from sqlalchemy.orm import Session
 from ..extensions import db
 from ..models import LearningRecord, OutboxMessage, User, utcnow
 from ..publishing import course_at
-from ..statements import VERSION, starts, statement
+from ..statements import VERSION, Answered, expand, starts, statement
 
 KIND = "lrs"
 PENDING = "lrs_pending_statements"
+ANSWERED = "answered"  # in a message: how many more statements than records it names, a quiz result's answers
 RETRYABLE_HTTP = {401, 403, 408, 429}  # a wrong key is put right in the configuration, not in the statements
 
 
@@ -42,19 +43,22 @@ def enabled() -> bool:
     return bool(current_app.config["XAPI_LRS_URL"])
 
 
-def forward(statement_ids: Iterable[str]) -> None:
-    """Queue these statements for the LRS, in one outbox message written when the caller's transaction commits."""
+def forward(statement_ids: Iterable[str], answered: int = 0) -> None:
+    """Queue these records' statements for the LRS, in one outbox message written when the caller's transaction
+    commits; `answered` counts the answered statements a quiz's result among them stands for (`statements.expand`)."""
     ids = list(statement_ids)  # read in full: the caller may hand over the result of its insert
     if ids and enabled():
-        db.session.info.setdefault(PENDING, []).extend(ids)
+        pending = db.session.info.setdefault(PENDING, {"statements": [], ANSWERED: 0})
+        pending["statements"].extend(ids)
+        pending[ANSWERED] += answered
 
 
 @event.listens_for(Session, "before_commit")
 def _enqueue(session: Session) -> None:
-    if statement_ids := session.info.pop(PENDING, None):
+    if pending := session.info.pop(PENDING, None):
         now = utcnow()
-        session.execute(insert(OutboxMessage).values(
-            kind=KIND, payload={"statements": statement_ids}, created_at=now, next_attempt_at=now))
+        payload = pending if pending[ANSWERED] else {"statements": pending["statements"]}
+        session.execute(insert(OutboxMessage).values(kind=KIND, payload=payload, created_at=now, next_attempt_at=now))
 
 
 @event.listens_for(Session, "after_rollback")
@@ -84,16 +88,19 @@ def _for_lrs(data: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in data.items() if key not in ("stored", "authority")}
 
 
-def _statements(ids: list[str]) -> Iterator[dict[str, Any]]:
+def _statements(ids: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each statement the records of `ids` stand for, with the id of its record."""
     rows = db.session.execute(
         select(LearningRecord, User).join(User, User.id == LearningRecord.user_id)
         .where(LearningRecord.statement_id.in_(ids)).order_by(LearningRecord.id)
     ).all()
-    began = starts([record for record, _person in rows])
+    entries = expand(rows)  # a quiz's result: its answered statements first
+    began = starts(entry for entry, _person, _position in entries)
     home_page = current_app.config["PUBLIC_URL"]
-    for record, person in rows:
-        course_id = course_at(record.revision_id).id
-        yield _for_lrs(statement(record, person, course_id, home_page, began.get(record.attempt_id)))
+    for entry, person, _position in entries:
+        course_id = course_at(entry.revision_id).id
+        record = entry.outcome if isinstance(entry, Answered) else entry
+        yield record.statement_id, _for_lrs(statement(entry, person, course_id, home_page, began.get(entry.attempt_id)))
 
 
 def _request(method: str, data: Any, **params: str) -> requests.Response:
@@ -114,24 +121,25 @@ def _refused(response: requests.Response) -> LRSError:
 
 
 def deliver(ids: list[str]) -> dict[str, LRSError]:
-    """Send the statements of `ids` that exist to the LRS; return those it refused, each with why.
+    """Send the statements of the records of `ids` that exist to the LRS; return the records of those it refused,
+    each with why.
 
     Raise LRSError when the batch as a whole could not be sent (no answer, the LRS failing, a wrong key).
     """
-    data = list(_statements(ids))
-    if not data:
+    sources = list(_statements(ids))
+    if not sources:
         return {}
-    response = _request("POST", data)
+    response = _request("POST", [one for _record, one in sources])
     if response.ok:
         return {}
     if response.status_code != 409 and not _refused(response).permanent:  # 409: some are stored already
         raise _refused(response)
     # One by one: which are stored already (409: by an earlier try), which one does the LRS refuse?
     refused = {}
-    for one in data:
+    for record, one in sources:
         answer = _request("PUT", one, statementId=one["id"])
         if not answer.ok and answer.status_code != 409:
-            refused[one["id"]] = _refused(answer)
+            refused.setdefault(record, _refused(answer))
     return refused
 
 
@@ -157,7 +165,8 @@ def _unsent():
 
 def _statement_count(*where) -> int:
     length = func.json_array_length(OutboxMessage.payload["statements"])
-    return db.session.scalar(select(func.coalesce(func.sum(length), 0)).where(*_unsent(), *where)) or 0
+    answered = func.coalesce(OutboxMessage.payload[ANSWERED].as_integer(), 0)
+    return db.session.scalar(select(func.coalesce(func.sum(length + answered), 0)).where(*_unsent(), *where)) or 0
 
 
 def given_up() -> list[OutboxMessage]:
