@@ -11,8 +11,9 @@ live course, and the department tallies (`summaries`) follow each change.
 from __future__ import annotations
 
 from collections import defaultdict
+from statistics import fmean
 
-from sqlalchemy import Select, case, delete, func, insert, literal, select, text
+from sqlalchemy import Select, bindparam, case, delete, func, insert, literal, or_, select, text
 
 from . import summaries
 from .content import Course
@@ -48,33 +49,43 @@ def is_measured_by(course: Course, quiz_id: str) -> bool:
     return bool(objectives(course)) and quiz_id in (course.pretest_quiz_id, course.final_quiz_id)
 
 
-def _objective_of(course: Course, shared: tuple[Pool, ...]):
-    """SQL for the objective a question of the pre-test or the final belongs to (NULL for any other)."""
+def _questions_of(course: Course, shared: tuple[Pool, ...]) -> dict[str, list[str]]:
+    """Each objective's questions in the pre-test and the final."""
     ids = {pool.id for pool in shared}
     question_ids: dict[str, list[str]] = defaultdict(list)
     for quiz in (course.pretest, course.final_quiz):
         for pool in quiz.pools:
             if pool.id in ids:
                 question_ids[pool.id] += pool.question_ids
-    return case(*[(QuizAnswer.question_id.in_(qids), literal(objective)) for objective, qids in question_ids.items()])
+    return question_ids
 
 
-def _chosen_attempts(quiz_id: str, first: bool, user_id: int | None):
-    """Each learner's (or only `user_id`'s) first submitted attempt (the pre-test) or best one (the final)."""
-    order = (QuizAttempt.submitted_at.asc(),) if first else (QuizAttempt.score.desc(), QuizAttempt.submitted_at.desc())
+def _objective_of(course: Course, shared: tuple[Pool, ...]):
+    """SQL for the objective a question of the pre-test or the final belongs to (NULL for any other)."""
+    questions = _questions_of(course, shared)
+    return case(*[(QuizAnswer.question_id.in_(qids), literal(objective)) for objective, qids in questions.items()])
+
+
+# The order that picks the attempt counting for the gains: the pre-test's first, the final's best (the latest of equal
+# scores); the attempt's number decides between equal times.
+FIRST = (QuizAttempt.submitted_at.asc(), QuizAttempt.number.asc())
+BEST = (QuizAttempt.score.desc(), QuizAttempt.submitted_at.desc(), QuizAttempt.number.desc())
+
+
+def _chosen_attempts(quiz_id: str, first: bool):
+    """Each learner's first submitted attempt (the pre-test) or best one (the final)."""
     ranked = (
         select(QuizAttempt.id, QuizAttempt.user_id,
-               func.row_number().over(partition_by=QuizAttempt.user_id, order_by=order).label("rank"))
-        .where(QuizAttempt.quiz_id == quiz_id, QuizAttempt.status == "submitted",
-               *([QuizAttempt.user_id == user_id] if user_id is not None else []))
+               func.row_number().over(partition_by=QuizAttempt.user_id, order_by=FIRST if first else BEST).label("rank"))
+        .where(QuizAttempt.quiz_id == quiz_id, QuizAttempt.status == "submitted")
         .subquery()
     )
     return select(ranked.c.id, ranked.c.user_id).where(ranked.c.rank == 1).subquery()
 
 
-def _scores(course: Course, shared: tuple[Pool, ...], quiz_id: str, first: bool, user_id: int | None):
+def _scores(course: Course, shared: tuple[Pool, ...], quiz_id: str, first: bool):
     """(user_id, objective, score) for one quiz, as a subquery."""
-    chosen = _chosen_attempts(quiz_id, first, user_id)
+    chosen = _chosen_attempts(quiz_id, first)
     objective = _objective_of(course, shared).label("objective")
     return (
         select(chosen.c.user_id, objective, func.avg(func.coalesce(QuizAnswer.fraction, 0.0)).label("score"))
@@ -85,14 +96,14 @@ def _scores(course: Course, shared: tuple[Pool, ...], quiz_id: str, first: bool,
     )
 
 
-def _pairs(course: Course, user_id: int | None = None) -> Select | None:
-    """Select (user_id, objective, pre-test score, final score) of everyone (or `user_id`) who took both quizzes;
+def _pairs(course: Course) -> Select | None:
+    """Select (user_id, objective, pre-test score, final score) of everyone who took both quizzes;
     None when the course has no pre-test."""
     shared = objectives(course)
     if not shared:
         return None
-    before = _scores(course, shared, course.pretest_quiz_id, True, user_id)
-    after = _scores(course, shared, course.final_quiz_id, False, user_id)
+    before = _scores(course, shared, course.pretest_quiz_id, True)
+    after = _scores(course, shared, course.final_quiz_id, False)
     return (
         select(before.c.user_id, before.c.objective, before.c.score, after.c.score)
         .join(after, (after.c.user_id == before.c.user_id) & (after.c.objective == before.c.objective))
@@ -112,8 +123,7 @@ def refresh_learner(course: Course, user_id: int) -> None:
             .returning(LearnerGain.objective, LearnerGain.pretest_score, LearnerGain.final_score)
         )
     }
-    pairs = _pairs(course, user_id)
-    new: Scores = {row[1]: (row[2], row[3]) for row in db.session.execute(pairs)} if pairs is not None else {}
+    new = _learner_scores(course, user_id)
     if new:
         db.session.execute(insert(LearnerGain), [
             {"user_id": user_id, "objective": objective, "pretest_score": pretest, "final_score": final}
@@ -121,6 +131,61 @@ def refresh_learner(course: Course, user_id: int) -> None:
         ])
     if new != old:
         summaries.gains_changed(user_id, old, new)
+
+
+# A learner's submitted attempts at the two quizzes, each with its answers (a row of NULL answer when it has none).
+_ANSWERS_OF_LEARNER = (
+    select(QuizAttempt.quiz_id, QuizAttempt.id, QuizAttempt.score, QuizAttempt.submitted_at, QuizAttempt.number,
+           QuizAnswer.question_id, QuizAnswer.fraction)
+    .outerjoin(QuizAnswer, QuizAnswer.attempt_id == QuizAttempt.id)
+    .where(QuizAttempt.user_id == bindparam("user_id"), QuizAttempt.status == "submitted",
+           or_(QuizAttempt.quiz_id == bindparam("pretest"), QuizAttempt.quiz_id == bindparam("final")))
+)
+
+
+_OBJECTIVE_BY_QUESTION: dict[tuple, dict[str, str]] = {}  # by the course's `basis`: hashing a Course reads all of it
+
+
+def _objective_by_question(course: Course) -> dict[str, str]:
+    """Which objective each question of the two quizzes measures; the first, as in `_objective_of`'s CASE."""
+    key = basis(course)
+    if (found := _OBJECTIVE_BY_QUESTION.get(key)) is None:
+        found = {}
+        for objective, question_ids in _questions_of(course, objectives(course)).items():
+            for question_id in question_ids:
+                found.setdefault(question_id, objective)
+        if len(_OBJECTIVE_BY_QUESTION) > 8:  # a trainer republishing all day
+            _OBJECTIVE_BY_QUESTION.clear()
+        _OBJECTIVE_BY_QUESTION[key] = found
+    return found
+
+
+def _learner_scores(course: Course, user_id: int) -> Scores:
+    """One learner's scores by the definition `_pairs` writes in SQL, from one read of their attempts' answers.
+
+    Built in Python: the SQL for everyone costs a submit milliseconds to build and send, for a few rows."""
+    if not objectives(course):
+        return {}
+    rows = db.session.execute(
+        _ANSWERS_OF_LEARNER, {"user_id": user_id, "pretest": course.pretest_quiz_id, "final": course.final_quiz_id}
+    ).all()
+    attempts = {(row.quiz_id, row.id): row for row in rows}
+    pretests = [row for (quiz_id, _id), row in attempts.items() if quiz_id == course.pretest_quiz_id]
+    finals = [row for (quiz_id, _id), row in attempts.items() if quiz_id == course.final_quiz_id]
+    if not pretests or not finals:
+        return {}
+    first = min(pretests, key=lambda row: (row.submitted_at, row.number)).id
+    best = max(finals, key=lambda row: (row.score or 0.0, row.submitted_at, row.number)).id
+    objective_of = _objective_by_question(course)
+    fractions: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for row in rows:
+        if row.id in (first, best) and (objective := objective_of.get(row.question_id)) is not None:
+            fractions[row.id, objective].append(row.fraction or 0.0)
+    return {
+        objective: (fmean(fractions[first, objective]), fmean(fractions[best, objective]))
+        for objective in dict.fromkeys(objective for _attempt, objective in fractions)
+        if (first, objective) in fractions and (best, objective) in fractions
+    }
 
 
 def refresh_all(course: Course) -> int:
