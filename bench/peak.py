@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from run import DATA, PYTHON, REDIS_URL, ROOT, SECRET_KEY, database_url, gunicorn, prepare
+from run import DATA, PYTHON, REDIS_URL, ROOT, SECRET_KEY, DataSet, database_url, gunicorn, prepare
 
 BENCH = ROOT / "bench"
 LOCUST = str(Path(PYTHON).with_name("locust"))
@@ -61,7 +61,7 @@ def steps(args) -> list[int]:
 def run_backend(backend: str, url: str, args) -> list[dict]:
     from generate import PASSWORD
 
-    prepare(backend, url, args.learners)
+    prepare([DataSet(backend, url, args.learners)])
     logins = learner_logins(url)
     pool = DATA / f"peak-{backend}-learners.txt"
     pool.write_text("\n".join(logins) + "\n", encoding="utf-8")
