@@ -5,7 +5,8 @@ activity, with the sum of their scores; the rows on `PEOPLE` count the people th
 `RUN` status the finished role-play runs and their totals on each core element. What moves them:
 
 - a progress write: `records._mark` reads the row before (`before_write`, which also locks the learner
-  so their other writes wait) and reports what the upsert returned (`after_write`);
+  so their other writes wait, once per transaction: `lock_learner`) and reports what the upsert returned
+  (`after_write`);
 - progress cleared for a new round of the course (`forget`); a role-play run finished (`run_finished`); a
   learner's gains rewritten (`gains_changed`);
 - people created, moved to another department, (de)activated: caught at every ORM flush, wherever in the
@@ -43,6 +44,7 @@ GAIN = "g:"  # + an objective: the activity of the rows that sum learners' gains
 PRETEST, FINAL = "pretest", "final"
 PENDING = "progress_tally_pending"
 MOVING = "progress_tally_moving"
+LOCKED = "progress_tally_locked"  # {learner: (department, active)} locked by the session's transaction
 CHUNK = 500
 
 Key = tuple[int, bool, str, str]  # department, active, activity, status
@@ -71,13 +73,42 @@ def _add(session: Session, key: Key, kind: str, learners: int, scored: int, scor
     entry[3] += score_sum
 
 
+def lock_learner(user_id: int) -> tuple[int, bool]:
+    """Lock the learner until this transaction ends, so their other writes wait; return their department and
+    active flag. The lock is taken once per transaction: later calls return what the first one read."""
+    locked = _locked(db.session())
+    if user_id not in locked:
+        locked[user_id] = tuple(db.session.execute(_LEARNER, {"user_id": user_id}).one())
+    return locked[user_id]
+
+
 def before_write(user_id: int, activity_id: str) -> Before:
-    """Lock the learner (their other writes wait until this transaction ends) and read their row on `activity_id`."""
-    row = db.session.execute(_BEFORE, {"user_id": user_id, "activity_id": activity_id}).one()
-    return Before(*row)
+    """Lock the learner (`lock_learner`) and read their row on `activity_id`, in one statement the first time."""
+    locked = _locked(db.session())
+    if user_id in locked:
+        row = db.session.execute(_ROW, {"user_id": user_id, "activity_id": activity_id}).one_or_none()
+        return Before(*locked[user_id], *(row or (None, None)))
+    department_id, active, status, score = db.session.execute(_BEFORE, {"user_id": user_id, "activity_id": activity_id}).one()
+    locked[user_id] = (department_id, active)
+    return Before(department_id, active, status, score)
 
 
-_BEFORE = (  # built once: every progress write reads it
+def locked_before(user_id: int, department_id: int, active: bool, status: str | None, score: float | None) -> Before:
+    """The `Before` a caller read itself, in a statement that locked the learner as `before_write` does."""
+    _locked(db.session())[user_id] = (department_id, active)
+    return Before(department_id, active, status, score)
+
+
+def _locked(session: Session) -> dict[int, tuple[int, bool]]:
+    return session.info.setdefault(LOCKED, {})
+
+
+# Built once: every progress write reads one of them.
+_LEARNER = select(User.department_id, User.active).where(User.id == bindparam("user_id")).with_for_update(key_share=True)
+_ROW = select(Progress.status, Progress.score).where(
+    Progress.user_id == bindparam("user_id"), Progress.activity_id == bindparam("activity_id")
+)
+_BEFORE = (
     select(User.department_id, User.active, Progress.status, Progress.score)
     .select_from(User)
     .outerjoin(Progress, (Progress.user_id == User.id) & (Progress.activity_id == bindparam("activity_id")))
@@ -99,24 +130,20 @@ def after_write(before: Before, activity_id: str, kind: str, after: tuple[str, f
 
 def forget(user_id: int, activity_ids: Iterable[str]) -> None:
     """Uncount the learner's rows on `activity_ids`, about to be deleted."""
-    db.session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
+    lock_learner(user_id)
     _count(db.session(), [user_id], -1, list(activity_ids))
 
 
 def run_finished(user_id: int, scenario_id: str, totals: dict[str, int]) -> None:
     """Count a role-play run that just finished with these element totals (`element_columns`)."""
-    department_id, active = db.session.execute(
-        select(User.department_id, User.active).where(User.id == user_id).with_for_update(key_share=True)
-    ).one()
+    department_id, active = lock_learner(user_id)
     for column, total in totals.items():
         _add(db.session(), (department_id, active, scenario_id, RUN + column), "run", 1, total is not None, total or 0.0)
 
 
 def gains_changed(user_id: int, old: dict[str, tuple[float, float]], new: dict[str, tuple[float, float]]) -> None:
     """Count a learner's gains going from `old` to `new` ({objective: (pre-test score, final score)})."""
-    department_id, active = db.session.execute(
-        select(User.department_id, User.active).where(User.id == user_id).with_for_update(key_share=True)
-    ).one()
+    department_id, active = lock_learner(user_id)
     session = db.session()
     for sign, scores in ((-1, old), (1, new)):
         for objective, both in scores.items():
@@ -194,6 +221,9 @@ def _uncount_movers(session: Session, _context, _instances) -> None:
     moving = sorted(u.id for u in session.dirty if isinstance(u, User) and u.id is not None and _moves(u))
     if not moving:
         return
+    locked = _locked(session)
+    for user_id in moving:  # they are counted where they end up, not where they were when locked
+        locked.pop(user_id, None)
     for start in range(0, len(moving), CHUNK):
         chunk = moving[start:start + CHUNK]
         session.execute(select(User.id).where(User.id.in_(chunk)).order_by(User.id).with_for_update(key_share=True))
@@ -241,10 +271,16 @@ def _increments():
     )
 
 
+@event.listens_for(Session, "after_commit")
+def _unlock(session: Session) -> None:
+    session.info.pop(LOCKED, None)
+
+
 @event.listens_for(Session, "after_rollback")
 def _discard(session: Session) -> None:
     session.info.pop(PENDING, None)
     session.info.pop(MOVING, None)
+    session.info.pop(LOCKED, None)
 
 
 def people(department_ids: set[int] | None) -> dict[int, int]:

@@ -143,3 +143,23 @@ def test_trainee_page_queries_do_not_grow_with_lessons(app, client, course_sourc
         publish(bigger)
         assert db.session.get(User, _trainee) is not None
     assert queries_per_page(app, client, TRAINEE_PAGES) == before
+
+
+def test_quiz_submit_queries_do_not_grow_with_attempts(app, published, make_user):
+    """A learner's third try at a quiz is submitted in as many statements as their first, each try with more answers
+    saved (so the progress and HR's tallies move each time)."""
+    user_id, _email = make_user(Role.TRAINEE)
+    with app.test_request_context():
+        live = live_course()
+        quiz = live.course.quiz("quiz-why-it-matters")  # seven questions: three tries, none passed
+        counts = []
+        for tried in range(1, quiz.attempts + 1):
+            user = db.session.get(User, user_id)
+            attempt = records.start_attempt(user, live, quiz)
+            records.save_answers(attempt, {q.id: q.correct_answer() for q in quiz.drawn(attempt.question_ids)[:tried]})
+            with counting(app) as statements:
+                records.submit_attempt(user, live, attempt, quiz, {})
+            counts.append(len(statements))
+        scores = [a.score for a in records.attempts_of(user, quiz.id)]
+    assert len(scores) == quiz.attempts and scores == sorted(set(scores)), scores  # each try kept a better score
+    assert len(set(counts)) == 1, counts

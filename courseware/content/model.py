@@ -116,6 +116,7 @@ class Course:
     _quizzes: Mapping[str, Quiz] = field(init=False, repr=False, compare=False)
     _scenarios: Mapping[str, Scenario] = field(init=False, repr=False, compare=False)
     _activities: tuple[Activity, ...] = field(init=False, repr=False, compare=False)
+    _by_module: Mapping[str, tuple[Activity, ...]] = field(init=False, repr=False, compare=False)
     _titles: Mapping[str, str] = field(init=False, repr=False, compare=False)
     _titles_en: Mapping[str, str] = field(init=False, repr=False, compare=False)
 
@@ -126,6 +127,8 @@ class Course:
         object.__setattr__(self, "_quizzes", MappingProxyType({q.id: q for q in self.quizzes}))
         object.__setattr__(self, "_scenarios", MappingProxyType({s.id: s for s in self.scenarios}))
         object.__setattr__(self, "_activities", self._in_order())
+        by_module = {m.id: tuple(a for a in self._activities if a.module_id == m.id) for m in self.modules}
+        object.__setattr__(self, "_by_module", MappingProxyType(by_module))
         titled = [self, *self.modules, *self._activities]
         if self.pretest_quiz_id:
             titled.append(self._quizzes[self.pretest_quiz_id])
@@ -161,7 +164,7 @@ class Course:
         return self._titles_en
 
     def activities_of(self, module: Module) -> tuple[Activity, ...]:
-        return tuple(a for a in self._activities if a.module_id == module.id)
+        return self._by_module[module.id]
 
     @property
     def lessons(self) -> tuple[Lesson, ...]:

@@ -13,15 +13,28 @@ from ..models import Progress, Status
 
 
 class ActivityState(NamedTuple):  # a tuple, not a dataclass: a page builds one per activity of the learner
+    """A learner's state on one activity. Its times are kept as the database gave them and parsed when asked
+    for: a page builds a state for each of the learner's activities and shows the time of a few."""
+
     status: Status
-    started_at: datetime | None = None
-    completed_at: datetime | None = None
+    started: datetime | str | None = None
+    completed: datetime | str | None = None
     score: float | None = None
     attempts: int = 0
 
     @property
-    def last_touched(self) -> datetime | None:
-        return self.completed_at or self.started_at
+    def started_at(self) -> datetime | None:
+        return moment(self.started)
+
+    @property
+    def completed_at(self) -> datetime | None:
+        return moment(self.completed)
+
+    @property
+    def last_touched(self) -> datetime | str | None:
+        """When the activity was last started or completed, as stored: the values one database gives compare
+        as their times do (SQLite's ISO text, always in UTC, as well as PostgreSQL's datetimes)."""
+        return self.completed or self.started
 
     @property
     def percent(self) -> int | None:
@@ -30,9 +43,6 @@ class ActivityState(NamedTuple):  # a tuple, not a dataclass: a page builds one 
 
 NOT_STARTED = ActivityState(Status.NOT_STARTED)
 
-
-def _done(states: dict[str, ActivityState], activity_id: str) -> bool:
-    return states.get(activity_id, NOT_STARTED).status is Status.COMPLETED
 
 
 @dataclass(frozen=True)
@@ -66,7 +76,7 @@ class CourseProgress:
 
     @property
     def done(self) -> int:
-        return sum(1 for a in self.course.activities if _done(self.states, a.id))
+        return sum(1 for a in self.course.activities if self.state(a.id).status is Status.COMPLETED)
 
     @property
     def total(self) -> int:
@@ -101,7 +111,7 @@ def learner_progress(user_id: int, course: Course) -> CourseProgress:
 def progress_from_rows(course: Course, rows) -> CourseProgress:
     """A learner's progress on `course` from their rows of `PROGRESS_ROWS`."""
     states = {
-        activity_id: ActivityState(_STATUS[status], moment(started), moment(completed), score, attempts)
+        activity_id: ActivityState(_STATUS[status], started, completed, score, attempts)
         for activity_id, status, started, completed, score, attempts in rows
     }
     return summarise(course, states)
@@ -127,21 +137,22 @@ def is_completed(user_id: int, activity_id: str) -> bool:
 
 def summarise(course: Course, states: dict[str, ActivityState]) -> CourseProgress:
     """Combine a course with a learner's activity states into per-module and overall progress."""
+    completed = {activity_id for activity_id, state in states.items() if state.status is Status.COMPLETED}
     modules = []
     for module in course.modules:
         activities = course.activities_of(module)
-        done = sum(1 for a in activities if _done(states, a.id))
+        done = sum(1 for a in activities if a.id in completed)
         modules.append(ModuleProgress(module, activities, done, states.get(module.id, NOT_STARTED)))
-    return CourseProgress(course, states, tuple(modules), _next_activity(course, states))
+    return CourseProgress(course, states, tuple(modules), _next_activity(course, states, completed))
 
 
-def _next_activity(course: Course, states: dict[str, ActivityState]) -> Activity | None:
+def _next_activity(course: Course, states: dict[str, ActivityState], completed: set[str]) -> Activity | None:
     """Pick where to continue: the activity last touched if unfinished, else the next unfinished one.
 
     The final assessment waits until every module activity is done, unless the learner is taking it.
     """
     activities = course.activities
-    unfinished = [i for i, a in enumerate(activities) if not _done(states, a.id)]
+    unfinished = [i for i, a in enumerate(activities) if a.id not in completed]
     if not unfinished:
         return None
     touched = [

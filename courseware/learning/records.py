@@ -118,10 +118,12 @@ def _mark(
     now: datetime,
     score: float | None = None,
     attempts: int | None = None,
+    before: summaries.Before | None = None,
 ) -> None:
     """Move a Progress row forward to `status` (completed stays completed); update score and attempts.
 
-    The department's progress tallies follow in the same transaction (`summaries`)."""
+    The department's progress tallies follow in the same transaction (`summaries`), from `before` when the
+    caller has read it (locking the learner as `summaries.before_write` does)."""
     completed = status is Status.COMPLETED
     row = dict(
         user_id=user.id, activity_id=activity_id, kind=kind, module_id=module_id, status=status.value,
@@ -129,7 +131,7 @@ def _mark(
         completed_at=now if completed else None, updated_at=now,
     )
     moves = completed or score is not None or attempts is not None
-    before = summaries.before_write(user.id, activity_id)
+    before = before or summaries.before_write(user.id, activity_id)
     after = db.session.connection().execute(_move_progress() if moves else _start_progress(), row).one_or_none()
     summaries.after_write(before, activity_id, kind, after and tuple(after))
 
@@ -203,9 +205,10 @@ def _wait_for_other_writes(user: User) -> None:
     Finishing a module's last lesson in one tab while passing its quiz in another must complete
     the module: each rollup has to see the other's work. On PostgreSQL this locks the learner's
     row (FOR NO KEY UPDATE, which the inserts that reference the learner do not wait on) until
-    commit; SQLite runs one write transaction at a time already and renders no lock.
+    commit, which the transaction's first progress write has done already; SQLite runs one write
+    transaction at a time already and renders no lock.
     """
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
+    summaries.lock_learner(user.id)
 
 
 def _complete_rollups(user: User, live: LiveCourse, module: Module | None, now: datetime, round_: int) -> None:
@@ -545,7 +548,7 @@ class _Graded(NamedTuple):
 
 
 class _Submission(NamedTuple):
-    """What a submit writes once it holds the attempt, all put together before."""
+    """What a submit writes once it holds the attempt."""
 
     result: grading.QuizResult
     answers: list[dict[str, Any]]
@@ -553,43 +556,41 @@ class _Submission(NamedTuple):
     completion_id: str | None  # the statement id of the quiz's completion, when the learner has passed it
     kept: _Graded  # the attempt whose score the progress shows
     tries: int
+    round: int
+    before: summaries.Before  # the learner's progress on the quiz before the submit
 
 
 def submit_attempt(user: User, live: LiveCourse, attempt: QuizAttempt, quiz: Quiz, answers: dict[str, Any]) -> QuizAttempt:
     """Grade and close an attempt exactly once; a second submit returns the first result.
 
-    What the grading and the progress need is read, and every row to write put together, before the
-    attempt is locked, so the writes that follow hold the database's write lock briefly: close the
-    attempt with its score, write the answers with their fractions, append the records, move the
-    progress (and the module and course only when the quiz's completion is new). The attempts read
-    first cannot change meanwhile: no other attempt at the quiz can start or be submitted while this
-    one is open.
+    The answers are graded before the attempt is locked, so the writes that follow hold the database's
+    write lock briefly: close the attempt with its score, read in one statement what the progress needs
+    (locking the learner), write the answers with their fractions, append the records, move the progress
+    (and the module and course only when the quiz's completion is new). An attempt left with blanks is
+    graded once locked, with the answers saved earlier, which no autosave can change any more.
     """
     now = utcnow()
-    round_, earlier = _round_and_submitted(user.id, live.course.id, quiz.id)
     complete = all(question.id in answers for question in quiz.drawn(attempt.question_ids))
-    submission = _submission(user, attempt, quiz, answers, earlier, round_, now) if complete else None
-    result = submission.result if submission else None
+    result = grading.grade(quiz, answers, attempt.question_ids) if complete else None
     closing = {"now": now, "new_score": result and result.scaled, "new_passed": result and result.passed}
     if not _lock_if_open(_CLOSE, attempt.id, **closing):
         return db.session.get(QuizAttempt, attempt.id, populate_existing=True)
-    if submission is None:  # answers saved earlier count too: read them now that no autosave can change them
+    if result is None:
         answers = {**_saved_answers(attempt.id), **answers}
-        submission = _submission(user, attempt, quiz, answers, earlier, round_, now)
-        db.session.connection().execute(_SCORE, {
-            "attempt_id": attempt.id, "new_score": submission.result.scaled, "new_passed": submission.result.passed,
-        })
-    _write_submission(user, live, quiz, submission, round_, now)
+        result = grading.grade(quiz, answers, attempt.question_ids)
+        db.session.connection().execute(_SCORE, {"attempt_id": attempt.id, "new_score": result.scaled, "new_passed": result.passed})
+    submission = _submission(user, live, attempt, quiz, answers, result, now)
+    _write_submission(user, live, quiz, submission, now)
     db.session.commit()
     return attempt
 
 
 def _submission(
-    user: User, attempt: QuizAttempt, quiz: Quiz, answers: dict[str, Any], earlier: list[_Graded], round_: int,
+    user: User, live: LiveCourse, attempt: QuizAttempt, quiz: Quiz, answers: dict[str, Any], result: grading.QuizResult,
     now: datetime,
 ) -> _Submission:
-    """Grade the answers and put together the rows the submit writes."""
-    result = grading.grade(quiz, answers, attempt.question_ids)
+    """Read what the progress needs of the closed attempt, locking the learner, and put together the rows to write."""
+    before, round_, earlier = _submitting(user.id, live.course.id, quiz.id, attempt.id)
     rows = _answer_rows(attempt.id, answers, now, {item.question.id: item.fraction for item in result.questions})
     tried = [*earlier, _Graded(attempt.id, attempt.revision_id, result.scaled, result.passed)]
     kept = max(tried, key=lambda a: a.score or 0) if quiz.keep == "best" else tried[-1]
@@ -608,10 +609,10 @@ def _submission(
         result={"success": True, "score": {"scaled": round(kept.score or 0, 4)}}, attempt_id=kept.id,
     ) if any(a.passed for a in tried) else None
     records = [outcome, *([completion] if completion else [])]
-    return _Submission(result, rows, records, completion and completion["statement_id"], kept, len(tried))
+    return _Submission(result, rows, records, completion and completion["statement_id"], kept, len(tried), round_, before)
 
 
-def _write_submission(user: User, live: LiveCourse, quiz: Quiz, submission: _Submission, round_: int, now: datetime) -> None:
+def _write_submission(user: User, live: LiveCourse, quiz: Quiz, submission: _Submission, now: datetime) -> None:
     """Write what `_submission` put together, the attempt locked."""
     if submission.answers:
         db.session.connection().execute(_graded_answers_upsert(), submission.answers)
@@ -620,34 +621,40 @@ def _write_submission(user: User, live: LiveCourse, quiz: Quiz, submission: _Sub
     kept = submission.kept
     _mark(
         user, quiz.id, "quiz", quiz.module_id, kept.revision_id, Status.COMPLETED if passed else Status.IN_PROGRESS, now,
-        score=kept.score, attempts=submission.tries,
+        score=kept.score, attempts=submission.tries, before=submission.before,
     )
     if passed and submission.completion_id in written:  # completed just now: the module and course may be too
         module = live.course.module(quiz.module_id) if quiz.module_id else None
-        _complete_rollups(user, live, module, now, round_)
+        _complete_rollups(user, live, module, now, submission.round)
     if learner_gains.is_measured_by(live.course, quiz.id):
         learner_gains.refresh_learner(live.course, user.id)
 
 
-# Built once: the learner's round of the course and their attempts at a quiz
-# submitted in that round, oldest first, in one statement (a row of NULL attempt when there is none).
-_ROUND_AND_SUBMITTED = select(
-    _RENEWALS.c.renewals, QuizAttempt.id, QuizAttempt.revision_id, QuizAttempt.score, QuizAttempt.passed
-).select_from(
-    _RENEWALS.outerjoin(QuizAttempt, and_(
-        QuizAttempt.user_id == bindparam("user_id"), QuizAttempt.quiz_id == bindparam("quiz_id"),
-        QuizAttempt.status == "submitted",
-        or_(_RENEWALS.c.since.is_(None), QuizAttempt.started_at >= _RENEWALS.c.since),
-    ))
-).order_by(QuizAttempt.number)
+# Built once: what a submit reads once it holds the attempt, in one statement. One row per earlier attempt at the
+# quiz submitted in the learner's round of the course, oldest first (a row of NULL attempt when there is none),
+# each with the learner's department, active flag and progress on the quiz (as `summaries.before_write` reads
+# them, the learner locked the same way) and the round's renewals.
+_SUBMITTING = select(
+    User.department_id, User.active, Progress.status, Progress.score, _RENEWALS.c.renewals,
+    QuizAttempt.id, QuizAttempt.revision_id, QuizAttempt.score, QuizAttempt.passed,
+).select_from(User).join(_RENEWALS, literal(True)).outerjoin(
+    Progress, and_(Progress.user_id == User.id, Progress.activity_id == bindparam("quiz_id"))
+).outerjoin(QuizAttempt, and_(
+    QuizAttempt.user_id == User.id, QuizAttempt.quiz_id == bindparam("quiz_id"), QuizAttempt.status == "submitted",
+    QuizAttempt.id != bindparam("attempt_id"),
+    or_(_RENEWALS.c.since.is_(None), QuizAttempt.started_at >= _RENEWALS.c.since),
+)).where(User.id == bindparam("user_id")).order_by(QuizAttempt.number).with_for_update(key_share=True, of=User)
 
 
-def _round_and_submitted(user_id: int, course_id: str, quiz_id: str) -> tuple[int, list[_Graded]]:
-    """The learner's round of the course, and their attempts at the quiz submitted in that round, oldest first."""
+def _submitting(user_id: int, course_id: str, quiz_id: str, attempt_id: str) -> tuple[summaries.Before, int, list[_Graded]]:
+    """Lock the learner; their progress on the quiz before the submit, their round of the course, and their
+    other attempts at the quiz submitted in that round, oldest first."""
     rows = db.session.connection().execute(
-        _ROUND_AND_SUBMITTED, {"user_id": user_id, "course_id": course_id, "quiz_id": quiz_id}
+        _SUBMITTING, {"user_id": user_id, "course_id": course_id, "quiz_id": quiz_id, "attempt_id": attempt_id}
     ).all()
-    return rows[0].renewals + 1, [_Graded(*row[1:]) for row in rows if row.id is not None]
+    first = rows[0]
+    before = summaries.locked_before(user_id, *first[:4])
+    return before, first.renewals + 1, [_Graded(*row[5:]) for row in rows if row[5] is not None]
 
 
 def _saved_answers(attempt_id: str) -> dict[str, Any]:
