@@ -414,23 +414,26 @@ def plan_requests(app, count: int) -> dict:
         # Pages: `count` learners. Quizzes: three times as many, each at the last two quizzes they can still attempt,
         # so a run never runs out of open attempts (a second submit of the same attempt would measure a redirect).
         learners = db.session.scalars(
-            select(User).join(Progress, Progress.user_id == User.id)
+            select(User.id).join(Progress, Progress.user_id == User.id)
             .where(Progress.activity_id == course.id, Progress.status != "completed").order_by(User.id).limit(3 * count)
         ).all()
         bodies = {
             quiz.id: urlencode([field for q in quiz.questions for field in answer_fields(q, q.correct_answer())])
             for quiz in course.quizzes
         }
-        cookies = {user.id: sessions.cookie(user.id) for user in learners}
+        cookies = {user_id: sessions.cookie(user_id) for user_id in learners}
+        db.session.commit()
         rounds: list[list[tuple[str, str]]] = [[], []]  # (save, submit) lines: each learner's last quiz, then the one before
-        for user in learners:
+        for user_id in learners:
+            db.session.expunge_all()  # one learner at a time: every commit would go through all of them
+            user = db.session.get(User, user_id)
             opened = 0
             for quiz in reversed(course.quizzes):
                 try:
                     attempt = records.current_attempt(user, quiz.id) or records.start_attempt(user, live, quiz)
                 except records.NoAttemptsLeft:
                     continue
-                cookie, token = cookies[user.id]
+                cookie, token = cookies[user_id]
                 path = f"/quizzes/{quiz.id}/attempts/{attempt.id}"
                 rounds[opened].append((f"POST\t{path}/save\t{cookie}\tcsrf_token={token}&{bodies[quiz.id]}",
                                        f"POST\t{path}/submit\t{cookie}\tcsrf_token={token}&{bodies[quiz.id]}"))
@@ -443,12 +446,14 @@ def plan_requests(app, count: int) -> dict:
             plan["submit"].append(submit)
         # Last, so the lesson case runs within the visit: it measures a learner reading a lesson they have open,
         # not the first open's writes (the progress, the record and the reading clock, once per learner and lesson).
-        for n, user in enumerate(learners[:count]):
+        for n, user_id in enumerate(learners[:count]):
+            db.session.expunge_all()
+            user = db.session.get(User, user_id)
             lesson = course.lessons[n % len(course.lessons)]
             records.open_lesson(user, live, lesson)
             records.time_lesson(user, live, lesson, "open")
-            plan["lesson"].append(f"GET\t/lessons/{lesson.id}\t{cookies[user.id][0]}\t")
-            plan["home"].append(f"GET\t/\t{cookies[user.id][0]}\t")
+            plan["lesson"].append(f"GET\t/lessons/{lesson.id}\t{cookies[user_id][0]}\t")
+            plan["home"].append(f"GET\t/\t{cookies[user_id][0]}\t")
         hr_id = db.session.scalar(select(UserRole.user_id).where(UserRole.role == Role.HR.value))
         hr_cookie, _token = sessions.cookie(hr_id)
         trainer_id = db.session.scalar(select(UserRole.user_id).where(UserRole.role == Role.TRAINER.value))

@@ -17,13 +17,13 @@ from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import case, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import LearningRecord, OutboxMessage, User, utcnow
+from ..models import LearningRecord, OutboxMessage, QuizAttempt, User, utcnow
 from ..publishing import course_at
-from ..statements import VERSION, Answered, expand, starts, statement
+from ..statements import ANSWERS_IN_ATTEMPT, VERSION, Answered, expand, starts, statement
 
 KIND = "lrs"
 PENDING = "lrs_pending_statements"
@@ -67,15 +67,22 @@ def _discard(session: Session) -> None:
 
 
 def enqueue_since(since: datetime) -> int:
-    """Queue every statement recorded since `since` (a company connecting its LRS later); the caller commits."""
+    """Queue every record since `since` (a company connecting its LRS later); the caller commits. Returns the
+    statements queued: each quiz result stands for the answers of its attempt too, one per question drawn."""
     batch = current_app.config["XAPI_LRS_BATCH"]
-    selected = (select(LearningRecord.statement_id).where(LearningRecord.timestamp >= since)
+    answered = case((LearningRecord.result[ANSWERS_IN_ATTEMPT].as_boolean(), func.json_array_length(QuizAttempt.question_ids)),
+                    else_=0)
+    selected = (select(LearningRecord.statement_id, answered)
+                .outerjoin(QuizAttempt, QuizAttempt.id == LearningRecord.attempt_id)
+                .where(LearningRecord.timestamp >= since)
                 .order_by(LearningRecord.id).execution_options(yield_per=batch))
     count, now = 0, utcnow()
-    for chunk in db.session.scalars(selected).partitions(batch):
-        db.session.execute(insert(OutboxMessage).values(
-            kind=KIND, payload={"statements": list(chunk)}, created_at=now, next_attempt_at=now))
-        count += len(chunk)
+    for chunk in db.session.execute(selected).partitions(batch):
+        payload = {"statements": [statement_id for statement_id, _ in chunk]}
+        if extra := sum(n or 0 for _, n in chunk):
+            payload[ANSWERED] = extra
+        db.session.execute(insert(OutboxMessage).values(kind=KIND, payload=payload, created_at=now, next_attempt_at=now))
+        count += len(chunk) + extra
     return count
 
 
