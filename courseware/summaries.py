@@ -271,16 +271,17 @@ def _increments():
     )
 
 
-@event.listens_for(Session, "after_commit")
-def _unlock(session: Session) -> None:
-    session.info.pop(LOCKED, None)
+@event.listens_for(Session, "after_transaction_end")
+def _unlock(session: Session, transaction) -> None:
+    """The database lets go of the learners' locks when the transaction ends, however it ends (a close too)."""
+    if transaction.parent is None:
+        session.info.pop(LOCKED, None)
 
 
 @event.listens_for(Session, "after_rollback")
 def _discard(session: Session) -> None:
     session.info.pop(PENDING, None)
     session.info.pop(MOVING, None)
-    session.info.pop(LOCKED, None)
 
 
 def people(department_ids: set[int] | None) -> dict[int, int]:

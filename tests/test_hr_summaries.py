@@ -249,3 +249,21 @@ def test_the_migration_counts_what_learners_did_before_it(app, learners):
         upgrade(revision="0017")
         assert summaries.current() == expected
         assert any(key[3].startswith(summaries.RUN) for key in expected)
+
+
+def test_every_transaction_locks_the_learner_anew(app, make_user):
+    """The lock a progress write takes is remembered for its transaction only: after a commit, a rollback or a
+    session closed without either, the learner's next write locks them again, so a racing write of theirs waits."""
+    from sqlalchemy.exc import OperationalError
+
+    user_id, _email = make_user(Role.TRAINEE)
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite locks the whole database for one writer at a time, not a learner's row")
+        for end in (db.session.commit, db.session.rollback, db.session.close):
+            summaries.lock_learner(user_id)
+            end()
+            summaries.lock_learner(user_id)
+            with db.engine.connect() as other, pytest.raises(OperationalError, match="could not obtain lock"):
+                other.execute(text('SELECT id FROM "user" WHERE id = :id FOR UPDATE NOWAIT'), {"id": user_id})
+            db.session.rollback()

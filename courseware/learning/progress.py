@@ -44,7 +44,6 @@ class ActivityState(NamedTuple):  # a tuple, not a dataclass: a page builds one 
 NOT_STARTED = ActivityState(Status.NOT_STARTED)
 
 
-
 @dataclass(frozen=True)
 class ModuleProgress:
     module: Module
