@@ -88,13 +88,13 @@ def before_write(user_id: int, activity_id: str) -> Before:
     if user_id in locked:
         row = db.session.execute(_ROW, {"user_id": user_id, "activity_id": activity_id}).one_or_none()
         return Before(*locked[user_id], *(row or (None, None)))
-    department_id, active, status, score = db.session.execute(_BEFORE, {"user_id": user_id, "activity_id": activity_id}).one()
-    locked[user_id] = (department_id, active)
-    return Before(department_id, active, status, score)
+    return read_before(user_id, db.session.execute(BEFORE, {"user_id": user_id, "activity_id": activity_id}).one())
 
 
-def locked_before(user_id: int, department_id: int, active: bool, status: str | None, score: float | None) -> Before:
-    """The `Before` a caller read itself, in a statement that locked the learner as `before_write` does."""
+def read_before(user_id: int, row) -> Before:
+    """The `Before` in a row of `BEFORE` (or of a statement built on it, its first four columns), the learner
+    now locked for the rest of the transaction."""
+    department_id, active, status, score = row[:4]
     _locked(db.session())[user_id] = (department_id, active)
     return Before(department_id, active, status, score)
 
@@ -108,7 +108,9 @@ _LEARNER = select(User.department_id, User.active).where(User.id == bindparam("u
 _ROW = select(Progress.status, Progress.score).where(
     Progress.user_id == bindparam("user_id"), Progress.activity_id == bindparam("activity_id")
 )
-_BEFORE = (
+# The learner's department, active flag and row on `:activity_id`, the learner locked: a statement that needs more
+# with it (a quiz submit) adds to this one.
+BEFORE = (
     select(User.department_id, User.active, Progress.status, Progress.score)
     .select_from(User)
     .outerjoin(Progress, (Progress.user_id == User.id) & (Progress.activity_id == bindparam("activity_id")))

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, case, delete, exists, func, literal, null, or_, select, union_all, update
+from sqlalchemy import and_, bindparam, case, delete, exists, func, literal, null, or_, select, true, union_all, update
 
 from .. import learner_gains, summaries
 from ..content import Lesson, Quiz, Scenario
@@ -630,31 +630,26 @@ def _write_submission(user: User, live: LiveCourse, quiz: Quiz, submission: _Sub
         learner_gains.refresh_learner(live.course, user.id)
 
 
-# Built once: what a submit reads once it holds the attempt, in one statement. One row per earlier attempt at the
-# quiz submitted in the learner's round of the course, oldest first (a row of NULL attempt when there is none),
-# each with the learner's department, active flag and progress on the quiz (as `summaries.before_write` reads
-# them, the learner locked the same way) and the round's renewals.
-_SUBMITTING = select(
-    User.department_id, User.active, Progress.status, Progress.score, _RENEWALS.c.renewals,
-    QuizAttempt.id, QuizAttempt.revision_id, QuizAttempt.score, QuizAttempt.passed,
-).select_from(User).join(_RENEWALS, literal(True)).outerjoin(
-    Progress, and_(Progress.user_id == User.id, Progress.activity_id == bindparam("quiz_id"))
-).outerjoin(QuizAttempt, and_(
-    QuizAttempt.user_id == User.id, QuizAttempt.quiz_id == bindparam("quiz_id"), QuizAttempt.status == "submitted",
+# Built once: what a submit reads once it holds the attempt, in one statement: `summaries.BEFORE` on the quiz (the
+# learner locked), with the round's renewals and the learner's other attempts at the quiz submitted in that round,
+# a row for each, oldest first (a row of NULL attempt when there is none).
+_SUBMITTING = summaries.BEFORE.add_columns(
+    _RENEWALS.c.renewals, QuizAttempt.id, QuizAttempt.revision_id, QuizAttempt.score, QuizAttempt.passed,
+).join(_RENEWALS, true()).outerjoin(QuizAttempt, and_(
+    QuizAttempt.user_id == User.id, QuizAttempt.quiz_id == bindparam("activity_id"), QuizAttempt.status == "submitted",
     QuizAttempt.id != bindparam("attempt_id"),
     or_(_RENEWALS.c.since.is_(None), QuizAttempt.started_at >= _RENEWALS.c.since),
-)).where(User.id == bindparam("user_id")).order_by(QuizAttempt.number).with_for_update(key_share=True, of=User)
+)).order_by(QuizAttempt.number)
 
 
 def _submitting(user_id: int, course_id: str, quiz_id: str, attempt_id: str) -> tuple[summaries.Before, int, list[_Graded]]:
     """Lock the learner; their progress on the quiz before the submit, their round of the course, and their
     other attempts at the quiz submitted in that round, oldest first."""
     rows = db.session.connection().execute(
-        _SUBMITTING, {"user_id": user_id, "course_id": course_id, "quiz_id": quiz_id, "attempt_id": attempt_id}
+        _SUBMITTING, {"user_id": user_id, "course_id": course_id, "activity_id": quiz_id, "attempt_id": attempt_id}
     ).all()
     first = rows[0]
-    before = summaries.locked_before(user_id, *first[:4])
-    return before, first.renewals + 1, [_Graded(*row[5:]) for row in rows if row[5] is not None]
+    return summaries.read_before(user_id, first), first.renewals + 1, [_Graded(*row[5:]) for row in rows if row[5] is not None]
 
 
 def _saved_answers(attempt_id: str) -> dict[str, Any]:
