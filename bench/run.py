@@ -233,6 +233,26 @@ def wrk(base: str, lines: list[str], connections: int, duration: int, threads: i
     return {"rps": requests / seconds, "mean_ms": mean_ms, "requests": requests}
 
 
+FLOOR_PAIRS = 3
+
+
+def against_floor(site: str, floor: str, lines: list[str], floor_lines: list[str], args) -> tuple[dict, dict, list[float]]:
+    """The page and the floor measured in turn FLOOR_PAIRS times, each run half as long; the pair with the median ratio,
+    and every pair's ratio in order.
+
+    The floor is mostly SQL and sockets, the page mostly Python: on a shared virtual machine their speeds drift apart
+    from minute to minute, and a single run of each judged the page by whichever way the machine had just moved.
+    """
+    seconds = max(1, round(args.duration / 2))
+    pairs = []
+    for _ in range(FLOOR_PAIRS):
+        page = wrk(site, lines, args.connections, seconds)
+        pairs.append((page, wrk(floor, floor_lines, args.connections, seconds)))
+    ratios = [page["rps"] / least["rps"] for page, least in pairs]
+    page, least = sorted(pairs, key=lambda pair: pair[0]["rps"] / pair[1]["rps"])[len(pairs) // 2]
+    return page, least, ratios
+
+
 def page_time(base: str, line: str, repeats: int) -> float:
     """Median ms to fetch one page over HTTP, one request at a time (after one warm-up request)."""
     _method, path, cookie, _body = line.split("\t")
@@ -297,19 +317,20 @@ def bench_backend(backend: str, url: str, args) -> list[Row]:
         ):
             size = len(urlopen(Request(site + lines[0].split("\t")[1], headers={"Cookie": lines[0].split("\t")[2]})).read()) if not case.startswith("quiz") else 60
             wrk(site, lines[:50], args.connections, 2)  # warm every worker
-            measured = wrk(site, lines, args.connections, args.duration)
-            if case == "quiz: submit" and measured["requests"] + 50 > len(lines):
-                raise RuntimeError(f"only {len(lines)} open attempts for {measured['requests']} submits: regenerate the data")
-            baseline = wrk(bare, [f"GET\t/bytes/{size}\t\t"], args.connections, args.duration)
             if case.startswith("quiz"):
-                ratio_ok = measured["rps"] / baseline["rps"] >= target if target else None
-                rows.append(Row(case, measured["rps"], baseline["rps"], "req/s", f"≥ {target}× bare Flask" if target else "—", ratio_ok,
+                measured = wrk(site, lines, args.connections, args.duration)
+                if case == "quiz: submit" and measured["requests"] + 50 > len(lines):
+                    raise RuntimeError(f"only {len(lines)} open attempts for {measured['requests']} submits: regenerate the data")
+                baseline = wrk(bare, [f"GET\t/bytes/{size}\t\t"], args.connections, args.duration)
+                rows.append(Row(case, measured["rps"], baseline["rps"], "req/s", f"≥ {target}× bare Flask", measured["rps"] / baseline["rps"] >= target,
                                 f"{size} bytes, {measured['mean_ms']:.0f} ms mean"))
                 continue
             floor_lines = [f"GET\t/floor/{size}\t{line.split(chr(9))[2]}\t" for line in lines]
-            least = wrk(floor, floor_lines, args.connections, args.duration)
+            measured, least, ratios = against_floor(site, floor, lines, floor_lines, args)
+            baseline = wrk(bare, [f"GET\t/bytes/{size}\t\t"], args.connections, args.duration)
             rows.append(Row(case, measured["rps"], least["rps"], "req/s", f"≥ {target}× the floor", measured["rps"] / least["rps"] >= target,
-                            f"{size} bytes, {measured['mean_ms']:.0f} ms mean; baseline: the floor at this size"))
+                            f"{size} bytes, {measured['mean_ms']:.0f} ms mean; baseline: the floor at this size; the median of "
+                            f"{len(ratios)} runs each beside its own floor ({', '.join(f'{r:.2f}' for r in ratios)})"))
             rows.append(Row(f"floor at the {case}'s size: session, user and progress read with raw SQL, no template", least["rps"],
                             baseline["rps"], "req/s", "—", None, "the least any logged-in page does (bench/floor.py); baseline: bare Flask"))
         # Since the progress tallies, HR's pages run a few milliseconds of SQL: their target is the time itself.
