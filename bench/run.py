@@ -438,10 +438,6 @@ def plan_requests(app, count: int) -> dict:
             select(User.id).join(Progress, Progress.user_id == User.id)
             .where(Progress.activity_id == course.id, Progress.status != "completed").order_by(User.id).limit(3 * count)
         ).all()
-        bodies = {
-            quiz.id: urlencode([field for q in quiz.questions for field in answer_fields(q, q.correct_answer())])
-            for quiz in course.quizzes
-        }
         cookies = {user_id: sessions.cookie(user_id) for user_id in learners}
         db.session.commit()
         rounds: list[list[tuple[str, str]]] = [[], []]  # (save, submit) lines: each learner's last quiz, then the one before
@@ -456,8 +452,10 @@ def plan_requests(app, count: int) -> dict:
                     continue
                 cookie, token = cookies[user_id]
                 path = f"/quizzes/{quiz.id}/attempts/{attempt.id}"
-                rounds[opened].append((f"POST\t{path}/save\t{cookie}\tcsrf_token={token}&{bodies[quiz.id]}",
-                                       f"POST\t{path}/submit\t{cookie}\tcsrf_token={token}&{bodies[quiz.id]}"))
+                # Right answers to the questions drawn for this attempt, the fields its page has (not every question of the quiz)
+                body = urlencode([field for q in quiz.drawn(attempt.question_ids) for field in answer_fields(q, q.correct_answer())])
+                rounds[opened].append((f"POST\t{path}/save\t{cookie}\tcsrf_token={token}&{body}",
+                                       f"POST\t{path}/submit\t{cookie}\tcsrf_token={token}&{body}"))
                 opened += 1
                 if opened == len(rounds):
                     break

@@ -19,8 +19,8 @@ from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-LEARNERS = 600
-SESSIONS = 200  # three learners a session, two quizzes each: more open attempts than a one-second submit case uses
+LEARNERS = 1500
+SESSIONS = 600  # three learners a session, two quizzes each: more open attempts than a one-second submit case uses (1,000 a second)
 
 pytestmark = pytest.mark.slow
 
