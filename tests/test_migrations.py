@@ -9,11 +9,15 @@ from sqlalchemy import inspect, text
 from courseware.extensions import db
 
 
+def _empty_database() -> None:
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
 def test_upgrade_on_an_empty_database_matches_the_models(app):
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        _empty_database()
         assert inspect(db.engine).get_table_names() == []
         upgrade()
         with db.engine.connect() as connection:
@@ -24,9 +28,7 @@ def test_upgrade_on_an_empty_database_matches_the_models(app):
 
 def test_setup_command_prepares_everything_and_prints_demo_accounts(app):
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        _empty_database()
     runner = app.test_cli_runner()
     first = runner.invoke(args=["setup", "--demo"])
     assert first.exit_code == 0, first.output
@@ -44,9 +46,7 @@ def test_setup_command_prepares_everything_and_prints_demo_accounts(app):
 def test_upgrading_a_database_in_use_keeps_its_people_and_departments(app):
     """An upgrade that rebuilds a table others point to (SQLite's way to add a reference) keeps every row."""
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        _empty_database()
         upgrade(revision="0015")
         with db.engine.begin() as connection:
             connection.execute(text("INSERT INTO department (id, name, lineage) VALUES (7, '仓储部', '/7/')"))
@@ -60,3 +60,39 @@ def test_upgrading_a_database_in_use_keeps_its_people_and_departments(app):
             assert connection.execute(text("SELECT head_id FROM department WHERE id = 7")).scalar() is None
             if connection.dialect.name == "sqlite":
                 assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
+
+
+def test_upgrading_keeps_the_reminders_already_sent_from_going_out_again(app):
+    """Reminders claimed before they were claimed per due date count as sent for each learner's date now."""
+    from datetime import timedelta
+
+    from courseware.hr import reminders
+    from courseware.hr.assignments import today
+
+    with app.app_context():
+        _empty_database()
+        upgrade(revision="0019")
+        on = today()
+        with db.engine.begin() as connection:
+            connection.execute(text("INSERT INTO department (id, name, lineage) VALUES (7, '仓储部', '/7/')"))
+            for user_id in (3, 4):
+                connection.execute(text(
+                    "INSERT INTO \"user\" (id, email, name, password_hash, department_id, active, created_at) "
+                    "VALUES (:id, :email, '甲', 'x', 7, true, CURRENT_TIMESTAMP)"
+                ), {"id": user_id, "email": f"u{user_id}@example.com"})
+            connection.execute(text(
+                "INSERT INTO assignment (id, activity_id, department_id, due_on, created_at) "
+                "VALUES (5, 'internal-customer-service', 7, :due, CURRENT_TIMESTAMP)"
+            ), {"due": on + timedelta(days=2)})
+            connection.execute(text(
+                "INSERT INTO due_date_extension (assignment_id, user_id, due_on, created_at) VALUES (5, 4, :due, CURRENT_TIMESTAMP)"
+            ), {"due": on + timedelta(days=9)})
+            for key, user_id in (("due_soon:5:3", 3), ("due_soon:5:4", 4), ("overdue:6:3", 3)):  # assignment 6 was withdrawn
+                connection.execute(text(
+                    "INSERT INTO reminder_sent (key, kind, user_id, sent_at) VALUES (:key, :kind, :user_id, CURRENT_TIMESTAMP)"
+                ), {"key": key, "kind": key.split(":")[0], "user_id": user_id})
+        upgrade()
+        claimed = set(db.session.scalars(text("SELECT key FROM reminder_sent")))
+        due_now = {m.key for m in reminders.plan(on, 3)}
+        due_then = {m.key for m in reminders.plan(on + timedelta(days=7), 3) if m.kind == "due_soon"}
+        assert len(due_now) == 1 and len(due_then) == 1 and claimed == due_now | due_then

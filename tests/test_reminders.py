@@ -16,6 +16,14 @@ def app_config(smtp):
     return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp[0], "MAIL_FROM": "training@example.com"}
 
 
+def _assign(app, **fields) -> int:
+    with app.app_context():
+        assignment = Assignment(**fields)
+        db.session.add(assignment)
+        db.session.commit()
+        return assignment.id
+
+
 def test_due_soon_overdue_and_digest_are_sent_once(app, make_user, published, smtp):
     from courseware.hr.assignments import today
 
@@ -108,6 +116,56 @@ def test_a_reminder_that_fails_is_sent_next_run_and_the_others_now(app, make_use
     again = runner.invoke(args=["reminders", "send"])
     assert "sent 1 due_soon" in again.output
     assert [m["To"] for m in inbox.messages[2:]] == [unlucky]
+
+
+def test_a_moved_or_extended_due_date_is_reminded_of_again(app, client, make_user, login, published, smtp):
+    from courseware.hr import reminders
+    from courseware.hr.assignments import today
+
+    _, inbox = smtp
+    _, moved = make_user(department="销售部")
+    _, extended = make_user(department="销售部")
+    _, hr = make_user(Role.HR, department="人力资源部")
+    with app.app_context():
+        on, sales = today(), find_or_create("销售部").id
+    assignment_id = _assign(app, activity_id="internal-customer-service", department_id=sales, due_on=on + timedelta(days=3))
+    runner = app.test_cli_runner()
+    assert "sent 2 due_soon" in runner.invoke(args=["reminders", "send"]).output
+
+    login(hr)
+    client.post(f"/hr/assignments/{assignment_id}/extensions", data={"person": extended, "due_on": on + timedelta(days=10)})
+    client.post(f"/hr/assignments/{assignment_id}/due", data={"due_on": on + timedelta(days=1)})
+    moved_again = runner.invoke(args=["reminders", "send"])
+    assert "sent 1 due_soon" in moved_again.output, moved_again.output
+    assert inbox.messages[-1]["To"] == moved and (on + timedelta(days=1)).isoformat() in inbox.messages[-1]["Subject"]
+    assert "nothing to send" in runner.invoke(args=["reminders", "send"]).output
+
+    with app.app_context():  # a week on: the first learner is late, the second's own date is near
+        later = reminders.send(on=on + timedelta(days=8))
+    assert (later["due_soon"], later["overdue"]) == (1, 1)
+    subjects = {m["To"]: m["Subject"] for m in inbox.messages[3:]}
+    assert set(subjects) == {moved, extended} and "已逾期" in subjects[moved]
+    assert "即将到期" in subjects[extended] and (on + timedelta(days=10)).isoformat() in subjects[extended]
+
+
+def test_an_assignment_given_again_after_a_withdrawal_is_reminded_of(app, client, make_user, login, published, smtp):
+    from courseware.hr.assignments import today
+
+    _, inbox = smtp
+    learner_id, learner = make_user(department="销售部")
+    _, hr = make_user(Role.HR, department="人力资源部")
+    with app.app_context():
+        due_on = today() + timedelta(days=2)
+    first_id = _assign(app, activity_id="core-elements", user_id=learner_id, due_on=due_on)
+    runner = app.test_cli_runner()
+    assert "sent 1 due_soon" in runner.invoke(args=["reminders", "send"]).output
+    login(hr)
+    client.post(f"/hr/assignments/{first_id}/withdraw")
+    with app.app_context():
+        assert db.session.get(Assignment, first_id) is None
+    _assign(app, activity_id="core-elements", user_id=learner_id, due_on=due_on)  # SQLite may give it the same id
+    assert "sent 1 due_soon" in runner.invoke(args=["reminders", "send"]).output
+    assert [m["To"] for m in inbox.messages] == [learner, learner]
 
 
 def test_dry_run_sends_nothing(app, make_user, published, smtp):

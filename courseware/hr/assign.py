@@ -22,7 +22,7 @@ from ..models import Assignment, AuditEntry, User
 from ..people.departments import tree
 from ..people.scope import visible_department_ids
 from ..publishing import require_live_course
-from . import bp, due_dates, notifications, reports
+from . import bp, due_dates, notifications, reminders, reports
 from .assignments import in_scope, today
 from .notifications import NoticeKind
 
@@ -119,6 +119,7 @@ def withdraw_assignment(assignment_id: int):
     if EmptyForm().validate_on_submit():
         told = notifications.notify(assignment, NoticeKind.WITHDRAWN, _title(assignment))
         _audit("withdraw_assignment", assignment, told)
+        reminders.forget_assignment(assignment.id)
         db.session.delete(assignment)
         db.session.commit()
         flash(ngettext("Withdrawn. %(num)d person has been told.", "Withdrawn. %(num)d people have been told.", told), "success")

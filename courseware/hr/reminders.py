@@ -2,7 +2,8 @@
 and a nudge to look back on a personal action plan 30 days after it was made.
 
 Run by cron through `flask --app app reminders send`. Each reminder is claimed in the database
-before it is sent, so a second run (or two at once) never sends it again.
+before it is sent, so a second run (or two at once) never sends it again. A learner's reminders are
+claimed for one due date: when HR moves the date or extends it, the new date is reminded of too.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..extensions import db
 from ..learning import action_plans
@@ -31,6 +32,14 @@ class Message:
     user: User
     subject: str
     body: str
+
+
+LEARNER_KINDS = ("due_soon", "overdue")
+
+
+def _key(kind: str, assignment_id: int, user_id: int, due_on: date) -> str:
+    """The claim of a learner's reminder of `kind` about an assignment, for the due date it gives."""
+    return f"{kind}:{assignment_id}:{user_id}:{due_on.isoformat()}"
 
 
 def plan(on: date, days_before: int) -> list[Message]:
@@ -53,20 +62,30 @@ def plan(on: date, days_before: int) -> list[Message]:
         if status == AssignmentStatus.OVERDUE:
             overdue_by_department[user.department_id].append((user, assignment, due_on))
             messages.append(Message(
-                f"overdue:{assignment_id}:{user_id}", "overdue", user,
+                _key("overdue", assignment_id, user_id, due_on), "overdue", user,
                 f"【已逾期】请尽快完成：{title}",
                 f"{user.name}，您好：\n\n《{title}》的截止日期是 {due_on.isoformat()}，目前尚未完成。"
                 f"\n请尽快登录学习：{base}/\n\n—— 内部客户服务意识培训",
             ))
         elif 0 <= (due_on - on).days <= days_before:
             messages.append(Message(
-                f"due_soon:{assignment_id}:{user_id}", "due_soon", user,
+                _key("due_soon", assignment_id, user_id, due_on), "due_soon", user,
                 f"【即将到期】{title} 将于 {due_on.isoformat()} 截止",
                 f"{user.name}，您好：\n\n《{title}》将于 {due_on.isoformat()} 截止，请安排时间完成。"
                 f"\n继续学习：{base}/\n\n—— 内部客户服务意识培训",
             ))
     messages += _digests(on, overdue_by_department, titles, base)
     return messages
+
+
+def forget_assignment(assignment_id: int) -> None:
+    """Drop the claims of a withdrawn assignment's reminders; the caller commits.
+
+    On SQLite a new assignment can take a deleted one's id, and must not find its reminders sent already.
+    """
+    db.session.execute(ReminderSent.__table__.delete().where(
+        or_(*(ReminderSent.key.startswith(f"{kind}:{assignment_id}:", autoescape=True) for kind in LEARNER_KINDS))
+    ))
 
 
 def _digests(on: date, overdue: dict[int, list], titles: Mapping[str, str], base: str) -> list[Message]:
