@@ -96,6 +96,12 @@ def test_hr_sees_each_department_s_gain_per_objective(app, client, sources, make
     gained = {row["邮箱"]: (row["提升：识别内部客户（百分点）"], row["提升：共同目标（百分点）"]) for row in rows}
     assert gained[sales[0][1]] == ("100", "100") and gained[plant[1]] == ("", "")
 
+    with app.app_context():  # one of them leaves the company: the department's gains are its active learners'
+        db.session.get(User, sales[1][0]).active = False
+        db.session.commit()
+    table = client.get("/hr/").get_data(as_text=True).split("各部门的学习提升")[1]
+    assert "1 名学员" in table and "+100" in table
+
 
 def pretest_on(objectives: tuple[str, ...]) -> bytes:
     """The pre-test measuring only some of the final's objectives (pools), with no limit on attempts."""
@@ -131,17 +137,18 @@ steps = st.lists(
 
 
 def assert_gains_equal_scratch() -> None:
-    """The kept scores equal the definition over the attempts, and each department's gains their average."""
+    """The kept scores equal the definition over the attempts, and each department's gains their active learners' average."""
     course = live_course().course
     kept, scratch = learner_gains.current(), learner_gains.from_scratch(course)
     assert kept.keys() == scratch.keys()
     for key, scores in scratch.items():
         assert kept[key] == pytest.approx(scores), key
     assert_tallies_equal_scratch()
-    departments = dict(db.session.execute(select(User.id, User.department_id)).all())
+    departments = dict(db.session.execute(select(User.id, User.department_id).where(User.active.is_(True))).all())
     by_department: dict[int, dict[str, list[tuple[float, float]]]] = {}
     for (user_id, objective), scores in scratch.items():
-        by_department.setdefault(departments[user_id], {}).setdefault(objective, []).append(scores)
+        if user_id in departments:  # a department's gains are its active learners'
+            by_department.setdefault(departments[user_id], {}).setdefault(objective, []).append(scores)
     expected = {
         department: [(objective, len(rows), pytest.approx(sum(r[0] for r in rows) / len(rows)),
                       pytest.approx(sum(r[1] for r in rows) / len(rows)))

@@ -50,14 +50,16 @@ def of_learners(course: Course, user_ids: list[int]) -> dict[int, list[Gain]]:
 
 
 def by_department(course: Course, department_ids: set[int] | None) -> dict[int, list[Gain]]:
-    """Average gains of each department's learners (in HR's scope), objective by objective, from the tallies."""
+    """Average gains of each department's active learners (in HR's scope), objective by objective, from the tallies.
+
+    Like HR's other figures, a department's gains leave out the people deactivated (who left the company)."""
     pools = {summaries.GAIN + pool.id: pool for pool in objectives(course)}
     if not pools:
         return {}
     statement = (
         select(ProgressTally.department_id, ProgressTally.activity_id, ProgressTally.status,
                func.sum(ProgressTally.learners), func.sum(ProgressTally.score_sum))
-        .where(ProgressTally.activity_id.in_(pools), ProgressTally.learners != 0)
+        .where(ProgressTally.activity_id.in_(pools), ProgressTally.active.is_(True), ProgressTally.learners != 0)
         .group_by(ProgressTally.department_id, ProgressTally.activity_id, ProgressTally.status)
     )
     if department_ids is not None:
