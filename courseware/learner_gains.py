@@ -19,7 +19,7 @@ from . import summaries
 from .content import Course
 from .content.quiz import Pool
 from .extensions import db
-from .models import LearnerGain, QuizAnswer, QuizAttempt
+from .models import ContentRevision, LearnerGain, QuizAnswer, QuizAttempt
 
 Scores = dict[str, tuple[float, float]]  # objective: (pre-test score, final score)
 
@@ -110,11 +110,13 @@ def _pairs(course: Course) -> Select | None:
     )
 
 
-def refresh_learner(course: Course, user_id: int) -> None:
+def refresh_learner(course: Course, revision_id: int, user_id: int) -> None:
     """Rewrite the learner's scores after they submitted the pre-test or the final; the caller commits.
 
-    Their old scores are taken out first (waiting for a publish recomputing everyone's to finish), then the
-    new ones computed from their attempts; the department tallies move by the difference.
+    `course` is the live course as this worker knows it, `revision_id` its revision. Their old scores are taken
+    out first (waiting for a publish recomputing everyone's to finish), then the new ones computed from their
+    attempts, with the course of the revision live by then: a publish this worker has not seen yet may have
+    changed which questions measure which objective. The department tallies move by the difference.
     """
     old = {
         objective: (pretest, final)
@@ -123,7 +125,12 @@ def refresh_learner(course: Course, user_id: int) -> None:
             .returning(LearnerGain.objective, LearnerGain.pretest_score, LearnerGain.final_score)
         )
     }
-    new = _learner_scores(course, user_id)
+    rows = _answers_of_learner(course, user_id)
+    live = rows[0].live_revision if rows else revision_id
+    if live != revision_id:
+        course = Course.from_dict(db.session.scalar(select(ContentRevision.compiled).where(ContentRevision.id == live)))
+        rows = _answers_of_learner(course, user_id)
+    new = _learner_scores(course, rows)
     if new:
         db.session.execute(insert(LearnerGain), [
             {"user_id": user_id, "objective": objective, "pretest_score": pretest, "final_score": final}
@@ -133,14 +140,22 @@ def refresh_learner(course: Course, user_id: int) -> None:
         summaries.gains_changed(user_id, old, new)
 
 
-# A learner's submitted attempts at the two quizzes, each with its answers (a row of NULL answer when it has none).
+# A learner's submitted attempts at the two quizzes, each with its answers (a row of NULL answer when it has none),
+# and on each row the revision live now.
 _ANSWERS_OF_LEARNER = (
     select(QuizAttempt.quiz_id, QuizAttempt.id, QuizAttempt.score, QuizAttempt.submitted_at, QuizAttempt.number,
-           QuizAnswer.question_id, QuizAnswer.fraction)
+           QuizAnswer.question_id, QuizAnswer.fraction,
+           ContentRevision.live(ContentRevision.id).scalar_subquery().label("live_revision"))
     .outerjoin(QuizAnswer, QuizAnswer.attempt_id == QuizAttempt.id)
     .where(QuizAttempt.user_id == bindparam("user_id"), QuizAttempt.status == "submitted",
            or_(QuizAttempt.quiz_id == bindparam("pretest"), QuizAttempt.quiz_id == bindparam("final")))
 )
+
+
+def _answers_of_learner(course: Course, user_id: int) -> list:
+    return db.session.execute(
+        _ANSWERS_OF_LEARNER, {"user_id": user_id, "pretest": course.pretest_quiz_id, "final": course.final_quiz_id}
+    ).all()
 
 
 _OBJECTIVE_BY_QUESTION: dict[tuple, dict[str, str]] = {}  # by the course's `basis`: hashing a Course reads all of it
@@ -160,15 +175,12 @@ def _objective_by_question(course: Course) -> dict[str, str]:
     return found
 
 
-def _learner_scores(course: Course, user_id: int) -> Scores:
-    """One learner's scores by the definition `_pairs` writes in SQL, from one read of their attempts' answers.
+def _learner_scores(course: Course, rows) -> Scores:
+    """One learner's scores by the definition `_pairs` writes in SQL, from their attempts' answers (`_ANSWERS_OF_LEARNER`).
 
     Built in Python: the SQL for everyone costs a submit milliseconds to build and send, for a few rows."""
     if not objectives(course):
         return {}
-    rows = db.session.execute(
-        _ANSWERS_OF_LEARNER, {"user_id": user_id, "pretest": course.pretest_quiz_id, "final": course.final_quiz_id}
-    ).all()
     attempts = {(row.quiz_id, row.id): row for row in rows}
     pretests = [row for (quiz_id, _id), row in attempts.items() if quiz_id == course.pretest_quiz_id]
     finals = [row for (quiz_id, _id), row in attempts.items() if quiz_id == course.final_quiz_id]

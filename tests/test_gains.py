@@ -191,6 +191,32 @@ def test_kept_gains_equal_the_attempts_whatever_learners_trainers_and_hr_do(app,
             assert_gains_equal_scratch()
 
 
+def test_a_final_submitted_on_a_worker_that_has_not_seen_a_publish_yet_counts_by_the_new_objectives(
+    app, publish_pretest, make_user
+):
+    """A worker looks for a new revision every CONTENT_CHECK_SECONDS: a submit in between still runs on the
+    course it knows, yet the learner's gains follow the pre-test now live."""
+    with app.app_context():
+        publish_pretest(("identify", "goal"))
+    learner_id, _ = make_user(department="销售部")
+
+    def submit(live, which: str, right: bool) -> None:
+        user = db.session.get(User, learner_id)
+        quiz_ = live.course.pretest if which == "pretest" else live.course.final_quiz
+        attempt = records.start_attempt(user, live, quiz_)
+        records.submit_attempt(user, live, attempt, quiz_, {q.id: right for q in quiz_.questions})
+
+    with app.test_request_context():
+        stale = live_course()
+        submit(stale, "pretest", False)
+        with app.app_context():  # a trainer publishes from another worker: the pre-test now measures one objective
+            publish_pretest(("goal",))
+        submit(stale, "final", True)
+    with app.test_request_context():
+        assert set(learner_gains.current()) == {(learner_id, "goal")}
+        assert_gains_equal_scratch()
+
+
 def test_upgrading_fills_the_gains_of_learners_who_took_both_quizzes(app, client, sources, make_user, login):
     """The migration that brings kept gains computes them, and their department sums, from the attempts."""
     with app.app_context():

@@ -627,7 +627,7 @@ def _write_submission(user: User, live: LiveCourse, quiz: Quiz, submission: _Sub
         module = live.course.module(quiz.module_id) if quiz.module_id else None
         _complete_rollups(user, live, module, now, submission.round)
     if learner_gains.is_measured_by(live.course, quiz.id):
-        learner_gains.refresh_learner(live.course, user.id)
+        learner_gains.refresh_learner(live.course, live.revision_id, user.id)
 
 
 # Built once: what a submit reads once it holds the attempt, in one statement: `summaries.BEFORE` on the quiz (the
