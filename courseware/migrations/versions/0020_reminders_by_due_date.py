@@ -46,8 +46,8 @@ def upgrade():
         connection.execute(
             reminder_sent.update().where(reminder_sent.c.id == sa.bindparam('claim')).values(key=sa.bindparam('new_key')), dated
         )
-    if gone:
-        connection.execute(reminder_sent.delete().where(reminder_sent.c.id.in_(gone)))
+    for start in range(0, len(gone), 500):  # SQLite takes a bounded number of parameters per statement
+        connection.execute(reminder_sent.delete().where(reminder_sent.c.id.in_(gone[start:start + 500])))
 
 
 def downgrade():
