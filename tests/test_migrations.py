@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
 from courseware.extensions import db
@@ -96,3 +96,8 @@ def test_upgrading_keeps_the_reminders_already_sent_from_going_out_again(app):
         due_now = {m.key for m in reminders.plan(on, 3)}
         due_then = {m.key for m in reminders.plan(on + timedelta(days=7), 3) if m.kind == "due_soon"}
         assert len(due_now) == 1 and len(due_then) == 1 and claimed == due_now | due_then
+
+        downgrade(revision="0019")  # back to one claim per learner and assignment, whatever its date
+        assert set(db.session.scalars(text("SELECT key FROM reminder_sent"))) == {"due_soon:5:3", "due_soon:5:4"}
+        db.session.commit()
+        upgrade()

@@ -51,11 +51,22 @@ def upgrade():
 
 
 def downgrade():
+    """Claims lose their date; of a learner's claims on one assignment for several dates, the first stays."""
     connection = op.get_bind()
-    for claim_id, key in connection.execute(sa.select(reminder_sent.c.id, reminder_sent.c.key).where(reminder_sent.c.kind.in_(KINDS))).all():
-        undated = key.rsplit(':', 1)[0]
-        taken = connection.execute(sa.select(reminder_sent.c.id).where(reminder_sent.c.key == undated)).first()
-        if taken:
-            connection.execute(reminder_sent.delete().where(reminder_sent.c.id == claim_id))
+    claims = connection.execute(
+        sa.select(reminder_sent.c.id, reminder_sent.c.key).where(reminder_sent.c.kind.in_(KINDS)).order_by(reminder_sent.c.id)
+    ).all()
+    undated, extra = {}, []
+    for claim_id, key in claims:
+        plain = ':'.join(key.split(':')[:3])
+        if plain in undated:
+            extra.append(claim_id)
         else:
-            connection.execute(reminder_sent.update().where(reminder_sent.c.id == claim_id).values(key=undated))
+            undated[plain] = claim_id
+    for start in range(0, len(extra), 500):
+        connection.execute(reminder_sent.delete().where(reminder_sent.c.id.in_(extra[start:start + 500])))
+    renamed = [{'claim': claim_id, 'new_key': plain} for plain, claim_id in undated.items()]
+    if renamed:
+        connection.execute(
+            reminder_sent.update().where(reminder_sent.c.id == sa.bindparam('claim')).values(key=sa.bindparam('new_key')), renamed
+        )
